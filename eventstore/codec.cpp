@@ -1,0 +1,219 @@
+// Binary event records, key layouts, hashing and ids for the store.
+#include "eventstore/codec.hpp"
+
+#include <openssl/evp.h>
+
+#include <cstring>
+#include <random>
+#include <stdexcept>
+
+namespace eventcrm::store::detail {
+namespace {
+
+constexpr std::uint8_t kFormat = 1;
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void put_str(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out.append(s);
+}
+
+struct Reader {
+  std::string_view in;
+  bool ok = true;
+
+  std::uint64_t fixed64() {
+    if (in.size() < 8) return fail();
+    std::uint64_t v = get_be64(in);
+    in.remove_prefix(8);
+    return v;
+  }
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in.empty()) return fail();
+      auto b = static_cast<std::uint8_t>(in.front());
+      in.remove_prefix(1);
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    return fail();
+  }
+  std::string str() {
+    std::uint64_t n = varint();
+    if (!ok || n > in.size()) {
+      fail();
+      return {};
+    }
+    std::string s(in.substr(0, n));
+    in.remove_prefix(n);
+    return s;
+  }
+  std::uint64_t fail() {
+    ok = false;
+    return 0;
+  }
+};
+
+}  // namespace
+
+void put_be64(std::string& out, std::uint64_t v) {
+  char b[8];
+  for (int i = 7; i >= 0; --i) {
+    b[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  out.append(b, 8);
+}
+
+std::uint64_t get_be64(std::string_view in) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[i]);
+  return v;
+}
+
+std::string be64(std::uint64_t v) {
+  std::string s;
+  put_be64(s, v);
+  return s;
+}
+
+std::string stream_key(std::string_view stream, std::int64_t version) {
+  std::string k;
+  k.reserve(stream.size() + 9);
+  k.append(stream);
+  k.push_back('\0');
+  put_be64(k, static_cast<std::uint64_t>(version));
+  return k;
+}
+
+void encode_canonical(std::string& out, const RecordedEvent& e) {
+  out.push_back(static_cast<char>(kFormat));
+  put_be64(out, e.position);
+  put_be64(out, static_cast<std::uint64_t>(e.stream_version));
+  put_be64(out, static_cast<std::uint64_t>(e.time_ms));
+  put_str(out, e.id);
+  put_str(out, e.stream);
+  put_str(out, e.type);
+  put_str(out, e.data);
+  put_str(out, e.metadata.actor);
+  put_str(out, e.metadata.reason);
+  put_str(out, e.metadata.correlation_id);
+  put_str(out, e.metadata.causation_id);
+  put_varint(out, e.metadata.extra.size());
+  for (const auto& [k, v] : e.metadata.extra) {
+    put_str(out, k);
+    put_str(out, v);
+  }
+}
+
+std::string encode_record(const RecordedEvent& e) {
+  std::string out;
+  out.reserve(64 + e.id.size() + e.stream.size() + e.type.size() + e.data.size() + 64);
+  encode_canonical(out, e);
+  out.append(reinterpret_cast<const char*>(e.hash.data()), e.hash.size());
+  return out;
+}
+
+bool decode_record(std::string_view in, RecordedEvent& e, std::size_t* canonical_size) {
+  if (in.size() < 1 + 24 + 32 || static_cast<std::uint8_t>(in.front()) != kFormat) return false;
+  Reader r{in.substr(1, in.size() - 1 - 32)};
+  e.position = r.fixed64();
+  e.stream_version = static_cast<std::int64_t>(r.fixed64());
+  e.time_ms = static_cast<std::int64_t>(r.fixed64());
+  e.id = r.str();
+  e.stream = r.str();
+  e.type = r.str();
+  e.data = r.str();
+  e.metadata.actor = r.str();
+  e.metadata.reason = r.str();
+  e.metadata.correlation_id = r.str();
+  e.metadata.causation_id = r.str();
+  std::uint64_t n = r.varint();
+  if (!r.ok || n > r.in.size()) return false;
+  e.metadata.extra.clear();
+  for (std::uint64_t i = 0; i < n && r.ok; ++i) {
+    auto k = r.str();
+    auto v = r.str();
+    e.metadata.extra.emplace_back(std::move(k), std::move(v));
+  }
+  if (!r.ok || !r.in.empty()) return false;
+  std::memcpy(e.hash.data(), in.data() + in.size() - 32, 32);
+  if (canonical_size) *canonical_size = in.size() - 32;
+  return true;
+}
+
+Hash chain_hash(const Hash& prev, std::string_view canonical) {
+  Hash out{};
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (ctx == nullptr) throw std::runtime_error("EVP_MD_CTX_new failed");
+  unsigned int len = 0;
+  bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+            EVP_DigestUpdate(ctx, prev.data(), prev.size()) == 1 &&
+            EVP_DigestUpdate(ctx, canonical.data(), canonical.size()) == 1 &&
+            EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok || len != out.size()) throw std::runtime_error("SHA-256 failed");
+  return out;
+}
+
+namespace {
+int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::string uuid_bytes(std::string_view uuid) {
+  std::string out;
+  out.reserve(16);
+  int hi = -1;
+  for (char c : uuid) {
+    int v = hexval(c);
+    if (v < 0) continue;
+    if (hi < 0) {
+      hi = v;
+    } else {
+      out.push_back(static_cast<char>((hi << 4) | v));
+      hi = -1;
+    }
+  }
+  return out;
+}
+
+std::string new_uuid_v7(std::int64_t unix_ms) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uint8_t b[16];
+  auto ms = static_cast<std::uint64_t>(unix_ms);
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
+  std::uint64_t r1 = rng(), r2 = rng();
+  for (int i = 6; i < 16; ++i) {
+    b[i] = static_cast<std::uint8_t>(i < 14 ? r1 >> (8 * (i - 6)) : r2 >> (8 * (i - 14)));
+  }
+  b[6] = static_cast<std::uint8_t>(0x70 | (b[6] & 0x0f));  // version 7
+  b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3f));  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+    s.push_back(kHex[b[i] >> 4]);
+    s.push_back(kHex[b[i] & 0xf]);
+  }
+  return s;
+}
+
+bool same_content(const RecordedEvent& a, const NewEvent& b, std::string_view stream) {
+  return a.stream == stream && a.type == b.type && a.data == b.data && a.metadata == b.metadata;
+}
+
+}  // namespace eventcrm::store::detail

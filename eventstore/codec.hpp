@@ -1,0 +1,39 @@
+// Internal: the binary form of a stored event and the RocksDB key layouts. Not for other modules.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "eventstore/event.hpp"
+
+namespace eventcrm::store::detail {
+
+// Big-endian fixed 64-bit integers, so RocksDB's bytewise order is numeric order.
+void put_be64(std::string& out, std::uint64_t v);
+std::uint64_t get_be64(std::string_view in);  // in.size() >= 8
+std::string be64(std::uint64_t v);
+
+// Key of a stream index entry: stream '\0' be64(version).
+std::string stream_key(std::string_view stream, std::int64_t version);
+
+// The canonical bytes of an event (everything but its hash): the input of the hash chain.
+void encode_canonical(std::string& out, const RecordedEvent& e);
+// Stored value: canonical bytes followed by the 32-byte hash.
+std::string encode_record(const RecordedEvent& e);
+// Decodes a stored value; false when it is malformed. `canonical_size` receives the length of
+// the canonical part.
+bool decode_record(std::string_view in, RecordedEvent& e, std::size_t* canonical_size = nullptr);
+
+// SHA-256(prev ‖ canonical).
+Hash chain_hash(const Hash& prev, std::string_view canonical);
+
+// 16 raw bytes of a canonical UUID string (caller validated it).
+std::string uuid_bytes(std::string_view uuid);
+// A new UUIDv7 (time-ordered: good locality in the id index).
+std::string new_uuid_v7(std::int64_t unix_ms);
+
+// Same stream, type, data and metadata (what an idempotent retry must repeat).
+bool same_content(const RecordedEvent& a, const NewEvent& b, std::string_view stream);
+
+}  // namespace eventcrm::store::detail

@@ -1,0 +1,848 @@
+// The RocksDB event store: one writer thread coalesces concurrent appends into one WriteBatch
+// and one WAL sync (group commit); readers read committed positions only.
+//
+// Column families:
+//   events     be64(position)            -> record (canonical bytes ‖ hash)
+//   streams    stream '\0' be64(version) -> be64(position)
+//   heads      stream                    -> be64(current version)
+//   ids        uuid (16 bytes)           -> be64(position)
+//   snapshots  stream                    -> be64(version) ‖ state bytes
+#include "eventstore/store.hpp"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "eventstore/codec.hpp"
+
+namespace eventcrm::store {
+namespace {
+
+using detail::be64;
+using detail::get_be64;
+
+Unexpected<Error> fail(errc code, std::string message, std::string stream = {},
+                       std::optional<std::int64_t> current = std::nullopt) {
+  return unexpected(Error{code, std::move(message), std::move(stream), current});
+}
+
+Error io_error(const rocksdb::Status& s) { return Error{errc::io_error, s.ToString(), {}, {}}; }
+
+bool valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
+// Checks one event as given by a caller; fills in a generated id.
+std::optional<Error> validate_event(NewEvent& ev, const Options& o, Clock& clock) {
+  if (!valid_event_type(ev.type)) {
+    return Error{errc::invalid_event_type,
+                 "event type '" + ev.type.substr(0, 128) +
+                     "' is not of the form category.verb_past_tense.vN",
+                 {},
+                 {}};
+  }
+  if (ev.id.empty()) {
+    ev.id = detail::new_uuid_v7(clock.now_ms());
+  } else if (!valid_uuid(ev.id)) {
+    return Error{errc::invalid_event_id, "event id must be a UUID (8-4-4-4-12 hex)", {}, {}};
+  } else {
+    std::transform(ev.id.begin(), ev.id.end(), ev.id.begin(),
+                   [](char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  const auto& m = ev.metadata;
+  std::size_t size = ev.data.size() + m.actor.size() + m.reason.size() +
+                     m.correlation_id.size() + m.causation_id.size();
+  for (const auto& [k, v] : m.extra) size += k.size() + v.size();
+  if (size > o.max_event_bytes) {
+    return Error{errc::event_too_large,
+                 "event of " + std::to_string(size) + " bytes exceeds the limit of " +
+                     std::to_string(o.max_event_bytes),
+                 {},
+                 {}};
+  }
+  thread_local simdjson::dom::parser parser;
+  auto doc = parser.parse(ev.data.data(), ev.data.size(), true);
+  if (doc.error() || !doc.value().is_object()) {
+    return Error{errc::invalid_json, "event data must be a valid JSON object", {}, {}};
+  }
+  bool utf8 = valid_utf8(m.actor) && valid_utf8(m.reason) && valid_utf8(m.correlation_id) &&
+              valid_utf8(m.causation_id);
+  std::unordered_set<std::string_view> keys;
+  for (const auto& [k, v] : m.extra) {
+    utf8 = utf8 && valid_utf8(k) && valid_utf8(v);
+    if (k.empty() || !keys.insert(k).second) {
+      return Error{errc::invalid_json, "metadata keys must be non-empty and unique", {}, {}};
+    }
+  }
+  if (!utf8) return Error{errc::invalid_json, "metadata must be valid UTF-8", {}, {}};
+  return std::nullopt;
+}
+
+class SubscriptionImpl;
+
+class RocksEventStore final : public EventStore {
+ public:
+  explicit RocksEventStore(Options o) : opts_(std::move(o)) {
+    if (!opts_.clock) opts_.clock = std::make_shared<SystemClock>();
+  }
+  ~RocksEventStore() override { close(); }
+
+  Status<Error> open_db();
+
+  Result<AppendResult> append(std::string_view stream, ExpectedVersion expected,
+                              std::vector<NewEvent> events) override {
+    std::vector<StreamAppend> parts;
+    parts.push_back(StreamAppend{std::string(stream), expected, std::move(events)});
+    return append_multi(std::move(parts));
+  }
+
+  Result<AppendResult> append_multi(std::vector<StreamAppend> parts) override {
+    std::promise<Result<AppendResult>> p;
+    auto f = p.get_future();
+    append_async(std::move(parts), [&p](Result<AppendResult> r) { p.set_value(std::move(r)); });
+    return f.get();
+  }
+
+  void append_async(std::vector<StreamAppend> parts, AppendCallback done) override;
+
+  Result<std::vector<RecordedEvent>> read_stream(std::string_view stream,
+                                                 std::int64_t from_version, Direction direction,
+                                                 std::size_t limit) override;
+  Result<LogPage> read_all(std::uint64_t after, std::size_t limit, const Filter& filter,
+                           std::size_t scan_limit) override;
+  Result<LogPage> read_all_backward(std::uint64_t before, std::size_t limit, const Filter& filter,
+                                    std::size_t scan_limit) override;
+  Result<RecordedEvent> get_event(std::string_view id) override;
+  Result<RecordedEvent> get_at(std::uint64_t position) override;
+  Result<std::int64_t> stream_version(std::string_view stream) override;
+
+  std::uint64_t head() const override { return head_.load(std::memory_order_acquire); }
+  std::uint64_t wait_for(std::uint64_t position, std::chrono::milliseconds timeout) override {
+    std::unique_lock lk(head_mu_);
+    head_cv_.wait_for(lk, timeout, [&] { return head() > position || closed_.load(); });
+    return head();
+  }
+  std::uint64_t add_commit_listener(std::function<void(std::uint64_t)> fn) override {
+    std::lock_guard lk(listeners_mu_);
+    auto id = ++next_listener_id_;
+    listeners_.emplace_back(id, std::move(fn));
+    return id;
+  }
+  void remove_commit_listener(std::uint64_t id) override {
+    std::lock_guard lk(listeners_mu_);
+    std::erase_if(listeners_, [id](const auto& l) { return l.first == id; });
+  }
+
+  std::unique_ptr<Subscription> subscribe(std::uint64_t after, Filter filter) override;
+  VerifyReport verify(std::uint64_t from, std::uint64_t to,
+                      const std::function<void(std::uint64_t)>& progress) override;
+  Status<Error> save_snapshot(std::string_view stream, std::int64_t version,
+                              std::string_view bytes) override;
+  Result<Snapshot> load_snapshot(std::string_view stream) override;
+
+  const StoreStats& stats() const override { return stats_; }
+  const Options& options() const override { return opts_; }
+  void close() override;
+
+  bool is_closed() const { return closed_.load(); }
+
+ private:
+  struct Pending {
+    std::vector<StreamAppend> parts;
+    AppendCallback done;
+    std::size_t events = 0;
+  };
+  // What the writer has staged in the current batch but not yet committed.
+  struct Staged {
+    std::unordered_map<std::string, std::int64_t> heads;
+    std::unordered_map<std::string, RecordedEvent> ids;  // uuid bytes -> event
+  };
+
+  void writer_loop();
+  Result<AppendResult> stage(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
+                             std::uint64_t& next_pos, Hash& prev, std::int64_t& last_time);
+  Result<std::int64_t> current_version(const std::string& stream, const Staged& staged);
+  Result<std::optional<RecordedEvent>> find_id(const std::string& uuid16, const Staged& staged);
+  Result<RecordedEvent> read_position(std::uint64_t pos);
+
+  Options opts_;
+  std::unique_ptr<rocksdb::Env> env_;  // wraps Options::file_system; outlives db_
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
+  rocksdb::ColumnFamilyHandle* events_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* heads_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* ids_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* snapshots_cf_ = nullptr;
+
+  // Writer state (writer thread only, after open).
+  Hash last_hash_{};
+  std::int64_t last_time_ = 0;
+  std::unordered_map<std::string, std::int64_t> head_cache_;
+
+  std::atomic<std::uint64_t> head_{0};
+  std::atomic<bool> closed_{false};
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  std::mutex head_mu_;
+  std::condition_variable head_cv_;
+
+  std::mutex listeners_mu_;
+  std::vector<std::pair<std::uint64_t, std::function<void(std::uint64_t)>>> listeners_;
+  std::uint64_t next_listener_id_ = 0;
+
+  std::mutex close_mu_;
+  StoreStats stats_;
+};
+
+class SubscriptionImpl final : public Subscription {
+ public:
+  SubscriptionImpl(RocksEventStore& s, std::uint64_t after, Filter f)
+      : store_(s), pos_(after), filter_(std::move(f)) {}
+
+  Result<std::vector<RecordedEvent>> next(std::size_t max,
+                                          std::chrono::milliseconds wait) override {
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      auto page = store_.read_all(pos_, max, filter_, 10'000);
+      if (!page) return unexpected(std::move(page).error());
+      pos_ = page->scanned_to;
+      if (!page->events.empty()) return std::move(page->events);
+      if (pos_ < store_.head()) continue;  // a stretch of filtered-out events
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline || store_.is_closed()) return std::vector<RecordedEvent>{};
+      store_.wait_for(pos_, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+      if (store_.head() <= pos_) return std::vector<RecordedEvent>{};
+    }
+  }
+  std::uint64_t position() const override { return pos_; }
+
+ private:
+  RocksEventStore& store_;
+  std::uint64_t pos_;
+  Filter filter_;
+};
+
+Status<Error> RocksEventStore::open_db() {
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  o.max_background_jobs = 2;
+  o.bytes_per_sync = 1 << 20;
+  o.keep_log_file_num = 5;
+  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  if (opts_.file_system) {
+    env_ = rocksdb::NewCompositeEnv(opts_.file_system);
+    o.env = env_.get();
+  }
+  auto cache = rocksdb::NewLRUCache(opts_.block_cache_bytes);
+  auto table = [&](bool bloom) {
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    return rocksdb::NewBlockBasedTableFactory(t);
+  };
+  rocksdb::ColumnFamilyOptions plain(o), point(o);
+  plain.table_factory.reset(table(false));
+  point.table_factory.reset(table(true));
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs = {
+      {rocksdb::kDefaultColumnFamilyName, plain}, {"events", plain}, {"streams", point},
+      {"heads", point},                           {"ids", point},    {"snapshots", point},
+  };
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(rocksdb::DBOptions(o), opts_.path, descs, &cfs_, &raw);
+  if (!s.ok()) {
+    return fail(errc::io_error, "cannot open the event store at the data directory: " +
+                                    s.ToString());
+  }
+  db_.reset(raw);
+  events_cf_ = cfs_[1];
+  streams_cf_ = cfs_[2];
+  heads_cf_ = cfs_[3];
+  ids_cf_ = cfs_[4];
+  snapshots_cf_ = cfs_[5];
+
+  // Recover the head, the chain and the clock from the last event.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_cf_));
+  it->SeekToLast();
+  if (it->Valid()) {
+    RecordedEvent last;
+    if (!detail::decode_record(it->value().ToStringView(), last)) {
+      return fail(errc::corrupted, "the last event in the store cannot be decoded");
+    }
+    head_ = last.position;
+    last_hash_ = last.hash;
+    last_time_ = last.time_ms;
+  } else if (!it->status().ok()) {
+    return unexpected(io_error(it->status()));
+  }
+  writer_ = std::thread([this] { writer_loop(); });
+  return Ok{};
+}
+
+void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallback done) {
+  auto reject = [&](Error e) {
+    stats_.append_failures.fetch_add(1, std::memory_order_relaxed);
+    done(unexpected(std::move(e)));
+  };
+  if (parts.empty()) return reject(Error{errc::empty_batch, "nothing to append", {}, {}});
+  std::size_t total = 0;
+  std::unordered_set<std::string_view> streams, ids;
+  for (auto& part : parts) {
+    if (!valid_stream_name(part.stream)) {
+      return reject(Error{errc::invalid_stream_name,
+                          "stream name must be <category>-<id> (category [a-z][a-z0-9_]*, id "
+                          "[A-Za-z0-9_.:-]+, at most 200 bytes)",
+                          part.stream.substr(0, 200),
+                          {}});
+    }
+    if (!streams.insert(part.stream).second) {
+      return reject(Error{errc::duplicate_stream_in_batch,
+                          "a stream may appear only once in a multi-stream append", part.stream,
+                          {}});
+    }
+    if (part.events.empty()) {
+      return reject(Error{errc::empty_batch, "no events for stream", part.stream, {}});
+    }
+    if (part.expected.kind == ExpectedVersion::Kind::exact && part.expected.version < -1) {
+      return reject(Error{errc::wrong_expected_version, "expected version must be >= -1",
+                          part.stream, {}});
+    }
+    total += part.events.size();
+    if (total > opts_.max_events_per_append) {
+      return reject(Error{errc::batch_too_large,
+                          "at most " + std::to_string(opts_.max_events_per_append) +
+                              " events per append",
+                          {},
+                          {}});
+    }
+    for (auto& ev : part.events) {
+      if (auto err = validate_event(ev, opts_, *opts_.clock)) {
+        err->stream = part.stream;
+        return reject(std::move(*err));
+      }
+      if (!ids.insert(ev.id).second) {
+        return reject(Error{errc::invalid_event_id, "event id " + ev.id + " appears twice",
+                            part.stream, {}});
+      }
+    }
+  }
+  {
+    std::lock_guard lk(queue_mu_);
+    if (stopping_) return reject(Error{errc::closed, "the event store is closed", {}, {}});
+    queue_.push_back(Pending{std::move(parts), std::move(done), total});
+  }
+  queue_cv_.notify_one();
+}
+
+Result<std::int64_t> RocksEventStore::current_version(const std::string& stream,
+                                                      const Staged& staged) {
+  if (auto it = staged.heads.find(stream); it != staged.heads.end()) return it->second;
+  if (auto it = head_cache_.find(stream); it != head_cache_.end()) return it->second;
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), heads_cf_, stream, &v);
+  if (s.IsNotFound()) return std::int64_t{-1};
+  if (!s.ok()) return unexpected(io_error(s));
+  if (v.size() != 8) return fail(errc::corrupted, "bad stream head", stream);
+  auto ver = static_cast<std::int64_t>(get_be64(v));
+  if (head_cache_.size() > 1'000'000) head_cache_.clear();
+  head_cache_.emplace(stream, ver);
+  return ver;
+}
+
+Result<std::optional<RecordedEvent>> RocksEventStore::find_id(const std::string& uuid16,
+                                                              const Staged& staged) {
+  if (auto it = staged.ids.find(uuid16); it != staged.ids.end()) {
+    return std::optional<RecordedEvent>(it->second);
+  }
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), ids_cf_, uuid16, &v);
+  if (s.IsNotFound()) return std::optional<RecordedEvent>{};
+  if (!s.ok()) return unexpected(io_error(s));
+  if (v.size() != 8) return fail(errc::corrupted, "bad id index entry");
+  auto ev = read_position(get_be64(v));
+  if (!ev) return unexpected(std::move(ev).error());
+  return std::optional<RecordedEvent>(std::move(*ev));
+}
+
+// Decides one append against the committed state plus what this batch already staged.
+// Writes nothing to `wb` unless the whole append succeeds.
+Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
+                                            std::uint64_t& next_pos, Hash& prev,
+                                            std::int64_t& last_time) {
+  // Idempotency: are these event ids already committed (or staged)?
+  std::size_t found = 0, total = 0;
+  bool all_same = true;
+  std::vector<RecordedEvent> existing;
+  for (const auto& part : p.parts) {
+    for (const auto& ev : part.events) {
+      ++total;
+      auto hit = find_id(detail::uuid_bytes(ev.id), staged);
+      if (!hit) return unexpected(std::move(hit).error());
+      if (!*hit) continue;
+      ++found;
+      if (!detail::same_content(**hit, ev, part.stream)) all_same = false;
+      existing.push_back(std::move(**hit));
+    }
+  }
+  if (found > 0) {
+    if (found != total || !all_same) {
+      return fail(errc::idempotency_conflict,
+                  "event ids were already committed with different content or in another place",
+                  p.parts.front().stream);
+    }
+    AppendResult r;
+    r.replayed = true;
+    std::size_t i = 0;
+    r.first_position = existing.front().position;
+    r.last_position = existing.front().position;
+    for (const auto& part : p.parts) {
+      AppendResult::Stream s{part.stream, existing[i].stream_version, existing[i].stream_version};
+      for (std::size_t k = 0; k < part.events.size(); ++k, ++i) {
+        s.first_version = std::min(s.first_version, existing[i].stream_version);
+        s.last_version = std::max(s.last_version, existing[i].stream_version);
+        r.first_position = std::min(r.first_position, existing[i].position);
+        r.last_position = std::max(r.last_position, existing[i].position);
+        r.event_ids.push_back(existing[i].id);
+      }
+      r.streams.push_back(std::move(s));
+    }
+    return r;
+  }
+
+  // Optimistic concurrency: every expectation must hold before anything is staged.
+  std::vector<std::int64_t> currents;
+  for (const auto& part : p.parts) {
+    auto cur = current_version(part.stream, staged);
+    if (!cur) return unexpected(std::move(cur).error());
+    const auto& e = part.expected;
+    bool ok = true;
+    std::string want;
+    switch (e.kind) {
+      case ExpectedVersion::Kind::any: break;
+      case ExpectedVersion::Kind::no_stream:
+        ok = *cur == -1;
+        want = "no stream";
+        break;
+      case ExpectedVersion::Kind::stream_exists:
+        ok = *cur >= 0;
+        want = "an existing stream";
+        break;
+      case ExpectedVersion::Kind::exact:
+        ok = *cur == e.version;
+        want = "version " + std::to_string(e.version);
+        break;
+    }
+    if (!ok) {
+      return fail(errc::wrong_expected_version,
+                  "stream " + part.stream + " is at version " + std::to_string(*cur) +
+                      ", expected " + want,
+                  part.stream, *cur);
+    }
+    currents.push_back(*cur);
+  }
+
+  AppendResult r;
+  r.first_position = next_pos;
+  std::int64_t now = std::max(opts_.clock->now_ms(), last_time);
+  std::string canonical;
+  for (std::size_t pi = 0; pi < p.parts.size(); ++pi) {
+    auto& part = p.parts[pi];
+    std::int64_t version = currents[pi];
+    AppendResult::Stream s{part.stream, version + 1, version};
+    for (auto& ev : part.events) {
+      RecordedEvent rec;
+      rec.id = std::move(ev.id);
+      rec.type = std::move(ev.type);
+      rec.stream = part.stream;
+      rec.stream_version = ++version;
+      rec.position = next_pos++;
+      rec.time_ms = now;
+      rec.data = std::move(ev.data);
+      rec.metadata = std::move(ev.metadata);
+      canonical.clear();
+      detail::encode_canonical(canonical, rec);
+      rec.hash = detail::chain_hash(prev, canonical);
+      prev = rec.hash;
+      canonical.append(reinterpret_cast<const char*>(rec.hash.data()), rec.hash.size());
+      auto pos_key = be64(rec.position);
+      wb.Put(events_cf_, pos_key, canonical);
+      wb.Put(streams_cf_, detail::stream_key(part.stream, rec.stream_version), pos_key);
+      auto uuid16 = detail::uuid_bytes(rec.id);
+      wb.Put(ids_cf_, uuid16, pos_key);
+      r.event_ids.push_back(rec.id);
+      staged.ids.emplace(std::move(uuid16), std::move(rec));
+    }
+    s.last_version = version;
+    wb.Put(heads_cf_, part.stream, be64(static_cast<std::uint64_t>(version)));
+    staged.heads[part.stream] = version;
+    r.streams.push_back(std::move(s));
+  }
+  last_time = now;
+  r.last_position = next_pos - 1;
+  return r;
+}
+
+void RocksEventStore::writer_loop() {
+  std::vector<Pending> batch;
+  std::vector<Result<AppendResult>> results;
+  rocksdb::WriteOptions wo;
+  wo.sync = opts_.durability == Durability::sync;
+  for (;;) {
+    batch.clear();
+    {
+      std::unique_lock lk(queue_mu_);
+      queue_cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty() && stopping_) break;
+      std::size_t events = 0;
+      while (!queue_.empty() &&
+             (batch.empty() || events + queue_.front().events <= opts_.max_group_commit_events)) {
+        events += queue_.front().events;
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    rocksdb::WriteBatch wb;
+    Staged staged;
+    std::uint64_t next_pos = head_.load() + 1;
+    Hash prev = last_hash_;
+    std::int64_t last_time = last_time_;
+    results.clear();
+    try {
+      for (auto& p : batch) results.push_back(stage(p, wb, staged, next_pos, prev, last_time));
+    } catch (const std::exception& e) {
+      // A broken invariant (allocation, hashing): fail the whole batch, write nothing.
+      results.clear();
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        results.push_back(fail(errc::io_error, std::string("append failed: ") + e.what()));
+      }
+      wb.Clear();
+      staged = Staged{};
+      next_pos = head_.load() + 1;
+    }
+    std::size_t written = next_pos - 1 - head_.load();
+    if (wb.Count() > 0) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto s = db_->Write(wo, &wb);
+      stats_.write_seconds.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (!s.ok()) {
+        // Nothing of this batch is acknowledged; in-memory state stays at the last commit.
+        // Cached heads may include staged versions from earlier stages: drop the cache.
+        head_cache_.clear();
+        for (auto& r : results) {
+          if (r && r->last_position > head_.load()) r = unexpected(io_error(s));
+        }
+        written = 0;
+      } else {
+        for (auto& [stream, ver] : staged.heads) head_cache_[stream] = ver;
+        last_hash_ = prev;
+        last_time_ = last_time;
+        stats_.commits.fetch_add(1, std::memory_order_relaxed);
+        stats_.batch_events.observe(static_cast<double>(written));
+        stats_.events_written.fetch_add(written, std::memory_order_relaxed);
+        {
+          std::lock_guard lk(head_mu_);
+          head_.store(next_pos - 1, std::memory_order_release);
+        }
+        head_cv_.notify_all();
+      }
+    }
+    // A replay of events staged in this same batch is only true once the batch is durable.
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto& r = results[i];
+      if (r) {
+        stats_.appends.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        stats_.append_failures.fetch_add(1, std::memory_order_relaxed);
+      }
+      batch[i].done(std::move(r));
+    }
+    if (written > 0) {
+      std::lock_guard lk(listeners_mu_);
+      for (auto& [id, fn] : listeners_) fn(head_.load());
+    }
+  }
+}
+
+Result<RecordedEvent> RocksEventStore::read_position(std::uint64_t pos) {
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), events_cf_, be64(pos), &v);
+  if (s.IsNotFound()) {
+    return fail(errc::not_found, "no event at position " + std::to_string(pos));
+  }
+  if (!s.ok()) return unexpected(io_error(s));
+  RecordedEvent e;
+  if (!detail::decode_record(v, e) || e.position != pos) {
+    return fail(errc::corrupted, "event at position " + std::to_string(pos) + " is corrupted");
+  }
+  return e;
+}
+
+Result<std::vector<RecordedEvent>> RocksEventStore::read_stream(std::string_view stream,
+                                                                std::int64_t from,
+                                                                Direction dir,
+                                                                std::size_t limit) {
+  if (!valid_stream_name(stream)) {
+    return fail(errc::invalid_stream_name, "invalid stream name", std::string(stream));
+  }
+  std::uint64_t committed = head();
+  std::vector<std::string> keys;
+  std::string prefix(stream);
+  prefix.push_back('\0');
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+    if (dir == Direction::forward) {
+      it->Seek(detail::stream_key(stream, std::max<std::int64_t>(from, 0)));
+      for (; it->Valid() && keys.size() < limit; it->Next()) {
+        auto k = it->key().ToStringView();
+        if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) break;
+        auto pos = get_be64(it->value().ToStringView());
+        if (pos > committed) break;
+        keys.push_back(be64(pos));
+      }
+    } else {
+      if (from < 0) {
+        std::string end = prefix;
+        end.append(8, '\xff');
+        it->SeekForPrev(end);
+      } else {
+        it->SeekForPrev(detail::stream_key(stream, from));
+      }
+      for (; it->Valid() && keys.size() < limit; it->Prev()) {
+        auto k = it->key().ToStringView();
+        if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) break;
+        auto pos = get_be64(it->value().ToStringView());
+        if (pos > committed) continue;
+        keys.push_back(be64(pos));
+      }
+    }
+    if (!it->status().ok()) return unexpected(io_error(it->status()));
+  }
+  std::vector<RecordedEvent> out;
+  if (keys.empty()) return out;
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), events_cf_, keys.size(), slices.data(), values.data(),
+                statuses.data());
+  out.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!statuses[i].ok()) return unexpected(io_error(statuses[i]));
+    RecordedEvent e;
+    if (!detail::decode_record(values[i].ToStringView(), e)) {
+      return fail(errc::corrupted, "corrupted event in stream", std::string(stream));
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<LogPage> RocksEventStore::read_all(std::uint64_t after, std::size_t limit,
+                                          const Filter& filter, std::size_t scan_limit) {
+  LogPage page;
+  page.scanned_to = after;
+  std::uint64_t committed = head();
+  if (after >= committed || limit == 0) return page;
+  std::string upper = be64(committed + 1);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+  std::size_t scanned = 0;
+  for (it->Seek(be64(after + 1)); it->Valid(); it->Next()) {
+    RecordedEvent e;
+    if (!detail::decode_record(it->value().ToStringView(), e)) {
+      return fail(errc::corrupted, "corrupted event at position " +
+                                       std::to_string(get_be64(it->key().ToStringView())));
+    }
+    page.scanned_to = e.position;
+    ++scanned;
+    if (filter.matches(e)) {
+      page.events.push_back(std::move(e));
+      if (page.events.size() >= limit) break;
+    }
+    if (scanned >= scan_limit) break;
+  }
+  if (!it->status().ok()) return unexpected(io_error(it->status()));
+  if (!it->Valid() && page.events.size() < limit && scanned < scan_limit) {
+    page.scanned_to = std::max(page.scanned_to, committed);
+  }
+  return page;
+}
+
+Result<LogPage> RocksEventStore::read_all_backward(std::uint64_t before, std::size_t limit,
+                                                   const Filter& filter,
+                                                   std::size_t scan_limit) {
+  LogPage page;
+  std::uint64_t committed = head();
+  if (before == 0 || before > committed + 1) before = committed + 1;
+  page.scanned_to = before;
+  if (before <= 1 || limit == 0) return page;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_cf_));
+  std::size_t scanned = 0;
+  for (it->SeekForPrev(be64(before - 1)); it->Valid(); it->Prev()) {
+    RecordedEvent e;
+    if (!detail::decode_record(it->value().ToStringView(), e)) {
+      return fail(errc::corrupted, "corrupted event at position " +
+                                       std::to_string(get_be64(it->key().ToStringView())));
+    }
+    page.scanned_to = e.position;
+    ++scanned;
+    if (filter.matches(e)) {
+      page.events.push_back(std::move(e));
+      if (page.events.size() >= limit) break;
+    }
+    if (scanned >= scan_limit) break;
+  }
+  if (!it->status().ok()) return unexpected(io_error(it->status()));
+  return page;
+}
+
+Result<RecordedEvent> RocksEventStore::get_event(std::string_view id) {
+  if (!valid_uuid(id)) return fail(errc::invalid_event_id, "event id must be a UUID");
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), ids_cf_, detail::uuid_bytes(id), &v);
+  if (s.IsNotFound()) return fail(errc::not_found, "no event with id " + std::string(id));
+  if (!s.ok()) return unexpected(io_error(s));
+  auto pos = get_be64(v);
+  if (pos > head()) return fail(errc::not_found, "no event with id " + std::string(id));
+  return read_position(pos);
+}
+
+Result<RecordedEvent> RocksEventStore::get_at(std::uint64_t position) {
+  if (position == 0 || position > head()) {
+    return fail(errc::not_found, "no event at position " + std::to_string(position));
+  }
+  return read_position(position);
+}
+
+Result<std::int64_t> RocksEventStore::stream_version(std::string_view stream) {
+  if (!valid_stream_name(stream)) {
+    return fail(errc::invalid_stream_name, "invalid stream name", std::string(stream));
+  }
+  auto last = read_stream(stream, -1, Direction::backward, 1);
+  if (!last) return unexpected(std::move(last).error());
+  return last->empty() ? std::int64_t{-1} : last->front().stream_version;
+}
+
+std::unique_ptr<Subscription> RocksEventStore::subscribe(std::uint64_t after, Filter filter) {
+  return std::make_unique<SubscriptionImpl>(*this, after, std::move(filter));
+}
+
+VerifyReport RocksEventStore::verify(std::uint64_t from, std::uint64_t to,
+                                     const std::function<void(std::uint64_t)>& progress) {
+  VerifyReport rep;
+  std::uint64_t committed = head();
+  if (to == 0 || to > committed) to = committed;
+  if (from == 0) from = 1;
+  if (from > to) return rep;
+  Hash prev{};
+  if (from > 1) {
+    auto before = read_position(from - 1);
+    if (!before) {
+      rep.ok = false;
+      rep.first_broken_position = from - 1;
+      rep.problem = before.error().message;
+      return rep;
+    }
+    prev = before->hash;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_cf_));
+  std::uint64_t expect = from;
+  auto broken = [&](std::uint64_t pos, std::string why) {
+    rep.ok = false;
+    rep.first_broken_position = pos;
+    rep.problem = std::move(why);
+    return rep;
+  };
+  RecordedEvent e;
+  for (it->Seek(be64(from)); it->Valid() && expect <= to; it->Next()) {
+    auto key = it->key().ToStringView();
+    std::size_t canon = 0;
+    if (key.size() != 8) return broken(expect, "malformed key in the event log");
+    auto pos = get_be64(key);
+    if (pos != expect) return broken(expect, "event missing from the log (gap)");
+    if (!detail::decode_record(it->value().ToStringView(), e, &canon) || e.position != pos) {
+      return broken(pos, "event record cannot be decoded");
+    }
+    auto h = detail::chain_hash(prev, it->value().ToStringView().substr(0, canon));
+    if (h != e.hash) return broken(pos, "hash does not match the event's content and chain");
+    prev = h;
+    ++rep.checked;
+    ++expect;
+    if (progress && (rep.checked & 0xffff) == 0) progress(pos);
+  }
+  if (!it->status().ok()) return broken(expect, "storage error: " + it->status().ToString());
+  if (expect <= to) return broken(expect, "event missing from the log (truncated)");
+  if (progress) progress(to);
+  return rep;
+}
+
+Status<Error> RocksEventStore::save_snapshot(std::string_view stream, std::int64_t version,
+                                             std::string_view bytes) {
+  std::string v = be64(static_cast<std::uint64_t>(version));
+  v.append(bytes);
+  auto s = db_->Put(rocksdb::WriteOptions(), snapshots_cf_, stream, v);
+  if (!s.ok()) return unexpected(io_error(s));
+  return Ok{};
+}
+
+Result<EventStore::Snapshot> RocksEventStore::load_snapshot(std::string_view stream) {
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), snapshots_cf_, stream, &v);
+  if (s.IsNotFound()) return Snapshot{};
+  if (!s.ok()) return unexpected(io_error(s));
+  if (v.size() < 8) return fail(errc::corrupted, "bad snapshot", std::string(stream));
+  return Snapshot{static_cast<std::int64_t>(get_be64(v)), v.substr(8)};
+}
+
+void RocksEventStore::close() {
+  std::lock_guard lk(close_mu_);
+  if (closed_.load() && !db_) return;
+  {
+    std::lock_guard q(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard h(head_mu_);
+    closed_ = true;
+  }
+  head_cv_.notify_all();
+  if (db_) {
+    for (auto* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
+    cfs_.clear();
+    db_->Close();
+    db_.reset();
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> EventStore::open(Options options) {
+  auto store = std::make_unique<RocksEventStore>(std::move(options));
+  auto s = store->open_db();
+  if (!s) return unexpected(std::move(s).error());
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+}  // namespace eventcrm::store

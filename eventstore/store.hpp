@@ -1,0 +1,121 @@
+// The log of record: an append-only, hash-chained event log on RocksDB with group commit,
+// optimistic concurrency, idempotent appends and live subscriptions.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "eventstore/event.hpp"
+#include "eventstore/stats.hpp"
+
+namespace rocksdb {
+class FileSystem;
+}
+
+namespace eventcrm::store {
+
+enum class Durability : std::uint8_t {
+  sync,     // default: an append is acknowledged only after the WAL is fsynced
+  relaxed,  // WAL written but not fsynced: survives a process crash, not a power loss
+};
+
+struct Options {
+  std::string path;                      // the data directory (created if missing)
+  Durability durability = Durability::sync;
+  std::size_t max_event_bytes = 1 << 20;  // data + metadata of one event
+  std::size_t max_events_per_append = 10'000;
+  std::size_t max_group_commit_events = 8'192;  // events coalesced into one WriteBatch at most
+  std::size_t block_cache_bytes = 256u << 20;
+  std::shared_ptr<Clock> clock;  // defaults to the system clock
+  // For fault-injection tests only: the file system RocksDB writes through.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
+};
+
+class Subscription;
+
+class EventStore {
+ public:
+  using AppendCallback = std::function<void(Result<AppendResult>)>;
+
+  static Result<std::unique_ptr<EventStore>> open(Options options);
+  virtual ~EventStore() = default;
+
+  // Appends events to one stream, atomically; returns once durable (per Options::durability).
+  virtual Result<AppendResult> append(std::string_view stream, ExpectedVersion expected,
+                                      std::vector<NewEvent> events) = 0;
+  // Appends to several streams, each with its own expectation: all or nothing.
+  virtual Result<AppendResult> append_multi(std::vector<StreamAppend> parts) = 0;
+  // As append_multi, but returns at once; `done` runs on the store's writer thread once the
+  // append is durable (or failed). It must not block.
+  virtual void append_async(std::vector<StreamAppend> parts, AppendCallback done) = 0;
+
+  // Reads a stream from `from_version` (inclusive) in `direction`; from_version < 0 with
+  // backward reads from the end.
+  virtual Result<std::vector<RecordedEvent>> read_stream(std::string_view stream,
+                                                         std::int64_t from_version,
+                                                         Direction direction,
+                                                         std::size_t limit) = 0;
+  // Reads the global log after `after_position` (exclusive), up to `limit` matching events,
+  // scanning at most `scan_limit` events.
+  virtual Result<LogPage> read_all(std::uint64_t after_position, std::size_t limit,
+                                   const Filter& filter = {},
+                                   std::size_t scan_limit = 100'000) = 0;
+  // Reads the log backwards from `before_position` (exclusive; 0 = from the head).
+  virtual Result<LogPage> read_all_backward(std::uint64_t before_position, std::size_t limit,
+                                            const Filter& filter = {},
+                                            std::size_t scan_limit = 100'000) = 0;
+  virtual Result<RecordedEvent> get_event(std::string_view id) = 0;
+  virtual Result<RecordedEvent> get_at(std::uint64_t position) = 0;
+  // The stream's current version, -1 if it does not exist.
+  virtual Result<std::int64_t> stream_version(std::string_view stream) = 0;
+
+  // The position of the last committed event (0 for an empty log).
+  virtual std::uint64_t head() const = 0;
+  // Blocks until head() > position, the timeout passes or the store closes; returns head().
+  virtual std::uint64_t wait_for(std::uint64_t position, std::chrono::milliseconds timeout) = 0;
+  // Runs `fn(head)` on the writer thread after every commit. It must not block.
+  virtual std::uint64_t add_commit_listener(std::function<void(std::uint64_t)> fn) = 0;
+  virtual void remove_commit_listener(std::uint64_t id) = 0;
+
+  // A pull subscription to the global log from `after_position`: catches up from disk, then
+  // follows live with no gap and no duplicate. Never blocks writers.
+  virtual std::unique_ptr<Subscription> subscribe(std::uint64_t after_position,
+                                                  Filter filter = {}) = 0;
+
+  // Recomputes the hash chain over [from, to] (to = 0: the head).
+  virtual VerifyReport verify(std::uint64_t from = 1, std::uint64_t to = 0,
+                              const std::function<void(std::uint64_t)>& progress = {}) = 0;
+
+  // Snapshots of folded stream state, keyed by stream (see fold.hpp).
+  virtual Status<Error> save_snapshot(std::string_view stream, std::int64_t version,
+                                      std::string_view bytes) = 0;
+  struct Snapshot {
+    std::int64_t version = -1;
+    std::string bytes;
+  };
+  virtual Result<Snapshot> load_snapshot(std::string_view stream) = 0;
+
+  virtual const StoreStats& stats() const = 0;
+  virtual const Options& options() const = 0;
+
+  // Stops the writer after draining queued appends, and closes the database. Idempotent.
+  virtual void close() = 0;
+};
+
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+  // Up to `max` next events; waits up to `wait` when caught up. Empty on timeout or close.
+  virtual Result<std::vector<RecordedEvent>> next(std::size_t max,
+                                                  std::chrono::milliseconds wait) = 0;
+  // The position the subscription has read up to (scanned, including filtered-out events).
+  virtual std::uint64_t position() const = 0;
+};
+
+}  // namespace eventcrm::store

@@ -1,0 +1,18 @@
+// Each subcommand of the eventcrm executable registers itself on the CLI here.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace eventcrm::tools {
+
+// Each returns nothing; the subcommand's callback sets the process exit code through
+// exit_code().
+void register_serve(CLI::App& app);
+void register_bench(CLI::App& app);
+void register_verify(CLI::App& app);
+
+int& exit_code();
+
+}  // namespace eventcrm::tools

@@ -1,0 +1,22 @@
+// The eventcrm executable: one binary, one subcommand per job.
+#include <CLI/CLI.hpp>
+
+#include "tools/commands.hpp"
+
+namespace eventcrm::tools {
+int& exit_code() {
+  static int code = 0;
+  return code;
+}
+}  // namespace eventcrm::tools
+
+int main(int argc, char** argv) {
+  CLI::App app{"eventcrm - an event-sourced CRM backend"};
+  app.set_version_flag("--version", "eventcrm 0.1.0");
+  app.require_subcommand(1);
+  eventcrm::tools::register_serve(app);
+  eventcrm::tools::register_bench(app);
+  eventcrm::tools::register_verify(app);
+  CLI11_PARSE(app, argc, argv);
+  return eventcrm::tools::exit_code();
+}
