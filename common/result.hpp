@@ -36,6 +36,7 @@ class [[nodiscard]] Result {
   T&& value() && { return std::move(checked_value()); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(checked_value()); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 

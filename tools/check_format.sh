@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Fails when a C++ file of ours is not clang-formatted (`tools/check_format.sh --fix` applies it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files '*.cpp' '*.hpp')
+if [ "${1:-}" = "--fix" ]; then
+  clang-format -i "${files[@]}"
+else
+  clang-format --dry-run --Werror "${files[@]}"
+fi
