@@ -1,10 +1,171 @@
-// `eventcrm serve`: the HTTP server (filled by the HTTP server work).
+// `eventcrm serve`: the HTTP server. Options come from flags, then EVENTCRM_* environment
+// variables, then an optional config file (`key = value` lines), in that precedence.
 #include <CLI/CLI.hpp>
 
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "api/server.hpp"
 #include "tools/commands.hpp"
 
 namespace eventcrm::tools {
-void register_serve(CLI::App& app) {
-  app.add_subcommand("serve", "Run the HTTP server");
+
+namespace {
+
+template <class T>
+bool parse_number(const std::string& s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size();
 }
+
+struct ServeState {
+  api::ServerOptions opts;
+  std::string config;
+  bool print_routes = false;
+  // Option name → how a config-file value is applied (when neither flag nor env set it).
+  std::map<std::string, std::function<bool(const std::string&)>> setters;
+  std::map<std::string, CLI::Option*> options;
+};
+
+template <class T>
+void add_value(CLI::App* cmd, ServeState& st, const std::string& name, T& target,
+               const std::string& env, const std::string& help) {
+  CLI::Option* opt = cmd->add_option("--" + name, target, help)->envname(env)->capture_default_str();
+  st.options[name] = opt;
+  st.setters[name] = [&target](const std::string& v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      target = v;
+      return true;
+    } else {
+      return parse_number(v, target);
+    }
+  };
+}
+
+void add_ms(CLI::App* cmd, ServeState& st, const std::string& name,
+            std::chrono::milliseconds& target, const std::string& env, const std::string& help) {
+  CLI::Option* opt = cmd->add_option_function<std::int64_t>(
+      "--" + name, [&target](std::int64_t v) { target = std::chrono::milliseconds(v); }, help);
+  opt->envname(env)->default_str(std::to_string(target.count()))->check(CLI::PositiveNumber);
+  st.options[name] = opt;
+  st.setters[name] = [&target](const std::string& v) {
+    std::int64_t n = 0;
+    if (!parse_number(v, n) || n <= 0) return false;
+    target = std::chrono::milliseconds(n);
+    return true;
+  };
+}
+
+std::string trim(std::string s) {
+  const char* ws = " \t\r";
+  s.erase(0, s.find_first_not_of(ws));
+  auto end = s.find_last_not_of(ws);
+  s.erase(end == std::string::npos ? 0 : end + 1);
+  return s;
+}
+
+// Applies `key = value` lines for options that flags and environment left unset.
+bool apply_config(ServeState& st) {
+  std::ifstream in(st.config);
+  if (!in) {
+    std::cerr << "cannot read config file " << st.config << "\n";
+    return false;
+  }
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    auto hash = line.find('#');
+    if (hash != std::string::npos) line.erase(hash);
+    line = trim(line);
+    if (line.empty() || line.front() == '[') continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << st.config << ":" << lineno << ": expected key = value\n";
+      return false;
+    }
+    std::string key = trim(line.substr(0, eq));
+    std::string value = trim(line.substr(eq + 1));
+    for (char& c : key)
+      if (c == '_') c = '-';
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    auto it = st.setters.find(key);
+    if (it == st.setters.end()) {
+      std::cerr << st.config << ":" << lineno << ": unknown option " << key << "\n";
+      return false;
+    }
+    if (st.options[key]->count() > 0) continue;  // a flag or the environment wins
+    if (!it->second(value)) {
+      std::cerr << st.config << ":" << lineno << ": invalid value for " << key << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app) {
+  auto st = std::make_shared<ServeState>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the HTTP server");
+  api::ServerOptions& o = st->opts;
+  api::Limits& l = o.limits;
+  cmd->add_option("--config", st->config, "Config file with `key = value` lines")
+      ->envname("EVENTCRM_CONFIG");
+  cmd->add_flag("--print-routes", st->print_routes, "Print every route and exit");
+  add_value(cmd, *st, "address", o.address, "EVENTCRM_ADDRESS", "Listen address");
+  add_value(cmd, *st, "port", o.port, "EVENTCRM_PORT", "Listen port (0: ephemeral)");
+  add_value(cmd, *st, "data-dir", o.data_dir, "EVENTCRM_DATA_DIR", "Event store directory");
+  add_value(cmd, *st, "io-threads", o.io_threads, "EVENTCRM_IO_THREADS", "I/O threads");
+  add_value(cmd, *st, "durability", o.durability, "EVENTCRM_DURABILITY", "sync|relaxed");
+  add_value(cmd, *st, "log-level", o.log_level, "EVENTCRM_LOG_LEVEL",
+            "trace|debug|info|warn|error|off");
+  add_value(cmd, *st, "log-format", o.log_format, "EVENTCRM_LOG_FORMAT", "text|json");
+  add_value(cmd, *st, "max-body-bytes", l.max_body_bytes, "EVENTCRM_MAX_BODY_BYTES",
+            "Largest request body (413 beyond)");
+  add_value(cmd, *st, "max-header-bytes", l.max_header_bytes, "EVENTCRM_MAX_HEADER_BYTES",
+            "Largest request header (431 beyond)");
+  add_ms(cmd, *st, "request-timeout-ms", l.request_timeout, "EVENTCRM_REQUEST_TIMEOUT_MS",
+         "Time to read one request (header and body)");
+  add_ms(cmd, *st, "idle-timeout-ms", l.idle_timeout, "EVENTCRM_IDLE_TIMEOUT_MS",
+         "Idle keep-alive timeout");
+  add_ms(cmd, *st, "write-timeout-ms", l.write_timeout, "EVENTCRM_WRITE_TIMEOUT_MS",
+         "Time to write one response (slow readers are dropped)");
+  add_value(cmd, *st, "max-connections", l.max_connections, "EVENTCRM_MAX_CONNECTIONS",
+            "Open connections at most (503 beyond)");
+  add_value(cmd, *st, "max-pipelined", l.max_pipelined, "EVENTCRM_MAX_PIPELINED",
+            "Pipelined requests queued per connection");
+  add_value(cmd, *st, "max-page-size", l.max_page_size, "EVENTCRM_MAX_PAGE_SIZE",
+            "Largest `limit` on event reads");
+  add_value(cmd, *st, "max-inflight-appends", l.max_inflight_appends,
+            "EVENTCRM_MAX_INFLIGHT_APPENDS", "Appends awaiting durability (429 beyond)");
+  add_value(cmd, *st, "max-sse-subscribers", l.max_sse_subscribers,
+            "EVENTCRM_MAX_SSE_SUBSCRIBERS", "Open SSE streams at most");
+  add_ms(cmd, *st, "sse-heartbeat-ms", l.sse_heartbeat, "EVENTCRM_SSE_HEARTBEAT_MS",
+         "SSE heartbeat comment interval");
+  add_ms(cmd, *st, "shutdown-grace-ms", l.shutdown_grace, "EVENTCRM_SHUTDOWN_GRACE_MS",
+         "Time for in-flight requests at shutdown");
+  cmd->add_flag("--access-log,!--no-access-log", o.access_log, "One log line per request")
+      ->envname("EVENTCRM_ACCESS_LOG");
+
+  cmd->callback([st] {
+    if (st->print_routes) {
+      for (const std::string& r : api::route_list()) std::cout << r << "\n";
+      exit_code() = 0;
+      return;
+    }
+    if (!st->config.empty() && !apply_config(*st)) {
+      exit_code() = 2;
+      return;
+    }
+    exit_code() = api::run_server(st->opts);
+  });
+}
+
 }  // namespace eventcrm::tools

@@ -1,0 +1,87 @@
+// The route table: method + path pattern → a plain handler function. Matching, 405/Allow,
+// content negotiation, ETag/304 and per-route metrics labels live here, not in handlers.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http.hpp"
+#include "api/limits.hpp"
+
+namespace eventcrm::store {
+class EventStore;
+}
+
+namespace eventcrm::api {
+
+class Metrics;
+
+// What handlers may use. Owned by the server (or a test).
+struct Context {
+  store::EventStore* store = nullptr;
+  Metrics* metrics = nullptr;
+  Limits limits;
+  std::atomic<bool>* draining = nullptr;  // shutting down: /readyz answers 503
+  std::atomic<std::size_t>* inflight_appends = nullptr;
+  std::atomic<std::size_t>* sse_subscribers = nullptr;
+};
+
+// Completes an asynchronous handler; may be called from any thread, exactly once.
+using Completion = std::function<void(Response)>;
+using SyncHandler = Response (*)(const Request&, const Context&);
+using AsyncHandler = void (*)(const Request&, const Context&, Completion);
+
+enum class Produces : std::uint8_t { json, text, event_stream };
+
+struct Route {
+  Method method;
+  std::string_view pattern;  // "/v1/streams/{stream}"
+  SyncHandler sync = nullptr;
+  AsyncHandler async = nullptr;
+  Produces produces = Produces::json;
+  bool consumes_json = false;  // requests must carry Content-Type: application/json
+  std::string_view summary;
+};
+
+class Router {
+ public:
+  explicit Router(std::vector<Route> routes);
+
+  // Index of the matched route, or -1 for none; fills request.params. `allow` receives the
+  // methods of routes whose pattern matches when only the method is wrong.
+  struct Match {
+    const Route* route = nullptr;
+    int index = -1;
+    std::string allow;  // non-empty: path known, method not allowed
+  };
+  Match match(Request& req) const;
+
+  // Runs the whole request path: match, checks, handler, then finishing touches (X-Position,
+  // ETag/304). Returns the response when it is ready at once; otherwise an asynchronous
+  // handler took the completion made by `make_async` and will call it later.
+  std::optional<Response> dispatch(Request& req, const Context& ctx,
+                                   const std::function<Completion()>& make_async) const;
+  // Waits for the response, however the handler completes (tests and the fuzzer).
+  Response handle(Request& req, const Context& ctx) const;
+
+  const std::vector<Route>& routes() const noexcept { return routes_; }
+  // Metrics label of a route index (-1: "unmatched").
+  std::string_view label(int index) const noexcept;
+
+  // Finishing touches applied to every response of a matched route.
+  static void finish(const Request& req, const Context& ctx, Response& res);
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// The application's route table (handlers/*.cpp register theirs here).
+std::vector<Route> event_routes();
+std::vector<Route> ops_routes();
+Router make_router();
+
+}  // namespace eventcrm::api

@@ -1,0 +1,771 @@
+// The network side of the API on Boost.Beast: listener, HTTP session (keep-alive, ordered
+// pipelining, limits, timeouts), the SSE stream and graceful shutdown. Kept in one
+// translation unit so Beast/Asio templates are compiled once.
+#include "api/server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "api/log.hpp"
+#include "api/metrics.hpp"
+#include "api/problem.hpp"
+#include "api/router.hpp"
+#include "eventstore/cloudevents.hpp"
+#include "eventstore/store.hpp"
+
+namespace eventcrm::api {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+class Session;
+
+// State shared by the listener and every session; outlives the io_context.
+struct Shared {
+  Router router = make_router();
+  std::vector<std::string> labels;
+  std::unique_ptr<Metrics> metrics;
+  Context ctx;
+  Limits limits;
+  bool access_log = true;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> inflight_appends{0};
+  std::atomic<std::size_t> sse_subscribers{0};
+  std::string id_prefix;
+  std::atomic<std::uint64_t> next_id{0};
+
+  std::mutex mu;  // guards the two registries
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sse_sessions;
+
+  std::string new_request_id() {
+    char buf[48];
+    int n = std::snprintf(buf, sizeof buf, "%s-%08llx", id_prefix.c_str(),
+                          static_cast<unsigned long long>(next_id.fetch_add(1) + 1));
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
+};
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Shared& sh) : stream_(std::move(socket)), sh_(sh) {
+    sh_.metrics->open_connections.fetch_add(1, std::memory_order_relaxed);
+    sh_.metrics->connections_total.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  ~Session() {
+    sh_.metrics->open_connections.fetch_sub(1, std::memory_order_relaxed);
+    if (sse_) {
+      sh_.sse_subscribers.fetch_sub(1, std::memory_order_relaxed);
+      sh_.metrics->sse_subscribers.fetch_sub(1, std::memory_order_relaxed);
+    }
+    std::lock_guard lock(sh_.mu);
+    sh_.sessions.erase(this);
+    sh_.sse_sessions.erase(this);
+  }
+
+  void start() {
+    {
+      std::lock_guard lock(sh_.mu);
+      sh_.sessions.emplace(this, weak_from_this());
+    }
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+  // Shutdown: finish what is in flight, then close. Runs on the session's strand.
+  void drain() {
+    draining_ = true;
+    if (sse_ || queue_.empty()) close();
+  }
+
+  // A commit happened: an SSE session reads on. May be called from any thread.
+  void wake() {
+    if (wake_pending_.exchange(true)) return;
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->wake_pending_.store(false);
+      self->sse_pump();
+    });
+  }
+
+  net::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  struct Slot {
+    std::uint64_t seq = 0;
+    bool ready = false;
+    bool head = false;  // HEAD request: headers only
+    bool keep_alive = true;
+    int route = -1;
+    Clock::time_point start;
+    std::string request_id;
+    std::string method;
+    std::string target;
+    http::response<http::string_body> res;
+    std::optional<SseStart> sse;
+    bool close = false;
+  };
+
+  // ---- reading ----
+
+  void do_read() {
+    if (closed_ || reading_ || stop_reading_ || draining_) return;
+    if (queue_.size() >= sh_.limits.max_pipelined) return;  // resumed after a write
+    reading_ = true;
+    if (buffer_.size() == 0) {
+      // Idle keep-alive: wait for the first byte of the next request.
+      stream_.expires_after(sh_.limits.idle_timeout);
+      stream_.async_read_some(buffer_.prepare(4096),
+                              [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                self->on_first_bytes(ec, n);
+                              });
+      return;
+    }
+    read_header();
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t n) {
+    if (ec) {
+      reading_ = false;
+      return on_read_error(ec, /*partial=*/false);
+    }
+    buffer_.commit(n);
+    if (draining_) {
+      reading_ = false;
+      if (queue_.empty()) close();
+      return;
+    }
+    read_header();
+  }
+
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(sh_.limits.max_header_bytes));
+    parser_->body_limit(sh_.limits.max_body_bytes);
+    // One deadline for the whole request: trickling bytes does not extend it (slowloris).
+    stream_.expires_after(sh_.limits.request_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) {
+      reading_ = false;
+      return on_read_error(ec, true);
+    }
+    auto& req = parser_->get();
+    auto expect = req[http::field::expect];
+    if (!parser_->is_done() && iequals(expect, "100-continue") && !writing_ &&
+        queue_.empty()) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      writing_ = true;
+      net::async_write(stream_, net::buffer(kContinue),
+                       [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                         self->writing_ = false;
+                         if (wec) {
+                           self->reading_ = false;
+                           return self->close();
+                         }
+                         self->read_body();
+                       });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    if (parser_->is_done()) return on_request();
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) {
+                         self->reading_ = false;
+                         return self->on_read_error(ec, true);
+                       }
+                       self->on_request();
+                     });
+  }
+
+  void on_read_error(beast::error_code ec, bool partial) {
+    if (ec == http::error::header_limit) {
+      return reject(errc::headers_too_large,
+                    "request headers exceed " + std::to_string(sh_.limits.max_header_bytes) +
+                        " bytes");
+    }
+    if (ec == http::error::body_limit) {
+      return reject(errc::payload_too_large,
+                    "request body exceeds " + std::to_string(sh_.limits.max_body_bytes) +
+                        " bytes");
+    }
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
+        ec == net::error::eof || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || !partial || closed_) {
+      // Idle timeout, slow client or the peer went away: nothing to answer.
+      peer_gone_ = true;
+      stop_reading_ = true;
+      if (queue_.empty() || ec == beast::error::timeout) close();
+      return;
+    }
+    // Any other parse error: the request is malformed.
+    reject(errc::bad_request, std::string("malformed HTTP request: ") + ec.message());
+  }
+
+  // Answers a request that could not be read, then closes.
+  void reject(errc code, std::string detail) {
+    stop_reading_ = true;
+    Slot& slot = push_slot();
+    slot.request_id = sh_.new_request_id();
+    slot.method = "-";
+    slot.target = "-";
+    Response r = problem(code, std::move(detail));
+    r.close = true;
+    fill(slot, std::move(r));
+    do_write();
+  }
+
+  Slot& push_slot() {
+    queue_.emplace_back();
+    Slot& s = queue_.back();
+    s.seq = next_seq_++;
+    s.start = Clock::now();
+    return s;
+  }
+
+  void on_request() {
+    reading_ = false;
+    auto msg = parser_->release();
+    parser_.reset();
+    Slot& slot = push_slot();
+    std::uint64_t seq = slot.seq;
+
+    headers_.clear();
+    for (const auto& f : msg) headers_.emplace_back(f.name_string(), f.value());
+    Request req;
+    req.method = parse_method(msg.method_string());
+    req.target = msg.target();
+    std::size_t qm = req.target.find('?');
+    req.path = req.target.substr(0, qm);
+    if (qm != std::string_view::npos) req.query = req.target.substr(qm + 1);
+    req.body = msg.body();
+    req.headers = headers_;
+    std::string_view given = req.header("X-Request-Id");
+    slot.request_id = valid_request_id(given) ? std::string(given) : sh_.new_request_id();
+    req.request_id = slot.request_id;
+    slot.head = req.method == Method::head;
+    slot.keep_alive = msg.keep_alive();
+    slot.method = std::string(msg.method_string());
+    if (sh_.access_log) slot.target = std::string(req.target);
+
+    if (!slot.keep_alive) stop_reading_ = true;
+    std::optional<Response> res;
+    try {
+      res = sh_.router.dispatch(req, sh_.ctx, [this, seq] {
+        return Completion([self = shared_from_this(), seq](Response r) {
+          auto* s = self.get();
+          net::post(s->stream_.get_executor(), [self = std::move(self), seq, r = std::move(r)]() mutable {
+            self->complete(seq, std::move(r));
+          });
+        });
+      });
+      slot.route = req.route;
+    } catch (const std::exception& e) {
+      log::write(log::Level::error, "handler failed", {{"request_id", slot.request_id}, {"error", e.what()}});
+      res = problem(errc::internal, "an unexpected error occurred");
+    }
+    if (res) complete(seq, std::move(*res));
+    do_read();
+  }
+
+  // ---- responding ----
+
+  void complete(std::uint64_t seq, Response r) {
+    if (queue_.empty() || seq < queue_.front().seq) return;
+    Slot& slot = queue_[seq - queue_.front().seq];
+    fill(slot, std::move(r));
+    if (slot.close || slot.sse) stop_reading_ = true;
+    do_write();
+  }
+
+  void fill(Slot& slot, Response r) {
+    auto& res = slot.res;
+    res.version(11);
+    res.result(static_cast<unsigned>(r.status));
+    res.set(http::field::server, "eventcrm");
+    if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res.set(k, v);
+    res.set("X-Request-Id", slot.request_id);
+    slot.close = r.close || !slot.keep_alive || draining_;
+    slot.sse = std::move(r.sse);
+    if (slot.sse) {
+      slot.close = false;
+    } else {
+      res.keep_alive(!slot.close);
+      std::size_t len = r.body.size();
+      if (!slot.head) res.body() = std::move(r.body);
+      if (r.status == 304 || r.status == 204)
+        res.erase(http::field::content_length);
+      else
+        res.content_length(len);
+    }
+    slot.ready = true;
+    double secs = std::chrono::duration<double>(Clock::now() - slot.start).count();
+    sh_.metrics->record(slot.route, r.status, secs);
+    if (sh_.access_log && log::enabled(log::Level::info)) {
+      std::string status = std::to_string(r.status);
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.3f", secs * 1000.0);
+      std::string bytes = std::to_string(slot.res.body().size());
+      log::write(log::Level::info, "access",
+                 {{"request_id", slot.request_id},
+                  {"method", slot.method},
+                  {"target", slot.target},
+                  {"status", status, true},
+                  {"duration_ms", ms, true},
+                  {"bytes", bytes, true}});
+    }
+  }
+
+  void do_write() {
+    if (writing_ || closed_ || queue_.empty() || !queue_.front().ready) return;
+    Slot& front = queue_.front();
+    if (front.sse) return start_sse(std::move(*front.sse));
+    writing_ = true;
+    stream_.expires_after(sh_.limits.write_timeout);
+    http::async_write(stream_, front.res,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->on_write(ec);
+                      });
+  }
+
+  void on_write(beast::error_code ec) {
+    writing_ = false;
+    if (ec) return close();
+    bool close_after = queue_.front().close;
+    queue_.pop_front();
+    if (close_after) return shutdown_send();
+    if (queue_.empty() && (draining_ || peer_gone_)) return close();
+    do_write();
+    do_read();
+  }
+
+  void shutdown_send() {
+    if (reading_) return close();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    // Let the peer read the response before the socket goes (avoids an RST eating it).
+    stream_.expires_after(std::chrono::seconds(1));
+    linger_ = std::make_shared<std::array<char, 512>>();
+    drain_input();
+  }
+
+  void drain_input() {
+    stream_.async_read_some(net::buffer(*linger_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->drain_input();
+                            });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+    if (heartbeat_) heartbeat_->cancel();
+  }
+
+  // ---- Server-Sent Events ----
+
+  void start_sse(SseStart start) {
+    Slot& front = queue_.front();
+    sse_ = true;
+    sse_pos_ = start.after;
+    sse_filter_ = std::move(start.filter);
+    sh_.sse_subscribers.fetch_add(1, std::memory_order_relaxed);
+    sh_.metrics->sse_subscribers.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(sh_.mu);
+      sh_.sse_sessions.emplace(this, weak_from_this());
+    }
+    // The stream is close-delimited: no Content-Length, no chunking.
+    std::string& out = sse_buf_;
+    out = "HTTP/1.1 200 OK\r\nServer: eventcrm\r\nContent-Type: text/event-stream\r\n"
+          "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n";
+    for (const auto& f : front.res) {
+      if (f.name() == http::field::content_type || f.name() == http::field::server) continue;
+      out += f.name_string();
+      out += ": ";
+      out += f.value();
+      out += "\r\n";
+    }
+    out += "\r\n: connected\n\n";
+    queue_.clear();
+    heartbeat_.emplace(stream_.get_executor());
+    arm_heartbeat();
+    sse_write();
+  }
+
+  void arm_heartbeat() {
+    heartbeat_->expires_after(sh_.limits.sse_heartbeat);
+    heartbeat_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      if (!self->writing_ && self->sse_buf_.empty()) {
+        self->sse_buf_ = ": heartbeat\n\n";
+        self->sse_write();
+      }
+      self->arm_heartbeat();
+    });
+  }
+
+  void sse_write() {
+    writing_ = true;
+    // A client that cannot take one batch within the write timeout is dropped: nothing is
+    // buffered beyond that batch.
+    stream_.expires_after(sh_.limits.write_timeout);
+    net::async_write(stream_, net::buffer(sse_buf_),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->writing_ = false;
+                       self->sse_buf_.clear();
+                       if (ec) {
+                         if (ec == beast::error::timeout)
+                           self->sh_.metrics->sse_dropped.fetch_add(1, std::memory_order_relaxed);
+                         return self->close();
+                       }
+                       self->sse_pump();
+                     });
+  }
+
+  // Reads on from the log and writes the next batch, if any.
+  void sse_pump() {
+    if (!sse_ || writing_ || closed_) return;
+    if (draining_) return close();
+    constexpr std::size_t kBatch = 256;
+    auto page = sh_.ctx.store->read_all(sse_pos_, kBatch, sse_filter_, 10'000);
+    if (!page) {
+      log::write(log::Level::warn, "sse read failed", {{"error", page.error().message}});
+      return close();
+    }
+    std::uint64_t scanned = page->scanned_to;
+    if (page->events.empty()) {
+      if (scanned > sse_pos_) {
+        sse_pos_ = scanned;
+        // Filtered-out events only: keep scanning if the head is further.
+        if (sse_pos_ < sh_.ctx.store->head()) wake();
+      }
+      return;
+    }
+    std::string& out = sse_buf_;
+    std::string json;
+    for (const store::RecordedEvent& e : page->events) {
+      out += "id: ";
+      out += std::to_string(e.position);
+      out += "\nevent: ";
+      out += e.type;
+      json.clear();
+      store::append_cloudevent_json(json, e);
+      std::size_t startpos = 0;
+      while (true) {
+        std::size_t nl = json.find('\n', startpos);
+        out += "\ndata: ";
+        out.append(json, startpos, nl == std::string::npos ? std::string::npos : nl - startpos);
+        if (nl == std::string::npos) break;
+        startpos = nl + 1;
+      }
+      out += "\n\n";
+    }
+    sh_.metrics->sse_events_sent.fetch_add(page->events.size(), std::memory_order_relaxed);
+    sse_pos_ = std::max(scanned, page->events.back().position);
+    sse_write();
+  }
+
+  beast::tcp_stream stream_;
+  Shared& sh_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::vector<HeaderField> headers_;
+  std::deque<Slot> queue_;
+  std::uint64_t next_seq_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool stop_reading_ = false;
+  bool peer_gone_ = false;
+  bool draining_ = false;
+  bool closed_ = false;
+  std::shared_ptr<std::array<char, 512>> linger_;
+
+  bool sse_ = false;
+  std::uint64_t sse_pos_ = 0;
+  store::Filter sse_filter_;
+  std::string sse_buf_;
+  std::optional<net::steady_timer> heartbeat_;
+  std::atomic<bool> wake_pending_{false};
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, Shared& sh) : ioc_(ioc), acceptor_(net::make_strand(ioc)), sh_(sh) {}
+
+  bool open(const tcp::endpoint& ep, std::string& error) {
+    beast::error_code ec;
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      error = ec.message();
+      return false;
+    }
+    return true;
+  }
+
+  tcp::endpoint local() const { return acceptor_.local_endpoint(); }
+
+  void start() { do_accept(); }
+
+  void stop() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->acceptor_.close(ec);
+    });
+  }
+
+ private:
+  void do_accept() {
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
+                             self->on_accept(ec, std::move(s));
+                           });
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto open = sh_.metrics->open_connections.load(std::memory_order_relaxed);
+      if (open >= static_cast<std::int64_t>(sh_.limits.max_connections)) {
+        sh_.metrics->connections_rejected.fetch_add(1, std::memory_order_relaxed);
+        refuse(std::move(socket));
+      } else {
+        std::make_shared<Session>(std::move(socket), sh_)->start();
+      }
+    } else if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
+      // Out of file descriptors: back off briefly instead of spinning.
+      auto t = std::make_shared<net::steady_timer>(acceptor_.get_executor(),
+                                                   std::chrono::milliseconds(50));
+      t->async_wait([self = shared_from_this(), t](beast::error_code) { self->do_accept(); });
+      return;
+    }
+    do_accept();
+  }
+
+  // Over the connection limit: a short 503 and close, without a session.
+  static void refuse(tcp::socket socket) {
+    Response r = problem(errc::unavailable, "too many open connections");
+    auto msg = std::make_shared<std::string>();
+    *msg = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
+    auto sock = std::make_shared<tcp::socket>(std::move(socket));
+    net::async_write(*sock, net::buffer(*msg), [sock, msg](beast::error_code, std::size_t) {
+      beast::error_code ec;
+      sock->shutdown(tcp::socket::shutdown_both, ec);
+      sock->close(ec);
+    });
+  }
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  Shared& sh_;
+};
+
+std::vector<std::shared_ptr<Session>> snapshot(Shared& sh, bool sse_only) {
+  std::vector<std::shared_ptr<Session>> out;
+  std::lock_guard lock(sh.mu);
+  auto& reg = sse_only ? sh.sse_sessions : sh.sessions;
+  out.reserve(reg.size());
+  for (auto& [p, w] : reg)
+    if (auto s = w.lock()) out.push_back(std::move(s));
+  return out;
+}
+
+std::string random_prefix() {
+  std::random_device rd;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x", rd());
+  return buf;
+}
+
+}  // namespace
+
+std::vector<std::string> route_list() {
+  std::vector<std::string> out;
+  Router r = make_router();
+  for (const Route& route : r.routes())
+    out.push_back(std::string(to_string(route.method)) + " " + std::string(route.pattern));
+  return out;
+}
+
+int run_server(const ServerOptions& o) {
+  if (!log::setup(o.log_level, o.log_format)) {
+    std::cerr << "invalid log level or format\n";
+    return 2;
+  }
+  store::Options so;
+  so.path = o.data_dir;
+  if (o.durability == "sync")
+    so.durability = store::Durability::sync;
+  else if (o.durability == "relaxed")
+    so.durability = store::Durability::relaxed;
+  else {
+    log::write(log::Level::error, "invalid durability mode (sync|relaxed)", {{"durability", o.durability}});
+    return 2;
+  }
+  auto opened = store::EventStore::open(so);
+  if (!opened) {
+    log::write(log::Level::error, "cannot open the event store",
+               {{"path", o.data_dir}, {"error", opened.error().message}});
+    return 1;
+  }
+  std::unique_ptr<store::EventStore> es = std::move(*opened);
+
+  Shared sh;
+  for (const Route& r : sh.router.routes())
+    sh.labels.push_back(std::string(to_string(r.method)) + " " + std::string(r.pattern));
+  sh.metrics = std::make_unique<Metrics>(sh.labels);
+  sh.limits = o.limits;
+  sh.access_log = o.access_log;
+  sh.id_prefix = random_prefix();
+  sh.ctx.store = es.get();
+  sh.ctx.metrics = sh.metrics.get();
+  sh.ctx.limits = o.limits;
+  sh.ctx.draining = &sh.draining;
+  sh.ctx.inflight_appends = &sh.inflight_appends;
+  sh.ctx.sse_subscribers = &sh.sse_subscribers;
+
+  unsigned threads = std::max(1u, o.io_threads);
+  int exit_code = 0;
+  {
+    net::io_context ioc(static_cast<int>(threads));
+    beast::error_code ec;
+    auto addr = net::ip::make_address(o.address, ec);
+    if (ec) {
+      log::write(log::Level::error, "invalid listen address", {{"address", o.address}});
+      es->close();
+      return 2;
+    }
+    auto listener = std::make_shared<Listener>(ioc, sh);
+    std::string error;
+    if (!listener->open(tcp::endpoint(addr, o.port), error)) {
+      log::write(log::Level::error, "cannot listen", {{"address", o.address}, {"error", error}});
+      es->close();
+      return 1;
+    }
+    tcp::endpoint local = listener->local();
+    std::string where = local.address().to_string() + ":" + std::to_string(local.port());
+    std::cout << "listening on " << where << std::endl;
+    log::write(log::Level::info, "listening",
+               {{"address", where}, {"data_dir", o.data_dir}, {"durability", o.durability}});
+
+    // Commits wake the SSE sessions (on their own strands; this runs on the writer thread).
+    std::uint64_t listener_id = es->add_commit_listener([&sh](std::uint64_t) {
+      for (auto& s : snapshot(sh, true)) s->wake();
+    });
+
+    net::signal_set signals(ioc, SIGINT, SIGTERM);
+    net::steady_timer drain_timer(ioc);
+    net::steady_timer grace_timer(ioc);
+    int signals_seen = 0;
+    std::function<void()> poll_drained = [&] {
+      drain_timer.expires_after(std::chrono::milliseconds(20));
+      drain_timer.async_wait([&](beast::error_code tec) {
+        if (tec) return;
+        bool empty;
+        {
+          std::lock_guard lock(sh.mu);
+          empty = sh.sessions.empty();
+        }
+        if (empty && sh.inflight_appends.load() == 0) {
+          ioc.stop();
+          return;
+        }
+        poll_drained();
+      });
+    };
+    std::function<void()> wait_signal = [&] {
+      signals.async_wait([&](beast::error_code sec, int signo) {
+        if (sec) return;
+        ++signals_seen;
+        if (signals_seen == 1) {
+          log::write(log::Level::info, "shutting down: draining connections",
+                     {{"signal", std::to_string(signo), true}});
+          sh.draining = true;
+          listener->stop();
+          for (auto& s : snapshot(sh, false))
+            net::post(s->executor(), [s] { s->drain(); });
+          grace_timer.expires_after(o.limits.shutdown_grace);
+          grace_timer.async_wait([&](beast::error_code gec) {
+            if (gec) return;
+            log::write(log::Level::warn, "shutdown grace period over: forcing");
+            ioc.stop();
+          });
+          poll_drained();
+          wait_signal();
+        } else {
+          log::write(log::Level::warn, "second signal: forcing shutdown");
+          exit_code = 1;
+          ioc.stop();
+        }
+      });
+    };
+    wait_signal();
+    listener->start();
+
+    std::vector<std::thread> pool;
+    pool.reserve(threads - 1);
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+    ioc.run();
+    for (auto& t : pool) t.join();
+
+    es->remove_commit_listener(listener_id);
+    // Appends still queued finish here; their completions post to the stopped io_context
+    // and are dropped with it (each was durable before its completion ran).
+    es->close();
+  }
+  log::write(log::Level::info, "stopped");
+  log::flush();
+  return exit_code;
+}
+
+}  // namespace eventcrm::api
