@@ -4,50 +4,71 @@
 namespace eventcrm::api {
 
 Method parse_method(std::string_view m) noexcept {
-  if (m == "GET") return Method::get;
-  if (m == "HEAD") return Method::head;
-  if (m == "POST") return Method::post;
-  if (m == "PUT") return Method::put;
-  if (m == "PATCH") return Method::patch;
-  if (m == "DELETE") return Method::delete_;
-  if (m == "OPTIONS") return Method::options;
+  if (m == "GET")
+    return Method::get;
+  if (m == "HEAD")
+    return Method::head;
+  if (m == "POST")
+    return Method::post;
+  if (m == "PUT")
+    return Method::put;
+  if (m == "PATCH")
+    return Method::patch;
+  if (m == "DELETE")
+    return Method::delete_;
+  if (m == "OPTIONS")
+    return Method::options;
   return Method::other;
 }
 
 std::string_view to_string(Method m) noexcept {
   switch (m) {
-    case Method::get: return "GET";
-    case Method::head: return "HEAD";
-    case Method::post: return "POST";
-    case Method::put: return "PUT";
-    case Method::patch: return "PATCH";
-    case Method::delete_: return "DELETE";
-    case Method::options: return "OPTIONS";
-    case Method::other: return "OTHER";
+    case Method::get:
+      return "GET";
+    case Method::head:
+      return "HEAD";
+    case Method::post:
+      return "POST";
+    case Method::put:
+      return "PUT";
+    case Method::patch:
+      return "PATCH";
+    case Method::delete_:
+      return "DELETE";
+    case Method::options:
+      return "OPTIONS";
+    case Method::other:
+      return "OTHER";
   }
   return "OTHER";
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size())
+    return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
+    if (x >= 'A' && x <= 'Z')
+      x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z')
+      y = static_cast<char>(y - 'A' + 'a');
+    if (x != y)
+      return false;
   }
   return true;
 }
 
 std::string_view Request::header(std::string_view name) const noexcept {
   for (const auto& [k, v] : headers)
-    if (iequals(k, name)) return v;
+    if (iequals(k, name))
+      return v;
   return {};
 }
 
 bool Request::has_header(std::string_view name) const noexcept {
   for (const auto& [k, v] : headers)
-    if (iequals(k, name)) return true;
+    if (iequals(k, name))
+      return true;
   return false;
 }
 
@@ -63,7 +84,8 @@ void Response::set_header(std::string name, std::string value) {
 
 std::string_view Response::header(std::string_view name) const noexcept {
   for (const auto& [k, v] : headers)
-    if (iequals(k, name)) return v;
+    if (iequals(k, name))
+      return v;
   return {};
 }
 
@@ -77,9 +99,12 @@ Response json_response(int status, std::string body) {
 
 namespace {
 int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 }  // namespace
@@ -90,10 +115,12 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
   for (std::size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (c == '%') {
-      if (i + 2 >= in.size()) return false;
+      if (i + 2 >= in.size())
+        return false;
       int hi = hex_value(in[i + 1]);
       int lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
+      if (hi < 0 || lo < 0)
+        return false;
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -111,10 +138,12 @@ bool parse_query(std::string_view query, std::vector<QueryParam>& out) {
     std::size_t amp = query.find('&');
     std::string_view part = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (part.empty()) continue;
+    if (part.empty())
+      continue;
     std::size_t eq = part.find('=');
     QueryParam p;
-    if (!percent_decode(part.substr(0, eq), p.name, true)) return false;
+    if (!percent_decode(part.substr(0, eq), p.name, true))
+      return false;
     if (eq != std::string_view::npos && !percent_decode(part.substr(eq + 1), p.value, true))
       return false;
     out.push_back(std::move(p));

@@ -1,9 +1,9 @@
 // Strict request-body decoding on simdjson's DOM parser (never On-Demand for untrusted input).
 #include "api/json.hpp"
 
+#include <simdjson.h>
 #include <algorithm>
 #include <charconv>
-#include <simdjson.h>
 
 namespace eventcrm::api::json {
 
@@ -69,7 +69,8 @@ struct Converter {
         out.items.reserve(arr.size());
         for (simdjson::dom::element item : arr) {
           out.items.emplace_back();
-          if (!convert(item, out.items.back())) return false;
+          if (!convert(item, out.items.back()))
+            return false;
         }
         return true;
       }
@@ -79,12 +80,14 @@ struct Converter {
         out.members.reserve(obj.size());
         for (simdjson::dom::key_value_pair kv : obj) {
           out.members.emplace_back(std::string(kv.key), Value{});
-          if (!convert(kv.value, out.members.back().second)) return false;
+          if (!convert(kv.value, out.members.back().second))
+            return false;
         }
         // Duplicate keys are ambiguous (which one wins differs between parsers): reject.
         std::vector<std::string_view> keys;
         keys.reserve(out.members.size());
-        for (const auto& m : out.members) keys.emplace_back(m.first);
+        for (const auto& m : out.members)
+          keys.emplace_back(m.first);
         std::sort(keys.begin(), keys.end());
         auto dup = std::adjacent_find(keys.begin(), keys.end());
         if (dup != keys.end()) {
@@ -103,12 +106,14 @@ struct Converter {
 
 const Value* Value::find(std::string_view key) const noexcept {
   for (const auto& m : members)
-    if (m.first == key) return &m.second;
+    if (m.first == key)
+      return &m.second;
   return nullptr;
 }
 
 bool Value::as_int64(std::int64_t& out) const noexcept {
-  if (kind != Kind::number) return false;
+  if (kind != Kind::number)
+    return false;
   const char* first = text.data();
   const char* last = text.data() + text.size();
   auto [p, ec] = std::from_chars(first, last, out);
@@ -117,18 +122,25 @@ bool Value::as_int64(std::int64_t& out) const noexcept {
 
 const char* kind_name(Value::Kind k) noexcept {
   switch (k) {
-    case Value::Kind::null: return "null";
-    case Value::Kind::boolean: return "boolean";
-    case Value::Kind::number: return "number";
-    case Value::Kind::string: return "string";
-    case Value::Kind::array: return "array";
-    case Value::Kind::object: return "object";
+    case Value::Kind::null:
+      return "null";
+    case Value::Kind::boolean:
+      return "boolean";
+    case Value::Kind::number:
+      return "number";
+    case Value::Kind::string:
+      return "string";
+    case Value::Kind::array:
+      return "array";
+    case Value::Kind::object:
+      return "object";
   }
   return "unknown";
 }
 
 Result<Value, DecodeError> decode(std::string_view body) {
-  if (body.empty()) return unexpected(DecodeError{"the body is empty"});
+  if (body.empty())
+    return unexpected(DecodeError{"the body is empty"});
   // One parser per thread: its buffers are reused between requests.
   thread_local simdjson::dom::parser parser;
   thread_local bool allocated = false;
@@ -141,10 +153,12 @@ Result<Value, DecodeError> decode(std::string_view body) {
   // The body is not padded: parse() copies it into a padded buffer (realloc_if_needed).
   simdjson::dom::element root;
   auto err = parser.parse(body.data(), body.size(), true).get(root);
-  if (err != simdjson::SUCCESS) return unexpected(DecodeError{describe(err)});
+  if (err != simdjson::SUCCESS)
+    return unexpected(DecodeError{describe(err)});
   Converter c;
   Value v;
-  if (!c.convert(root, v)) return unexpected(DecodeError{std::move(c.error)});
+  if (!c.convert(root, v))
+    return unexpected(DecodeError{std::move(c.error)});
   return v;
 }
 
@@ -154,17 +168,32 @@ void write_string(std::string& out, std::string_view s) {
   std::size_t start = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
     out.append(s.data() + start, i - start);
     start = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out.push_back(hex[c >> 4]);
@@ -177,14 +206,23 @@ void write_string(std::string& out, std::string_view s) {
 
 void write(std::string& out, const Value& v) {
   switch (v.kind) {
-    case Value::Kind::null: out += "null"; return;
-    case Value::Kind::boolean: out += v.boolean ? "true" : "false"; return;
-    case Value::Kind::number: out += v.text; return;
-    case Value::Kind::string: write_string(out, v.text); return;
+    case Value::Kind::null:
+      out += "null";
+      return;
+    case Value::Kind::boolean:
+      out += v.boolean ? "true" : "false";
+      return;
+    case Value::Kind::number:
+      out += v.text;
+      return;
+    case Value::Kind::string:
+      write_string(out, v.text);
+      return;
     case Value::Kind::array: {
       out.push_back('[');
       for (std::size_t i = 0; i < v.items.size(); ++i) {
-        if (i) out.push_back(',');
+        if (i)
+          out.push_back(',');
         write(out, v.items[i]);
       }
       out.push_back(']');
@@ -193,7 +231,8 @@ void write(std::string& out, const Value& v) {
     case Value::Kind::object: {
       out.push_back('{');
       for (std::size_t i = 0; i < v.members.size(); ++i) {
-        if (i) out.push_back(',');
+        if (i)
+          out.push_back(',');
         write_string(out, v.members[i].first);
         out.push_back(':');
         write(out, v.members[i].second);

@@ -13,10 +13,14 @@ Format g_format = Format::text;
 
 spdlog::level::level_enum to_spd(Level l) {
   switch (l) {
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -30,7 +34,8 @@ bool setup(std::string_view level, std::string_view format) {
   else
     return false;
   auto lvl = spdlog::level::from_str(std::string(level));
-  if (lvl == spdlog::level::off && level != "off") return false;
+  if (lvl == spdlog::level::off && level != "off")
+    return false;
   auto logger = spdlog::stderr_logger_mt("eventcrm");
   logger->set_level(lvl);
   if (g_format == Format::json)
@@ -43,11 +48,14 @@ bool setup(std::string_view level, std::string_view format) {
   return true;
 }
 
-bool enabled(Level l) noexcept { return spdlog::default_logger_raw()->should_log(to_spd(l)); }
+bool enabled(Level l) noexcept {
+  return spdlog::default_logger_raw()->should_log(to_spd(l));
+}
 
 void write(Level l, std::string_view msg, std::initializer_list<Field> fields) {
   auto* logger = spdlog::default_logger_raw();
-  if (!logger->should_log(to_spd(l))) return;
+  if (!logger->should_log(to_spd(l)))
+    return;
   std::string line;
   line.reserve(128);
   if (g_format == Format::json) {
@@ -78,6 +86,8 @@ void write(Level l, std::string_view msg, std::initializer_list<Field> fields) {
   logger->log(to_spd(l), "{}", line);
 }
 
-void flush() { spdlog::default_logger_raw()->flush(); }
+void flush() {
+  spdlog::default_logger_raw()->flush();
+}
 
 }  // namespace eventcrm::api::log

@@ -13,20 +13,21 @@ namespace {
 constexpr std::array<int, 20> kStatuses{200, 201, 204, 206, 304, 400, 401, 403, 404, 405,
                                         406, 408, 409, 413, 415, 422, 429, 431, 500, 503};
 constexpr std::size_t kSlots = kStatuses.size() + 1;  // last: any other status
-constexpr std::array<double, 16> kBounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                         0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
-                                         1.0,    2.5,     5.0,    10.0};
+constexpr std::array<double, 16> kBounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                         0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0};
 
 std::size_t slot_of(int status) noexcept {
   for (std::size_t i = 0; i < kStatuses.size(); ++i)
-    if (kStatuses[i] == status) return i;
+    if (kStatuses[i] == status)
+      return i;
   return kStatuses.size();
 }
 
 void append_double(std::string& out, double v) {
   char buf[64];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  if (ec != std::errc{}) return out.push_back('0');
+  if (ec != std::errc{})
+    return out.push_back('0');
   out.append(buf, end);
 }
 
@@ -119,7 +120,8 @@ void Metrics::record(int route, int status, double seconds) noexcept {
                       : static_cast<std::size_t>(route);
   Series& s = series_[r][slot_of(status)];
   std::size_t b = 0;
-  while (b < kBounds.size() && seconds > kBounds[b]) ++b;
+  while (b < kBounds.size() && seconds > kBounds[b])
+    ++b;
   s.buckets[b].fetch_add(1, std::memory_order_relaxed);
   s.count.fetch_add(1, std::memory_order_relaxed);
   double cur = s.sum.load(std::memory_order_relaxed);
@@ -135,7 +137,8 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
   for (std::size_t r = 0; r < labels_.size(); ++r) {
     for (std::size_t k = 0; k < kSlots; ++k) {
       std::uint64_t n = series_[r][k].count.load(std::memory_order_relaxed);
-      if (n == 0) continue;
+      if (n == 0)
+        continue;
       out += "eventcrm_http_requests_total{route=\"";
       append_label_value(out, labels_[r]);
       out += "\",status=\"";
@@ -151,7 +154,8 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
   for (std::size_t r = 0; r < labels_.size(); ++r) {
     for (std::size_t k = 0; k < kSlots; ++k) {
       Series& s = series_[r][k];
-      if (s.count.load(std::memory_order_relaxed) == 0) continue;
+      if (s.count.load(std::memory_order_relaxed) == 0)
+        continue;
       std::string labels = "route=\"";
       append_label_value(labels, labels_[r]);
       labels += "\",status=\"";
@@ -195,8 +199,7 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
   sample(out, "eventcrm_sse_events_sent_total", sse_events_sent.load());
   header(out, "eventcrm_http_appends_total", "counter", "Successful appends through the API.");
   sample(out, "eventcrm_http_appends_total", appends.load());
-  header(out, "eventcrm_http_appended_events_total", "counter",
-         "Events appended through the API.");
+  header(out, "eventcrm_http_appended_events_total", "counter", "Events appended through the API.");
   sample(out, "eventcrm_http_appended_events_total", appended_events.load());
 
   header(out, "eventcrm_store_head_position", "gauge", "Position of the last committed event.");

@@ -7,26 +7,40 @@ namespace eventcrm::api {
 
 ProblemInfo problem_info(errc code) noexcept {
   switch (code) {
-    case errc::bad_request: return {400, "bad-request", "Bad request"};
-    case errc::malformed_json: return {400, "malformed-json", "Malformed JSON body"};
-    case errc::validation_failed: return {422, "validation-failed", "Validation failed"};
-    case errc::not_found: return {404, "not-found", "Not found"};
-    case errc::route_not_found: return {404, "route-not-found", "No such resource"};
-    case errc::method_not_allowed: return {405, "method-not-allowed", "Method not allowed"};
-    case errc::not_acceptable: return {406, "not-acceptable", "Not acceptable"};
+    case errc::bad_request:
+      return {400, "bad-request", "Bad request"};
+    case errc::malformed_json:
+      return {400, "malformed-json", "Malformed JSON body"};
+    case errc::validation_failed:
+      return {422, "validation-failed", "Validation failed"};
+    case errc::not_found:
+      return {404, "not-found", "Not found"};
+    case errc::route_not_found:
+      return {404, "route-not-found", "No such resource"};
+    case errc::method_not_allowed:
+      return {405, "method-not-allowed", "Method not allowed"};
+    case errc::not_acceptable:
+      return {406, "not-acceptable", "Not acceptable"};
     case errc::unsupported_media_type:
       return {415, "unsupported-media-type", "Unsupported media type"};
-    case errc::payload_too_large: return {413, "payload-too-large", "Request body too large"};
+    case errc::payload_too_large:
+      return {413, "payload-too-large", "Request body too large"};
     case errc::headers_too_large:
       return {431, "headers-too-large", "Request header fields too large"};
-    case errc::conflict: return {409, "conflict", "Concurrency conflict"};
+    case errc::conflict:
+      return {409, "conflict", "Concurrency conflict"};
     case errc::idempotency_conflict:
       return {409, "idempotency-conflict", "Event id already used differently"};
-    case errc::rate_limited: return {429, "rate-limited", "Too many requests"};
-    case errc::not_ready: return {503, "not-ready", "Service not ready"};
-    case errc::unavailable: return {503, "unavailable", "Service unavailable"};
-    case errc::request_timeout: return {408, "request-timeout", "Request timeout"};
-    case errc::internal: return {500, "internal", "Internal server error"};
+    case errc::rate_limited:
+      return {429, "rate-limited", "Too many requests"};
+    case errc::not_ready:
+      return {503, "not-ready", "Service not ready"};
+    case errc::unavailable:
+      return {503, "unavailable", "Service unavailable"};
+    case errc::request_timeout:
+      return {408, "request-timeout", "Request timeout"};
+    case errc::internal:
+      return {500, "internal", "Internal server error"};
   }
   return {500, "internal", "Internal server error"};
 }
@@ -40,7 +54,9 @@ Problem from_store_error(const store::Error& e) {
       p.code = errc::conflict;
       p.current_version = e.current_version;
       break;
-    case store::errc::idempotency_conflict: p.code = errc::idempotency_conflict; break;
+    case store::errc::idempotency_conflict:
+      p.code = errc::idempotency_conflict;
+      break;
     case store::errc::invalid_stream_name:
       p.code = errc::validation_failed;
       p.errors.push_back({"stream", p.detail});
@@ -66,10 +82,16 @@ Problem from_store_error(const store::Error& e) {
       p.code = errc::validation_failed;
       p.errors.push_back({"events", p.detail});
       break;
-    case store::errc::not_found: p.code = errc::not_found; break;
-    case store::errc::closed: p.code = errc::unavailable; break;
+    case store::errc::not_found:
+      p.code = errc::not_found;
+      break;
+    case store::errc::closed:
+      p.code = errc::unavailable;
+      break;
     case store::errc::io_error:
-    case store::errc::corrupted: p.code = errc::internal; break;
+    case store::errc::corrupted:
+      p.code = errc::internal;
+      break;
   }
   return p;
 }
@@ -107,7 +129,8 @@ Response to_response(const Problem& p) {
   if (!p.errors.empty()) {
     b += ",\"errors\":[";
     for (std::size_t i = 0; i < p.errors.size(); ++i) {
-      if (i) b.push_back(',');
+      if (i)
+        b.push_back(',');
       b += "{\"field\":";
       json::write_string(b, p.errors[i].field);
       b += ",\"message\":";

@@ -14,9 +14,9 @@ namespace eventcrm::api {
 
 // Every kind of failure the API can answer.
 enum class errc : std::uint8_t {
-  bad_request,             // malformed parameters or headers
-  malformed_json,          // the body is not valid JSON (syntax, UTF-8, depth, duplicates)
-  validation_failed,       // well-formed but invalid
+  bad_request,        // malformed parameters or headers
+  malformed_json,     // the body is not valid JSON (syntax, UTF-8, depth, duplicates)
+  validation_failed,  // well-formed but invalid
   not_found,
   route_not_found,
   method_not_allowed,
@@ -24,7 +24,7 @@ enum class errc : std::uint8_t {
   unsupported_media_type,
   payload_too_large,
   headers_too_large,
-  conflict,                // optimistic concurrency
+  conflict,  // optimistic concurrency
   idempotency_conflict,
   rate_limited,
   not_ready,
@@ -48,7 +48,7 @@ struct Problem {
 
 struct ProblemInfo {
   int status;
-  const char* slug;   // type URI suffix
+  const char* slug;  // type URI suffix
   const char* title;
 };
 

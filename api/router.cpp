@@ -1,8 +1,8 @@
 // Route matching and the request path around handlers (405/406/415, X-Position, ETag/304).
 #include "api/router.hpp"
 
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 
 #include "api/problem.hpp"
@@ -14,8 +14,10 @@ namespace {
 
 // Splits "/a/b/c" into {"a","b","c"}; false for an empty segment (e.g. "//" or trailing "/").
 bool next_segment(std::string_view& rest, std::string_view& seg) {
-  if (rest.empty()) return false;
-  if (rest.front() == '/') rest.remove_prefix(1);
+  if (rest.empty())
+    return false;
+  if (rest.front() == '/')
+    rest.remove_prefix(1);
   std::size_t slash = rest.find('/');
   seg = rest.substr(0, slash);
   rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
@@ -31,11 +33,14 @@ bool match_pattern(std::string_view pattern, std::string_view path,
     std::string_view ps, qs;
     bool hp = next_segment(p, ps);
     bool hq = next_segment(q, qs);
-    if (!hp && !hq) return true;
-    if (hp != hq) break;
+    if (!hp && !hq)
+      return true;
+    if (hp != hq)
+      break;
     if (ps.size() >= 2 && ps.front() == '{' && ps.back() == '}') {
       std::string decoded;
-      if (qs.empty() || !percent_decode(qs, decoded, false)) break;
+      if (qs.empty() || !percent_decode(qs, decoded, false))
+        break;
       params.push_back(std::move(decoded));
     } else if (ps != qs) {
       break;
@@ -46,21 +51,26 @@ bool match_pattern(std::string_view pattern, std::string_view path,
 }
 
 bool media_accepted(std::string_view accept, Produces produces) {
-  if (accept.empty()) return true;
+  if (accept.empty())
+    return true;
   while (!accept.empty()) {
     std::size_t comma = accept.find(',');
     std::string_view item = accept.substr(0, comma);
     accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
     std::size_t semi = item.find(';');
-    std::string_view params = semi == std::string_view::npos ? std::string_view{} : item.substr(semi);
+    std::string_view params =
+        semi == std::string_view::npos ? std::string_view{} : item.substr(semi);
     item = item.substr(0, semi);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+      item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+      item.remove_suffix(1);
     // q=0 means "not acceptable".
     if (params.find("q=0") != std::string_view::npos &&
         params.find("q=0.") == std::string_view::npos)
       continue;
-    if (item == "*/*") return true;
+    if (item == "*/*")
+      return true;
     switch (produces) {
       case Produces::json:
         if (iequals(item, "application/json") || iequals(item, "application/*") ||
@@ -68,10 +78,12 @@ bool media_accepted(std::string_view accept, Produces produces) {
           return true;
         break;
       case Produces::text:
-        if (iequals(item, "text/plain") || iequals(item, "text/*")) return true;
+        if (iequals(item, "text/plain") || iequals(item, "text/*"))
+          return true;
         break;
       case Produces::event_stream:
-        if (iequals(item, "text/event-stream") || iequals(item, "text/*")) return true;
+        if (iequals(item, "text/event-stream") || iequals(item, "text/*"))
+          return true;
         break;
     }
   }
@@ -81,15 +93,20 @@ bool media_accepted(std::string_view accept, Produces produces) {
 bool is_json_content_type(std::string_view ct) {
   std::size_t semi = ct.find(';');
   std::string_view type = ct.substr(0, semi);
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  if (!iequals(type, "application/json")) return false;
-  if (semi == std::string_view::npos) return true;
+  while (!type.empty() && type.back() == ' ')
+    type.remove_suffix(1);
+  if (!iequals(type, "application/json"))
+    return false;
+  if (semi == std::string_view::npos)
+    return true;
   std::string_view rest = ct.substr(semi + 1);
-  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  while (!rest.empty() && rest.front() == ' ')
+    rest.remove_prefix(1);
   // Only UTF-8 bodies are accepted.
   if (rest.size() >= 8 && iequals(rest.substr(0, 8), "charset=")) {
     std::string_view cs = rest.substr(8);
-    if (!cs.empty() && cs.front() == '"') cs = cs.substr(1, cs.size() >= 2 ? cs.size() - 2 : 0);
+    if (!cs.empty() && cs.front() == '"')
+      cs = cs.substr(1, cs.size() >= 2 ? cs.size() - 2 : 0);
     return iequals(cs, "utf-8") || iequals(cs, "utf8");
   }
   return true;
@@ -112,10 +129,14 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
     std::string_view item = if_none_match.substr(0, comma);
     if_none_match =
         comma == std::string_view::npos ? std::string_view{} : if_none_match.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.starts_with("W/")) item.remove_prefix(2);
-    if (item == "*" || item == etag) return true;
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    if (item.starts_with("W/"))
+      item.remove_prefix(2);
+    if (item == "*" || item == etag)
+      return true;
   }
   return false;
 }
@@ -136,7 +157,8 @@ Router::Match Router::match(Request& req) const {
   req.route = -1;
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const Route& r = routes_[i];
-    if (!match_pattern(r.pattern, req.path, req.params)) continue;
+    if (!match_pattern(r.pattern, req.path, req.params))
+      continue;
     if (r.method == want) {
       m.route = &r;
       m.index = static_cast<int>(i);
@@ -146,18 +168,22 @@ Router::Match Router::match(Request& req) const {
     }
     req.params.clear();
     if (m.allow.find(to_string(r.method)) == std::string::npos) {
-      if (!m.allow.empty()) m.allow += ", ";
+      if (!m.allow.empty())
+        m.allow += ", ";
       m.allow += to_string(r.method);
-      if (r.method == Method::get) m.allow += ", HEAD";
+      if (r.method == Method::get)
+        m.allow += ", HEAD";
     }
   }
   return m;
 }
 
 void Router::finish(const Request& req, const Context& ctx, Response& res) {
-  if (req.path.starts_with("/v1/")) add_position(ctx, res);
+  if (req.path.starts_with("/v1/"))
+    add_position(ctx, res);
   bool get = req.method == Method::get || req.method == Method::head;
-  if (!get || res.status != 200 || res.sse) return;
+  if (!get || res.status != 200 || res.sse)
+    return;
   std::string_view etag = res.header("ETag");
   if (etag.empty()) {
     res.set_header("ETag", etag_of(res.body));
@@ -176,9 +202,9 @@ std::optional<Response> Router::dispatch(Request& req, const Context& ctx,
   Match m = match(req);
   if (m.route == nullptr) {
     if (!m.allow.empty()) {
-      Response r = problem(errc::method_not_allowed, std::string(to_string(req.method)) +
-                                                         " is not allowed on " +
-                                                         std::string(req.path));
+      Response r =
+          problem(errc::method_not_allowed, std::string(to_string(req.method)) +
+                                                " is not allowed on " + std::string(req.path));
       r.set_header("Allow", m.allow);
       return r;
     }
@@ -220,20 +246,23 @@ Response Router::handle(Request& req, const Context& ctx) const {
       cv.notify_all();
     });
   });
-  if (inline_res) return std::move(*inline_res);
+  if (inline_res)
+    return std::move(*inline_res);
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return out.has_value(); });
   return std::move(*out);
 }
 
 std::string_view Router::label(int index) const noexcept {
-  if (index < 0 || static_cast<std::size_t>(index) >= routes_.size()) return "unmatched";
+  if (index < 0 || static_cast<std::size_t>(index) >= routes_.size())
+    return "unmatched";
   return routes_[static_cast<std::size_t>(index)].pattern;
 }
 
 Router make_router() {
   std::vector<Route> routes = ops_routes();
-  for (Route& r : event_routes()) routes.push_back(r);
+  for (Route& r : event_routes())
+    routes.push_back(r);
   return Router(std::move(routes));
 }
 

@@ -67,11 +67,13 @@ struct Shared {
 };
 
 bool valid_request_id(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
+  if (id.empty() || id.size() > 128)
+    return false;
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_' || c == '.' || c == ':';
-    if (!ok) return false;
+    if (!ok)
+      return false;
   }
   return true;
 }
@@ -105,12 +107,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // Shutdown: finish what is in flight, then close. Runs on the session's strand.
   void drain() {
     draining_ = true;
-    if (sse_ || queue_.empty()) close();
+    if (sse_ || queue_.empty())
+      close();
   }
 
   // A commit happened: an SSE session reads on. May be called from any thread.
   void wake() {
-    if (wake_pending_.exchange(true)) return;
+    if (wake_pending_.exchange(true))
+      return;
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       self->wake_pending_.store(false);
       self->sse_pump();
@@ -138,8 +142,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // ---- reading ----
 
   void do_read() {
-    if (closed_ || reading_ || stop_reading_ || draining_) return;
-    if (queue_.size() >= sh_.limits.max_pipelined) return;  // resumed after a write
+    if (closed_ || reading_ || stop_reading_ || draining_)
+      return;
+    if (queue_.size() >= sh_.limits.max_pipelined)
+      return;  // resumed after a write
     reading_ = true;
     if (buffer_.size() == 0) {
       // Idle keep-alive: wait for the first byte of the next request.
@@ -161,7 +167,8 @@ class Session : public std::enable_shared_from_this<Session> {
     buffer_.commit(n);
     if (draining_) {
       reading_ = false;
-      if (queue_.empty()) close();
+      if (queue_.empty())
+        close();
       return;
     }
     read_header();
@@ -173,10 +180,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(sh_.limits.max_body_bytes);
     // One deadline for the whole request: trickling bytes does not extend it (slowloris).
     stream_.expires_after(sh_.limits.request_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -186,8 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     auto& req = parser_->get();
     auto expect = req[http::field::expect];
-    if (!parser_->is_done() && iequals(expect, "100-continue") && !writing_ &&
-        queue_.empty()) {
+    if (!parser_->is_done() && iequals(expect, "100-continue") && !writing_ && queue_.empty()) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       writing_ = true;
       net::async_write(stream_, net::buffer(kContinue),
@@ -205,7 +210,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    if (parser_->is_done()) return on_request();
+    if (parser_->is_done())
+      return on_request();
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
                        if (ec) {
@@ -218,22 +224,22 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read_error(beast::error_code ec, bool partial) {
     if (ec == http::error::header_limit) {
-      return reject(errc::headers_too_large,
-                    "request headers exceed " + std::to_string(sh_.limits.max_header_bytes) +
-                        " bytes");
+      return reject(
+          errc::headers_too_large,
+          "request headers exceed " + std::to_string(sh_.limits.max_header_bytes) + " bytes");
     }
     if (ec == http::error::body_limit) {
       return reject(errc::payload_too_large,
-                    "request body exceeds " + std::to_string(sh_.limits.max_body_bytes) +
-                        " bytes");
+                    "request body exceeds " + std::to_string(sh_.limits.max_body_bytes) + " bytes");
     }
-    if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
-        ec == net::error::eof || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || !partial || closed_) {
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset || !partial ||
+        closed_) {
       // Idle timeout, slow client or the peer went away: nothing to answer.
       peer_gone_ = true;
       stop_reading_ = true;
-      if (queue_.empty() || ec == beast::error::timeout) close();
+      if (queue_.empty() || ec == beast::error::timeout)
+        close();
       return;
     }
     // Any other parse error: the request is malformed.
@@ -269,13 +275,15 @@ class Session : public std::enable_shared_from_this<Session> {
     std::uint64_t seq = slot.seq;
 
     headers_.clear();
-    for (const auto& f : msg) headers_.emplace_back(f.name_string(), f.value());
+    for (const auto& f : msg)
+      headers_.emplace_back(f.name_string(), f.value());
     Request req;
     req.method = parse_method(msg.method_string());
     req.target = msg.target();
     std::size_t qm = req.target.find('?');
     req.path = req.target.substr(0, qm);
-    if (qm != std::string_view::npos) req.query = req.target.substr(qm + 1);
+    if (qm != std::string_view::npos)
+      req.query = req.target.substr(qm + 1);
     req.body = msg.body();
     req.headers = headers_;
     std::string_view given = req.header("X-Request-Id");
@@ -284,35 +292,42 @@ class Session : public std::enable_shared_from_this<Session> {
     slot.head = req.method == Method::head;
     slot.keep_alive = msg.keep_alive();
     slot.method = std::string(msg.method_string());
-    if (sh_.access_log) slot.target = std::string(req.target);
+    if (sh_.access_log)
+      slot.target = std::string(req.target);
 
-    if (!slot.keep_alive) stop_reading_ = true;
+    if (!slot.keep_alive)
+      stop_reading_ = true;
     std::optional<Response> res;
     try {
       res = sh_.router.dispatch(req, sh_.ctx, [this, seq] {
         return Completion([self = shared_from_this(), seq](Response r) {
           auto* s = self.get();
-          net::post(s->stream_.get_executor(), [self = std::move(self), seq, r = std::move(r)]() mutable {
-            self->complete(seq, std::move(r));
-          });
+          net::post(s->stream_.get_executor(),
+                    [self = std::move(self), seq, r = std::move(r)]() mutable {
+                      self->complete(seq, std::move(r));
+                    });
         });
       });
       slot.route = req.route;
     } catch (const std::exception& e) {
-      log::write(log::Level::error, "handler failed", {{"request_id", slot.request_id}, {"error", e.what()}});
+      log::write(log::Level::error, "handler failed",
+                 {{"request_id", slot.request_id}, {"error", e.what()}});
       res = problem(errc::internal, "an unexpected error occurred");
     }
-    if (res) complete(seq, std::move(*res));
+    if (res)
+      complete(seq, std::move(*res));
     do_read();
   }
 
   // ---- responding ----
 
   void complete(std::uint64_t seq, Response r) {
-    if (queue_.empty() || seq < queue_.front().seq) return;
+    if (queue_.empty() || seq < queue_.front().seq)
+      return;
     Slot& slot = queue_[seq - queue_.front().seq];
     fill(slot, std::move(r));
-    if (slot.close || slot.sse) stop_reading_ = true;
+    if (slot.close || slot.sse)
+      stop_reading_ = true;
     do_write();
   }
 
@@ -321,8 +336,10 @@ class Session : public std::enable_shared_from_this<Session> {
     res.version(11);
     res.result(static_cast<unsigned>(r.status));
     res.set(http::field::server, "eventcrm");
-    if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res.set(k, v);
+    if (!r.content_type.empty())
+      res.set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers)
+      res.set(k, v);
     res.set("X-Request-Id", slot.request_id);
     slot.close = r.close || !slot.keep_alive || draining_;
     slot.sse = std::move(r.sse);
@@ -331,7 +348,8 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       res.keep_alive(!slot.close);
       std::size_t len = r.body.size();
-      if (!slot.head) res.body() = std::move(r.body);
+      if (!slot.head)
+        res.body() = std::move(r.body);
       if (r.status == 304 || r.status == 204)
         res.erase(http::field::content_length);
       else
@@ -356,30 +374,35 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void do_write() {
-    if (writing_ || closed_ || queue_.empty() || !queue_.front().ready) return;
+    if (writing_ || closed_ || queue_.empty() || !queue_.front().ready)
+      return;
     Slot& front = queue_.front();
-    if (front.sse) return start_sse(std::move(*front.sse));
+    if (front.sse)
+      return start_sse(std::move(*front.sse));
     writing_ = true;
     stream_.expires_after(sh_.limits.write_timeout);
-    http::async_write(stream_, front.res,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->on_write(ec);
-                      });
+    http::async_write(
+        stream_, front.res,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
     writing_ = false;
-    if (ec) return close();
+    if (ec)
+      return close();
     bool close_after = queue_.front().close;
     queue_.pop_front();
-    if (close_after) return shutdown_send();
-    if (queue_.empty() && (draining_ || peer_gone_)) return close();
+    if (close_after)
+      return shutdown_send();
+    if (queue_.empty() && (draining_ || peer_gone_))
+      return close();
     do_write();
     do_read();
   }
 
   void shutdown_send() {
-    if (reading_) return close();
+    if (reading_)
+      return close();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     // Let the peer read the response before the socket goes (avoids an RST eating it).
@@ -391,18 +414,21 @@ class Session : public std::enable_shared_from_this<Session> {
   void drain_input() {
     stream_.async_read_some(net::buffer(*linger_),
                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              if (ec) return self->close();
+                              if (ec)
+                                return self->close();
                               self->drain_input();
                             });
   }
 
   void close() {
-    if (closed_) return;
+    if (closed_)
+      return;
     closed_ = true;
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
-    if (heartbeat_) heartbeat_->cancel();
+    if (heartbeat_)
+      heartbeat_->cancel();
   }
 
   // ---- Server-Sent Events ----
@@ -420,10 +446,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // The stream is close-delimited: no Content-Length, no chunking.
     std::string& out = sse_buf_;
-    out = "HTTP/1.1 200 OK\r\nServer: eventcrm\r\nContent-Type: text/event-stream\r\n"
-          "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n";
+    out =
+        "HTTP/1.1 200 OK\r\nServer: eventcrm\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n";
     for (const auto& f : front.res) {
-      if (f.name() == http::field::content_type || f.name() == http::field::server) continue;
+      if (f.name() == http::field::content_type || f.name() == http::field::server)
+        continue;
       out += f.name_string();
       out += ": ";
       out += f.value();
@@ -439,7 +467,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void arm_heartbeat() {
     heartbeat_->expires_after(sh_.limits.sse_heartbeat);
     heartbeat_->async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || self->closed_) return;
+      if (ec || self->closed_)
+        return;
       if (!self->writing_ && self->sse_buf_.empty()) {
         self->sse_buf_ = ": heartbeat\n\n";
         self->sse_write();
@@ -468,8 +497,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Reads on from the log and writes the next batch, if any.
   void sse_pump() {
-    if (!sse_ || writing_ || closed_) return;
-    if (draining_) return close();
+    if (!sse_ || writing_ || closed_)
+      return;
+    if (draining_)
+      return close();
     constexpr std::size_t kBatch = 256;
     auto page = sh_.ctx.store->read_all(sse_pos_, kBatch, sse_filter_, 10'000);
     if (!page) {
@@ -481,7 +512,8 @@ class Session : public std::enable_shared_from_this<Session> {
       if (scanned > sse_pos_) {
         sse_pos_ = scanned;
         // Filtered-out events only: keep scanning if the head is further.
-        if (sse_pos_ < sh_.ctx.store->head()) wake();
+        if (sse_pos_ < sh_.ctx.store->head())
+          wake();
       }
       return;
     }
@@ -499,7 +531,8 @@ class Session : public std::enable_shared_from_this<Session> {
         std::size_t nl = json.find('\n', startpos);
         out += "\ndata: ";
         out.append(json, startpos, nl == std::string::npos ? std::string::npos : nl - startpos);
-        if (nl == std::string::npos) break;
+        if (nl == std::string::npos)
+          break;
         startpos = nl + 1;
       }
       out += "\n\n";
@@ -534,14 +567,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, Shared& sh) : ioc_(ioc), acceptor_(net::make_strand(ioc)), sh_(sh) {}
+  Listener(net::io_context& ioc, Shared& sh)
+      : ioc_(ioc), acceptor_(net::make_strand(ioc)), sh_(sh) {}
 
   bool open(const tcp::endpoint& ep, std::string& error) {
     beast::error_code ec;
     acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (!ec)
+      acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec)
+      acceptor_.bind(ep, ec);
+    if (!ec)
+      acceptor_.listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
       error = ec.message();
       return false;
@@ -569,7 +606,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void on_accept(beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec == net::error::operation_aborted || !acceptor_.is_open())
+      return;
     if (!ec) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
@@ -594,9 +632,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
   static void refuse(tcp::socket socket) {
     Response r = problem(errc::unavailable, "too many open connections");
     auto msg = std::make_shared<std::string>();
-    *msg = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
-           std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
+    *msg =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+        "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
     auto sock = std::make_shared<tcp::socket>(std::move(socket));
     net::async_write(*sock, net::buffer(*msg), [sock, msg](beast::error_code, std::size_t) {
       beast::error_code ec;
@@ -616,7 +655,8 @@ std::vector<std::shared_ptr<Session>> snapshot(Shared& sh, bool sse_only) {
   auto& reg = sse_only ? sh.sse_sessions : sh.sessions;
   out.reserve(reg.size());
   for (auto& [p, w] : reg)
-    if (auto s = w.lock()) out.push_back(std::move(s));
+    if (auto s = w.lock())
+      out.push_back(std::move(s));
   return out;
 }
 
@@ -649,7 +689,8 @@ int run_server(const ServerOptions& o) {
   else if (o.durability == "relaxed")
     so.durability = store::Durability::relaxed;
   else {
-    log::write(log::Level::error, "invalid durability mode (sync|relaxed)", {{"durability", o.durability}});
+    log::write(log::Level::error, "invalid durability mode (sync|relaxed)",
+               {{"durability", o.durability}});
     return 2;
   }
   auto opened = store::EventStore::open(so);
@@ -700,7 +741,8 @@ int run_server(const ServerOptions& o) {
 
     // Commits wake the SSE sessions (on their own strands; this runs on the writer thread).
     std::uint64_t listener_id = es->add_commit_listener([&sh](std::uint64_t) {
-      for (auto& s : snapshot(sh, true)) s->wake();
+      for (auto& s : snapshot(sh, true))
+        s->wake();
     });
 
     net::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -710,7 +752,8 @@ int run_server(const ServerOptions& o) {
     std::function<void()> poll_drained = [&] {
       drain_timer.expires_after(std::chrono::milliseconds(20));
       drain_timer.async_wait([&](beast::error_code tec) {
-        if (tec) return;
+        if (tec)
+          return;
         bool empty;
         {
           std::lock_guard lock(sh.mu);
@@ -725,7 +768,8 @@ int run_server(const ServerOptions& o) {
     };
     std::function<void()> wait_signal = [&] {
       signals.async_wait([&](beast::error_code sec, int signo) {
-        if (sec) return;
+        if (sec)
+          return;
         ++signals_seen;
         if (signals_seen == 1) {
           log::write(log::Level::info, "shutting down: draining connections",
@@ -736,7 +780,8 @@ int run_server(const ServerOptions& o) {
             net::post(s->executor(), [s] { s->drain(); });
           grace_timer.expires_after(o.limits.shutdown_grace);
           grace_timer.async_wait([&](beast::error_code gec) {
-            if (gec) return;
+            if (gec)
+              return;
             log::write(log::Level::warn, "shutdown grace period over: forcing");
             ioc.stop();
           });
@@ -754,9 +799,11 @@ int run_server(const ServerOptions& o) {
 
     std::vector<std::thread> pool;
     pool.reserve(threads - 1);
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+    for (unsigned i = 1; i < threads; ++i)
+      pool.emplace_back([&ioc] { ioc.run(); });
     ioc.run();
-    for (auto& t : pool) t.join();
+    for (auto& t : pool)
+      t.join();
 
     es->remove_commit_listener(listener_id);
     // Appends still queued finish here; their completions post to the stopped io_context

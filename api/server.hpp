@@ -17,7 +17,7 @@ struct ServerOptions {
   unsigned io_threads = 2;
   std::string durability = "sync";  // sync|relaxed
   Limits limits;
-  std::string log_level = "info";  // trace|debug|info|warn|error|off
+  std::string log_level = "info";   // trace|debug|info|warn|error|off
   std::string log_format = "text";  // text|json
   bool access_log = true;
 };

@@ -35,7 +35,8 @@ struct ServeState {
 template <class T>
 void add_value(CLI::App* cmd, ServeState& st, const std::string& name, T& target,
                const std::string& env, const std::string& help) {
-  CLI::Option* opt = cmd->add_option("--" + name, target, help)->envname(env)->capture_default_str();
+  CLI::Option* opt =
+      cmd->add_option("--" + name, target, help)->envname(env)->capture_default_str();
   st.options[name] = opt;
   st.setters[name] = [&target](const std::string& v) {
     if constexpr (std::is_same_v<T, std::string>) {
@@ -55,7 +56,8 @@ void add_ms(CLI::App* cmd, ServeState& st, const std::string& name,
   st.options[name] = opt;
   st.setters[name] = [&target](const std::string& v) {
     std::int64_t n = 0;
-    if (!parse_number(v, n) || n <= 0) return false;
+    if (!parse_number(v, n) || n <= 0)
+      return false;
     target = std::chrono::milliseconds(n);
     return true;
   };
@@ -81,9 +83,11 @@ bool apply_config(ServeState& st) {
   while (std::getline(in, line)) {
     ++lineno;
     auto hash = line.find('#');
-    if (hash != std::string::npos) line.erase(hash);
+    if (hash != std::string::npos)
+      line.erase(hash);
     line = trim(line);
-    if (line.empty() || line.front() == '[') continue;
+    if (line.empty() || line.front() == '[')
+      continue;
     auto eq = line.find('=');
     if (eq == std::string::npos) {
       std::cerr << st.config << ":" << lineno << ": expected key = value\n";
@@ -92,7 +96,8 @@ bool apply_config(ServeState& st) {
     std::string key = trim(line.substr(0, eq));
     std::string value = trim(line.substr(eq + 1));
     for (char& c : key)
-      if (c == '_') c = '-';
+      if (c == '_')
+        c = '-';
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
     auto it = st.setters.find(key);
@@ -100,7 +105,8 @@ bool apply_config(ServeState& st) {
       std::cerr << st.config << ":" << lineno << ": unknown option " << key << "\n";
       return false;
     }
-    if (st.options[key]->count() > 0) continue;  // a flag or the environment wins
+    if (st.options[key]->count() > 0)
+      continue;  // a flag or the environment wins
     if (!it->second(value)) {
       std::cerr << st.config << ":" << lineno << ": invalid value for " << key << "\n";
       return false;
@@ -145,8 +151,8 @@ void register_serve(CLI::App& app) {
             "Largest `limit` on event reads");
   add_value(cmd, *st, "max-inflight-appends", l.max_inflight_appends,
             "EVENTCRM_MAX_INFLIGHT_APPENDS", "Appends awaiting durability (429 beyond)");
-  add_value(cmd, *st, "max-sse-subscribers", l.max_sse_subscribers,
-            "EVENTCRM_MAX_SSE_SUBSCRIBERS", "Open SSE streams at most");
+  add_value(cmd, *st, "max-sse-subscribers", l.max_sse_subscribers, "EVENTCRM_MAX_SSE_SUBSCRIBERS",
+            "Open SSE streams at most");
   add_ms(cmd, *st, "sse-heartbeat-ms", l.sse_heartbeat, "EVENTCRM_SSE_HEARTBEAT_MS",
          "SSE heartbeat comment interval");
   add_ms(cmd, *st, "shutdown-grace-ms", l.shutdown_grace, "EVENTCRM_SHUTDOWN_GRACE_MS",
@@ -156,7 +162,8 @@ void register_serve(CLI::App& app) {
 
   cmd->callback([st] {
     if (st->print_routes) {
-      for (const std::string& r : api::route_list()) std::cout << r << "\n";
+      for (const std::string& r : api::route_list())
+        std::cout << r << "\n";
       exit_code() = 0;
       return;
     }

@@ -17,13 +17,16 @@ namespace {
 void append_items(std::string& out, const std::vector<store::RecordedEvent>& events) {
   out += "{\"items\":[";
   for (std::size_t i = 0; i < events.size(); ++i) {
-    if (i) out.push_back(',');
+    if (i)
+      out.push_back(',');
     store::append_cloudevent_json(out, events[i]);
   }
   out += "],\"next_cursor\":";
 }
 
-Response store_failure(const store::Error& e) { return to_response(from_store_error(e)); }
+Response store_failure(const store::Error& e) {
+  return to_response(from_store_error(e));
+}
 
 Response read_stream(const Request& req, const Context& ctx) {
   const std::string& stream = req.params[0];
@@ -39,15 +42,19 @@ Response read_stream(const Request& req, const Context& ctx) {
   std::size_t limit = q.limit(ctx.limits.default_page_size, ctx.limits.max_page_size);
   if (!store::valid_stream_name(stream))
     q.fail("stream", "must be <category>-<id>: category [a-z][a-z0-9_]*, id [A-Za-z0-9_.:-]+");
-  if (!q.ok()) return q.problem();
+  if (!q.ok())
+    return q.problem();
 
   std::int64_t start = from ? *from : (dir == store::Direction::forward ? 0 : -1);
   auto events = ctx.store->read_stream(stream, start, dir, limit);
-  if (!events) return store_failure(events.error());
+  if (!events)
+    return store_failure(events.error());
   if (events->empty()) {
     auto version = ctx.store->stream_version(stream);
-    if (!version) return store_failure(version.error());
-    if (*version < 0) return problem(errc::not_found, "stream " + stream + " does not exist");
+    if (!version)
+      return store_failure(version.error());
+    if (*version < 0)
+      return problem(errc::not_found, "stream " + stream + " does not exist");
   }
   Response res;
   res.content_type = "application/json";
@@ -74,7 +81,8 @@ bool read_filter(params::Query& q, store::Filter& filter) {
   filter.types = q.list("type");
   filter.categories = q.list("category");
   for (const std::string& t : filter.types)
-    if (!store::valid_event_type(t)) q.fail("type", "\"" + t + "\" is not a valid event type");
+    if (!store::valid_event_type(t))
+      q.fail("type", "\"" + t + "\" is not a valid event type");
   return q.ok();
 }
 
@@ -82,15 +90,18 @@ Response read_log(const Request& req, const Context& ctx) {
   params::Query q(req, {"after", "cursor", "limit", "type", "category"});
   auto after = q.u64("after");
   auto cursor = q.u64("cursor");
-  if (after && cursor) q.fail("cursor", "give either after or cursor");
+  if (after && cursor)
+    q.fail("cursor", "give either after or cursor");
   std::size_t limit = q.limit(ctx.limits.default_page_size, ctx.limits.max_page_size);
   store::Filter filter;
   read_filter(q, filter);
-  if (!q.ok()) return q.problem();
+  if (!q.ok())
+    return q.problem();
 
   std::uint64_t from = after ? *after : (cursor ? *cursor : 0);
   auto page = ctx.store->read_all(from, limit, filter);
-  if (!page) return store_failure(page.error());
+  if (!page)
+    return store_failure(page.error());
   Response res;
   res.content_type = "application/json";
   std::string& out = res.body;
@@ -111,10 +122,13 @@ Response read_log(const Request& req, const Context& ctx) {
 Response get_event(const Request& req, const Context& ctx) {
   const std::string& id = req.params[0];
   params::Query q(req, {});
-  if (!q.ok()) return q.problem();
-  if (!store::valid_uuid(id)) return problem(errc::not_found, "no event with id " + id);
+  if (!q.ok())
+    return q.problem();
+  if (!store::valid_uuid(id))
+    return problem(errc::not_found, "no event with id " + id);
   auto e = ctx.store->get_event(id);
-  if (!e) return store_failure(e.error());
+  if (!e)
+    return store_failure(e.error());
   Response res;
   res.content_type = "application/json";
   store::append_cloudevent_json(res.body, *e);
@@ -134,7 +148,8 @@ Response live(const Request& req, const Context& ctx) {
     else
       after = v;  // resuming wins over the initial position
   }
-  if (!q.ok()) return q.problem();
+  if (!q.ok())
+    return q.problem();
   if (ctx.sse_subscribers != nullptr &&
       ctx.sse_subscribers->load(std::memory_order_relaxed) >= ctx.limits.max_sse_subscribers)
     return problem(errc::unavailable, "too many live subscribers");
@@ -156,7 +171,8 @@ bool read_expected(std::string_view text, store::ExpectedVersion& out) {
     out = store::ExpectedVersion::stream_exists();
   } else {
     std::int64_t v = 0;
-    if (!params::parse_i64(text, v) || v < -1) return false;
+    if (!params::parse_i64(text, v) || v < -1)
+      return false;
     out = v < 0 ? store::ExpectedVersion::no_stream() : store::ExpectedVersion::exact(v);
   }
   return true;
@@ -201,8 +217,9 @@ bool decode_append(const json::Value& root, store::StreamAppend& out,
       else if (value.is_number() && read_expected(value.text, ev))
         body_expected = ev;
       else
-        errors.push_back({"expected_version",
-                          "must be a version >= 0, -1, \"no_stream\", \"stream_exists\" or \"any\""});
+        errors.push_back(
+            {"expected_version",
+             "must be a version >= 0, -1, \"no_stream\", \"stream_exists\" or \"any\""});
     } else {
       errors.push_back({key, "unknown field"});
     }
@@ -212,10 +229,12 @@ bool decode_append(const json::Value& root, store::StreamAppend& out,
     return false;
   }
   if (!events->is_array()) {
-    errors.push_back({"events", std::string("must be an array, not ") + json::kind_name(events->kind)});
+    errors.push_back(
+        {"events", std::string("must be an array, not ") + json::kind_name(events->kind)});
     return false;
   }
-  if (events->items.empty()) errors.push_back({"events", "must hold at least one event"});
+  if (events->items.empty())
+    errors.push_back({"events", "must hold at least one event"});
   out.events.reserve(events->items.size());
   for (std::size_t i = 0; i < events->items.size(); ++i) {
     const json::Value& ev = events->items[i];
@@ -235,7 +254,8 @@ bool decode_append(const json::Value& root, store::StreamAppend& out,
       } else if (key == "type") {
         has_type = true;
         if (!value.is_string() || !store::valid_event_type(value.text))
-          errors.push_back({path + ".type", "must be an event type like category.verb_past_tense.v1"});
+          errors.push_back(
+              {path + ".type", "must be an event type like category.verb_past_tense.v1"});
         else
           ne.type = value.text;
       } else if (key == "data") {
@@ -253,8 +273,10 @@ bool decode_append(const json::Value& root, store::StreamAppend& out,
         errors.push_back({path + "." + key, "unknown field"});
       }
     }
-    if (!has_type) errors.push_back({path + ".type", "is required"});
-    if (!has_data) errors.push_back({path + ".data", "is required"});
+    if (!has_type)
+      errors.push_back({path + ".type", "is required"});
+    if (!has_data)
+      errors.push_back({path + ".data", "is required"});
     out.events.push_back(std::move(ne));
   }
   return errors.empty();
@@ -262,14 +284,17 @@ bool decode_append(const json::Value& root, store::StreamAppend& out,
 
 void append(const Request& req, const Context& ctx, Completion done) {
   params::Query q(req, {});
-  if (!q.ok()) return done(q.problem());
+  if (!q.ok())
+    return done(q.problem());
   const std::string& stream = req.params[0];
   if (!store::valid_stream_name(stream))
     return done(problem(errc::validation_failed, "invalid stream name",
-                        {{"stream", "must be <category>-<id>: category [a-z][a-z0-9_]*, "
-                                    "id [A-Za-z0-9_.:-]+, at most 200 bytes"}}));
+                        {{"stream",
+                          "must be <category>-<id>: category [a-z][a-z0-9_]*, "
+                          "id [A-Za-z0-9_.:-]+, at most 200 bytes"}}));
   auto root = json::decode(req.body);
-  if (!root) return done(problem(errc::malformed_json, root.error().message));
+  if (!root)
+    return done(problem(errc::malformed_json, root.error().message));
 
   store::StreamAppend part;
   part.stream = stream;
@@ -281,8 +306,10 @@ void append(const Request& req, const Context& ctx, Completion done) {
   std::string_view if_match = req.header("If-Match");
   if (!if_match.empty()) {
     std::string_view v = if_match;
-    if (v.starts_with("W/")) v.remove_prefix(2);
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    if (v.starts_with("W/"))
+      v.remove_prefix(2);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+      v = v.substr(1, v.size() - 2);
     store::ExpectedVersion ev;
     if (if_match == "*")
       header_expected = store::ExpectedVersion::stream_exists();
@@ -295,15 +322,18 @@ void append(const Request& req, const Context& ctx, Completion done) {
   if (header_expected && body_expected)
     errors.push_back({"expected_version", "give either If-Match or expected_version, not both"});
   if (!errors.empty())
-    return done(problem(errc::validation_failed, "the append request is invalid", std::move(errors)));
-  part.expected = header_expected ? *header_expected
-                                  : body_expected.value_or(store::ExpectedVersion::any());
+    return done(
+        problem(errc::validation_failed, "the append request is invalid", std::move(errors)));
+  part.expected =
+      header_expected ? *header_expected : body_expected.value_or(store::ExpectedVersion::any());
 
   std::string_view reason = req.header("X-Reason");
   std::string_view correlation = req.header("X-Correlation-Id");
   for (store::NewEvent& e : part.events) {
-    if (e.metadata.reason.empty()) e.metadata.reason = std::string(reason);
-    if (e.metadata.correlation_id.empty()) e.metadata.correlation_id = std::string(correlation);
+    if (e.metadata.reason.empty())
+      e.metadata.reason = std::string(reason);
+    if (e.metadata.correlation_id.empty())
+      e.metadata.correlation_id = std::string(correlation);
   }
 
   if (ctx.inflight_appends != nullptr) {
@@ -318,38 +348,40 @@ void append(const Request& req, const Context& ctx, Completion done) {
   std::atomic<std::size_t>* inflight = ctx.inflight_appends;
   Metrics* metrics = ctx.metrics;
   // Runs on the store's writer thread once durable: build the response and hand it back.
-  ctx.store->append_async(
-      std::move(parts),
-      [done = std::move(done), stream, inflight, metrics, count](store::Result<store::AppendResult> r) {
-        if (inflight != nullptr) inflight->fetch_sub(1);
-        if (!r) return done(to_response(from_store_error(r.error())));
-        const store::AppendResult& ar = *r;
-        std::int64_t first = ar.streams.empty() ? 0 : ar.streams.front().first_version;
-        std::int64_t last = ar.streams.empty() ? 0 : ar.streams.front().last_version;
-        Response res;
-        res.status = ar.replayed ? 200 : 201;
-        res.content_type = "application/json";
-        std::string& b = res.body;
-        b += "{\"stream\":";
-        json::write_string(b, stream);
-        b += ",\"first_version\":" + std::to_string(first);
-        b += ",\"version\":" + std::to_string(last);
-        b += ",\"position\":" + std::to_string(ar.last_position);
-        b += ",\"event_ids\":[";
-        for (std::size_t i = 0; i < ar.event_ids.size(); ++i) {
-          if (i) b.push_back(',');
-          json::write_string(b, ar.event_ids[i]);
-        }
-        b += "]}";
-        res.set_header("ETag", "\"" + std::to_string(last) + "\"");
-        res.set_header("Location", "/v1/streams/" + stream);
-        res.set_header("X-Position", std::to_string(ar.last_position));
-        if (metrics != nullptr && !ar.replayed) {
-          metrics->appends.fetch_add(1, std::memory_order_relaxed);
-          metrics->appended_events.fetch_add(count, std::memory_order_relaxed);
-        }
-        done(std::move(res));
-      });
+  ctx.store->append_async(std::move(parts), [done = std::move(done), stream, inflight, metrics,
+                                             count](store::Result<store::AppendResult> r) {
+    if (inflight != nullptr)
+      inflight->fetch_sub(1);
+    if (!r)
+      return done(to_response(from_store_error(r.error())));
+    const store::AppendResult& ar = *r;
+    std::int64_t first = ar.streams.empty() ? 0 : ar.streams.front().first_version;
+    std::int64_t last = ar.streams.empty() ? 0 : ar.streams.front().last_version;
+    Response res;
+    res.status = ar.replayed ? 200 : 201;
+    res.content_type = "application/json";
+    std::string& b = res.body;
+    b += "{\"stream\":";
+    json::write_string(b, stream);
+    b += ",\"first_version\":" + std::to_string(first);
+    b += ",\"version\":" + std::to_string(last);
+    b += ",\"position\":" + std::to_string(ar.last_position);
+    b += ",\"event_ids\":[";
+    for (std::size_t i = 0; i < ar.event_ids.size(); ++i) {
+      if (i)
+        b.push_back(',');
+      json::write_string(b, ar.event_ids[i]);
+    }
+    b += "]}";
+    res.set_header("ETag", "\"" + std::to_string(last) + "\"");
+    res.set_header("Location", "/v1/streams/" + stream);
+    res.set_header("X-Position", std::to_string(ar.last_position));
+    if (metrics != nullptr && !ar.replayed) {
+      metrics->appends.fetch_add(1, std::memory_order_relaxed);
+      metrics->appended_events.fetch_add(count, std::memory_order_relaxed);
+    }
+    done(std::move(res));
+  });
 }
 
 }  // namespace

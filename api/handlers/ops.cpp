@@ -14,11 +14,12 @@ Response healthz(const Request&, const Context&) {
 }
 
 Response readyz(const Request&, const Context& ctx) {
-  if (ctx.store == nullptr) return problem(errc::not_ready, "the event store is not open");
+  if (ctx.store == nullptr)
+    return problem(errc::not_ready, "the event store is not open");
   if (ctx.draining != nullptr && ctx.draining->load())
     return problem(errc::not_ready, "the server is shutting down");
-  return json_response(200, "{\"status\":\"ready\",\"position\":" +
-                                std::to_string(ctx.store->head()) + "}");
+  return json_response(
+      200, "{\"status\":\"ready\",\"position\":" + std::to_string(ctx.store->head()) + "}");
 }
 
 Response metrics(const Request&, const Context& ctx) {
@@ -44,8 +45,7 @@ std::vector<Route> ops_routes() {
   return {
       {Method::get, "/healthz", healthz, nullptr, Produces::json, false, "Liveness"},
       {Method::get, "/readyz", readyz, nullptr, Produces::json, false, "Readiness"},
-      {Method::get, "/metrics", metrics, nullptr, Produces::text, false,
-       "Prometheus metrics"},
+      {Method::get, "/metrics", metrics, nullptr, Produces::text, false, "Prometheus metrics"},
       {Method::get, "/openapi.json", openapi, nullptr, Produces::json, false,
        "This API's OpenAPI 3.1 document"},
   };

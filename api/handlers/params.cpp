@@ -6,15 +6,18 @@
 namespace eventcrm::api::params {
 
 bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
-  if (s.empty() || s.size() > 20) return false;
+  if (s.empty() || s.size() > 20)
+    return false;
   for (char c : s)
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9')
+      return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc{} && p == s.data() + s.size();
 }
 
 bool parse_i64(std::string_view s, std::int64_t& out) noexcept {
-  if (s.empty() || s.size() > 20) return false;
+  if (s.empty() || s.size() > 20)
+    return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc{} && p == s.data() + s.size();
 }
@@ -27,26 +30,31 @@ Query::Query(const Request& req, std::initializer_list<std::string_view> allowed
   }
   for (const QueryParam& p : items_) {
     bool known = false;
-    for (std::string_view a : allowed) known = known || p.name == a;
-    if (!known) fail(p.name, "unknown query parameter");
+    for (std::string_view a : allowed)
+      known = known || p.name == a;
+    if (!known)
+      fail(p.name, "unknown query parameter");
   }
 }
 
 std::optional<std::string_view> Query::get(std::string_view name) const {
   std::optional<std::string_view> found;
   for (const QueryParam& p : items_)
-    if (p.name == name) found = p.value;
+    if (p.name == name)
+      found = p.value;
   return found;
 }
 
 std::vector<std::string> Query::list(std::string_view name) const {
   std::vector<std::string> out;
   for (const QueryParam& p : items_) {
-    if (p.name != name) continue;
+    if (p.name != name)
+      continue;
     std::string_view v = p.value;
     while (!v.empty()) {
       std::size_t comma = v.find(',');
-      if (comma != 0) out.emplace_back(v.substr(0, comma));
+      if (comma != 0)
+        out.emplace_back(v.substr(0, comma));
       v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
     }
   }
@@ -55,7 +63,8 @@ std::vector<std::string> Query::list(std::string_view name) const {
 
 std::optional<std::uint64_t> Query::u64(std::string_view name) {
   auto v = get(name);
-  if (!v) return std::nullopt;
+  if (!v)
+    return std::nullopt;
   std::uint64_t out = 0;
   if (!parse_u64(*v, out)) {
     fail(std::string(name), "must be a non-negative integer");
@@ -66,7 +75,8 @@ std::optional<std::uint64_t> Query::u64(std::string_view name) {
 
 std::optional<std::int64_t> Query::i64(std::string_view name, std::int64_t min) {
   auto v = get(name);
-  if (!v) return std::nullopt;
+  if (!v)
+    return std::nullopt;
   std::int64_t out = 0;
   if (!parse_i64(*v, out) || out < min) {
     fail(std::string(name), "must be an integer >= " + std::to_string(min));
@@ -77,7 +87,8 @@ std::optional<std::int64_t> Query::i64(std::string_view name, std::int64_t min) 
 
 std::size_t Query::limit(std::size_t def, std::size_t max) {
   auto v = get("limit");
-  if (!v) return def;
+  if (!v)
+    return def;
   std::uint64_t n = 0;
   if (!parse_u64(*v, n) || n < 1 || n > max) {
     fail("limit", "must be an integer from 1 to " + std::to_string(max));
