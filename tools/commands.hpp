@@ -12,6 +12,7 @@ namespace eventcrm::tools {
 void register_serve(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_verify(CLI::App& app);
+void register_dev_broker(CLI::App& app);
 
 int& exit_code();
 

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   eventcrm::tools::register_serve(app);
   eventcrm::tools::register_bench(app);
   eventcrm::tools::register_verify(app);
+  eventcrm::tools::register_dev_broker(app);
   CLI11_PARSE(app, argc, argv);
   return eventcrm::tools::exit_code();
 }

@@ -1,0 +1,312 @@
+// The relay loop: subscription → producer; delivery reports → checkpoint.
+//
+// Everything librdkafka calls back (delivery reports) runs inside rd_kafka_poll() on the relay's
+// own thread, so the in-flight window needs no lock. Positions are produced in log order;
+// `window_` holds one state per position after `base_`: the checkpoint is the last position of
+// the unbroken acknowledged prefix.
+#include "consumers/relay.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "consumers/kafka_handle.hpp"
+#include "eventstore/cloudevents.hpp"
+#include "eventstore/store.hpp"
+
+namespace eventcrm::consumers {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Slot : std::uint8_t { pending, acked, failed };
+
+// Writes the checkpoint durably: temp file, fsync, rename, fsync of the directory.
+bool write_checkpoint(const std::string& path, std::uint64_t pos) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  std::string text = std::to_string(pos) + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) return false;
+  auto dir = std::filesystem::path(path).parent_path();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+class KafkaRelay final : public Relay {
+ public:
+  KafkaRelay(store::EventStore& s, RelayOptions o) : store_(s), opts_(std::move(o)) {}
+  ~KafkaRelay() override { stop(); }
+
+  Result<bool, std::string> init() {
+    auto cp = read_checkpoint(opts_.checkpoint_path);
+    if (!cp) return unexpected(cp.error());
+    checkpoint_ = *cp;
+    saved_checkpoint_ = *cp;
+    if (checkpoint_ > store_.head()) {
+      return unexpected("the relay checkpoint (" + std::to_string(checkpoint_) +
+                        ") is past the log's head (" + std::to_string(store_.head()) +
+                        "): is this checkpoint file from another data directory?");
+    }
+    std::string error;
+    auto conf = detail::make_conf(opts_.kafka,
+                                  {{"enable.idempotence", "true"},
+                                   {"acks", "all"},
+                                   {"linger.ms", "5"},
+                                   {"queue.buffering.max.messages", "200000"},
+                                   {"log_level", "4"}},
+                                  error);
+    if (!conf) return unexpected(error);
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaRelay::on_delivery);
+    char err[512];
+    rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.release(), err, sizeof err));
+    if (!rk_) return unexpected(std::string("cannot create the Kafka producer: ") + err);
+    running_ = true;
+    thread_ = std::thread([this] { run(); });
+    return true;
+  }
+
+  RelayStatus status() const override {
+    RelayStatus s;
+    s.checkpoint = checkpoint_.load();
+    s.head = store_.head();
+    s.produced = produced_.load();
+    s.delivered = delivered_.load();
+    s.delivery_errors = errors_.load();
+    s.rewinds = rewinds_.load();
+    s.running = running_.load();
+    if (s.head > s.checkpoint) {
+      auto oldest = store_.get_at(s.checkpoint + 1);
+      if (oldest) {
+        auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+        s.lag_seconds = static_cast<double>(std::max<std::int64_t>(0, now_ms - oldest->time_ms)) /
+                        1000.0;
+      }
+    }
+    return s;
+  }
+
+  void stop() override {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    static_cast<KafkaRelay*>(opaque)->delivered(
+        static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m->_private)), m->err);
+  }
+
+  void delivered(std::uint64_t pos, rd_kafka_resp_err_t err) {
+    --outstanding_;
+    if (pos <= base_ || pos > base_ + window_.size()) return;  // from before a rewind
+    auto& slot = window_[pos - base_ - 1];
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (slot == Slot::pending) slot = Slot::acked;
+      delivered_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      slot = Slot::failed;
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      rewind_needed_ = true;
+    }
+  }
+
+  void advance() {
+    while (!window_.empty() && window_.front() == Slot::acked) {
+      window_.pop_front();
+      ++base_;
+    }
+    checkpoint_.store(base_);
+  }
+
+  void save(bool force) {
+    auto now = Clock::now();
+    if (checkpoint_ == saved_checkpoint_ || (!force && now - last_save_ < std::chrono::milliseconds(200))) {
+      return;
+    }
+    if (write_checkpoint(opts_.checkpoint_path, checkpoint_)) {
+      saved_checkpoint_ = checkpoint_.load();
+      last_save_ = now;
+    }
+  }
+
+  std::string topic_for(const store::RecordedEvent& e) const {
+    if (opts_.topic_mode == TopicMode::single) return opts_.topic;
+    return opts_.topic + "." + e.category();
+  }
+
+  // Hands one event to the producer; false only when stopping.
+  bool produce(const store::RecordedEvent& e) {
+    std::string topic = topic_for(e);
+    for (;;) {
+      rd_kafka_headers_t* hdrs = rd_kafka_headers_new(14);
+      std::string value;
+      auto add = [&](const char* name, const std::string& v) {
+        if (!v.empty()) rd_kafka_header_add(hdrs, name, -1, v.data(), static_cast<ssize_t>(v.size()));
+      };
+      if (opts_.content == ContentMode::binary) {
+        value = e.data;
+        add("ce_specversion", "1.0");
+        add("ce_id", e.id);
+        add("ce_type", e.type);
+        add("ce_source", "/eventcrm/" + e.category());
+        add("ce_subject", e.stream);
+        add("ce_time", store::format_rfc3339_ms(e.time_ms));
+        add("ce_position", std::to_string(e.position));
+        add("ce_streamversion", std::to_string(e.stream_version));
+        add("ce_actor", e.metadata.actor);
+        add("ce_reason", e.metadata.reason);
+        add("ce_correlationid", e.metadata.correlation_id);
+        add("ce_causationid", e.metadata.causation_id);
+        add("ce_hash", store::to_hex(e.hash));
+        add("content-type", "application/json");
+      } else {
+        store::append_cloudevent_json(value, e);
+        add("content-type", "application/cloudevents+json");
+      }
+      rd_kafka_vu_t vus[5];
+      vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+      vus[0].u.cstr = topic.c_str();
+      vus[1].vtype = RD_KAFKA_VTYPE_KEY;
+      vus[1].u.mem = {const_cast<char*>(e.stream.data()), e.stream.size()};
+      vus[2].vtype = RD_KAFKA_VTYPE_VALUE;
+      vus[2].u.mem = {value.data(), value.size()};
+      vus[3].vtype = RD_KAFKA_VTYPE_HEADERS;
+      vus[3].u.headers = hdrs;
+      vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
+      vus[4].u.ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(e.position));
+      // RD_KAFKA_MSG_F_COPY is the default for produceva: the value is copied.
+      rd_kafka_error_t* err = rd_kafka_produceva(rk_.get(), vus, 5);
+      if (err == nullptr) {
+        ++outstanding_;
+        produced_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+      }
+      auto code = rd_kafka_error_code(err);
+      rd_kafka_error_destroy(err);
+      rd_kafka_headers_destroy(hdrs);
+      if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        // Not retriable at this layer (e.g. message too large): count it and go back to the
+        // checkpoint later rather than skip the event.
+        errors_.fetch_add(1, std::memory_order_relaxed);
+        rewind_needed_ = true;
+        return false;
+      }
+      if (stop_) return false;
+      rd_kafka_poll(rk_.get(), 100);  // the local queue is full: serve delivery reports
+      advance();
+      save(false);
+    }
+  }
+
+  void run() {
+    base_ = checkpoint_;
+    auto sub = store_.subscribe(base_);
+    while (!stop_) {
+      rd_kafka_poll(rk_.get(), 0);
+      advance();
+      save(false);
+      if (rewind_needed_) {
+        // Wait for every outstanding report, then produce again from the checkpoint.
+        if (outstanding_ > 0) {
+          rd_kafka_poll(rk_.get(), 50);
+          continue;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms_));
+        backoff_ms_ = std::min(backoff_ms_ * 2, 5000);
+        window_.clear();
+        base_ = checkpoint_;
+        sub = store_.subscribe(base_);
+        rewind_needed_ = false;
+        rewinds_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      if (window_.size() >= 500'000) {
+        rd_kafka_poll(rk_.get(), 50);
+        continue;
+      }
+      auto batch = sub->next(opts_.batch, std::chrono::milliseconds(50));
+      if (!batch) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      for (const auto& e : *batch) {
+        if (!produce(e)) break;
+        window_.push_back(Slot::pending);
+      }
+      if (!batch->empty() && !rewind_needed_) backoff_ms_ = 100;
+    }
+    // Bounded flush so a stop never hangs on an unreachable cluster.
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    while (outstanding_ > 0 && Clock::now() < deadline) {
+      rd_kafka_poll(rk_.get(), 50);
+      advance();
+    }
+    advance();
+    save(true);
+    running_ = false;
+  }
+
+  store::EventStore& store_;
+  RelayOptions opts_;
+  detail::HandlePtr rk_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> running_{false};
+
+  // Relay thread only.
+  std::uint64_t base_ = 0;
+  std::deque<Slot> window_;
+  std::int64_t outstanding_ = 0;
+  bool rewind_needed_ = false;
+  int backoff_ms_ = 100;
+  std::uint64_t saved_checkpoint_ = 0;
+  Clock::time_point last_save_{};
+
+  std::atomic<std::uint64_t> checkpoint_{0};
+  std::atomic<std::uint64_t> produced_{0}, delivered_{0}, errors_{0}, rewinds_{0};
+};
+
+}  // namespace
+
+Result<std::uint64_t, std::string> read_checkpoint(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::uint64_t{0};
+  std::uint64_t pos = 0;
+  if (!(in >> pos)) {
+    return unexpected("the relay checkpoint file " + path +
+                      " is unreadable; delete it to republish from the start (consumers drop "
+                      "duplicates by ce_id)");
+  }
+  return pos;
+}
+
+Result<std::unique_ptr<Relay>, std::string> Relay::start(store::EventStore& store,
+                                                         RelayOptions options) {
+  if (options.checkpoint_path.empty()) {
+    return unexpected(std::string("the relay needs a checkpoint path"));
+  }
+  auto r = std::make_unique<KafkaRelay>(store, std::move(options));
+  auto ok = r->init();
+  if (!ok) return unexpected(ok.error());
+  return std::unique_ptr<Relay>(std::move(r));
+}
+
+}  // namespace eventcrm::consumers
