@@ -1,0 +1,229 @@
+// The command side shared by the HTTP API and the Kafka consumers: load a record's stream, fold
+// it, let the domain decide, append the decided events with the expected version, and decide
+// again on fresh state when a concurrent write got there first (bounded).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "domain/aggregate.hpp"
+#include "domain/settings.hpp"
+#include "eventstore/fold.hpp"
+#include "eventstore/store.hpp"
+
+namespace eventcrm::app {
+
+enum class errc {
+  not_found = 1,       // 404
+  already_exists,      // 409
+  invalid_transition,  // 409, with `allowed`
+  validation,          // 422, with `fields`
+  conflict,            // 409, with `current_version` (stale If-Match or retries exhausted)
+  store_failure,       // 503: the log could not be read or written
+  corrupted,           // 500: a stored event of ours does not decode
+};
+
+const char* to_string(errc e) noexcept;
+
+struct Error {
+  errc code{};
+  std::string message;
+  std::vector<std::string> allowed;             // invalid_transition
+  std::vector<domain::FieldError> fields;       // validation
+  std::optional<std::int64_t> current_version;  // conflict: the stream's version now (-1: none)
+};
+
+template <class T>
+using Result = eventcrm::Result<T, Error>;
+
+// The answer to a command: the record, its stream version after the command and the global
+// log position of the last event written (0 when the command changed nothing).
+struct CommandResult {
+  std::string id;
+  std::int64_t version = -1;
+  std::uint64_t position = 0;
+};
+
+struct CommandOptions {
+  // The version the caller saw (If-Match). When set, a different current version is a conflict
+  // and the command is never retried.
+  std::optional<std::int64_t> expected_version;
+  store::Metadata metadata;  // actor (the principal), reason, correlation and causation ids
+};
+
+// Fresh ids for new records; production ids are random UUIDs.
+class IdGenerator {
+ public:
+  virtual ~IdGenerator() = default;
+  virtual std::string next() = 0;
+};
+
+class RandomIdGenerator final : public IdGenerator {
+ public:
+  RandomIdGenerator();
+  std::string next() override;  // UUID version 4, lowercase
+
+ private:
+  std::mutex mu_;
+  std::mt19937_64 rng_;
+};
+
+struct RunnerOptions {
+  int max_attempts = 4;              // decide + append attempts for a retryable command
+  std::size_t snapshot_every = 200;  // snapshot a state after folding this many events
+  domain::Pipeline pipeline = domain::Pipeline::standard();
+};
+
+template <class State>
+struct Loaded {
+  State state{};
+  std::int64_t version = -1;  // -1: no such stream
+};
+
+class CommandRunner {
+ public:
+  CommandRunner(store::EventStore& store, Clock& clock, IdGenerator& ids,
+                RunnerOptions options = {});
+
+  // A fresh id for a record to be created.
+  std::string new_id() { return ids_.next(); }
+  store::EventStore& store() { return store_; }
+
+  // Folds a record's stream into its state.
+  template <domain::Aggregate A>
+  Result<Loaded<typename A::State>> load(std::string_view id);
+
+  // Runs one command against the record `id` (for a create: a fresh id from new_id()).
+  template <domain::Aggregate A>
+  Result<CommandResult> run(std::string_view id, const typename A::Command& command,
+                            const CommandOptions& options = {});
+
+  // The context a decision sees: now, actor, a fresh-id source and the current settings.
+  Result<domain::Context> context(std::string_view id, const CommandOptions& options);
+
+  // Appends events decided for several streams at once, all or nothing. Exposed for the
+  // multi-record commands (lead conversion, quote acceptance).
+  Result<store::AppendResult> append_parts(std::vector<store::StreamAppend> parts);
+
+  static Error from_domain(domain::Error e);
+  static Error from_store(store::Error e);
+
+ private:
+  template <domain::Aggregate A>
+  std::vector<store::NewEvent> to_new_events(const std::vector<typename A::Event>& events,
+                                             const CommandOptions& options) const;
+
+  store::EventStore& store_;
+  Clock& clock_;
+  IdGenerator& ids_;
+  RunnerOptions options_;
+};
+
+// ---- implementation of the templates ----
+
+namespace detail {
+template <class A>
+concept Snapshotted = requires(const typename A::State& s, typename A::State& out,
+                               std::string_view bytes) {
+  { A::encode_state(s) } -> std::same_as<std::string>;
+  { A::decode_state(bytes, out) } -> std::same_as<bool>;
+};
+}  // namespace detail
+
+template <domain::Aggregate A>
+Result<Loaded<typename A::State>> CommandRunner::load(std::string_view id) {
+  using State = typename A::State;
+  std::string stream = domain::stream_name(A::category, id);
+  if (!store::valid_stream_name(stream)) {
+    return unexpected(Error{errc::not_found, "invalid id", {}, {}, {}});
+  }
+  std::optional<Error> broken;
+  auto apply = [&broken](State& s, const store::RecordedEvent& e) {
+    if (broken)
+      return;
+    auto event = A::decode(e.type, e.data);
+    if (!event) {
+      broken =
+          Error{errc::corrupted,
+                "event " + e.id + " (" + e.type + ") does not decode: " + event.error().message,
+                {},
+                {},
+                {}};
+      return;
+    }
+    A::apply(s, *event);
+  };
+  store::Result<store::Folded<State>> folded = [&] {
+    if constexpr (detail::Snapshotted<A>) {
+      store::SnapshotPolicy<State> policy;
+      policy.every = options_.snapshot_every;
+      policy.encode = [](const State& s) { return A::encode_state(s); };
+      policy.decode = [](std::string_view b, State& s) { return A::decode_state(b, s); };
+      return store::fold_stream<State>(store_, stream, apply, &policy);
+    } else {
+      return store::fold_stream<State>(store_, stream, apply);
+    }
+  }();
+  if (!folded)
+    return unexpected(from_store(std::move(folded).error()));
+  if (broken)
+    return unexpected(std::move(*broken));
+  return Loaded<State>{std::move(folded->state), folded->version};
+}
+
+template <domain::Aggregate A>
+std::vector<store::NewEvent> CommandRunner::to_new_events(
+    const std::vector<typename A::Event>& events, const CommandOptions& options) const {
+  std::vector<store::NewEvent> out;
+  out.reserve(events.size());
+  for (const auto& e : events) {
+    out.push_back(store::NewEvent{"", std::string(A::type_of(e)), A::encode(e), options.metadata});
+  }
+  return out;
+}
+
+template <domain::Aggregate A>
+Result<CommandResult> CommandRunner::run(std::string_view id, const typename A::Command& command,
+                                         const CommandOptions& options) {
+  std::string stream = domain::stream_name(A::category, id);
+  const bool retry = !options.expected_version && A::retryable(command);
+  for (int attempt = 1;; ++attempt) {
+    auto loaded = load<A>(id);
+    if (!loaded)
+      return unexpected(std::move(loaded).error());
+    if (options.expected_version && *options.expected_version != loaded->version) {
+      return unexpected(
+          Error{errc::conflict, "the record is at another version", {}, {}, loaded->version});
+    }
+    auto ctx = context(id, options);
+    if (!ctx)
+      return unexpected(std::move(ctx).error());
+    auto decided = A::decide(loaded->state, command, *ctx);
+    if (!decided)
+      return unexpected(from_domain(std::move(decided).error()));
+    if (decided->empty())
+      return CommandResult{std::string(id), loaded->version, 0};
+    auto expected = loaded->version < 0 ? store::ExpectedVersion::no_stream()
+                                        : store::ExpectedVersion::exact(loaded->version);
+    auto appended = store_.append(stream, expected, to_new_events<A>(*decided, options));
+    if (appended) {
+      return CommandResult{std::string(id), appended->streams.front().last_version,
+                           appended->last_position};
+    }
+    Error err = from_store(std::move(appended).error());
+    if (err.code != errc::conflict || !retry || attempt >= options_.max_attempts) {
+      return unexpected(std::move(err));
+    }
+  }
+}
+
+}  // namespace eventcrm::app
