@@ -1,0 +1,256 @@
+// `eventcrm bench ...`: benchmarks, one sibling subcommand per case. This file holds the
+// `bench` parent and `bench append`: N writers appending to their own streams for S seconds,
+// reporting throughput, append latency and the store's group-commit figures.
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "eventstore/store.hpp"
+#include "tools/commands.hpp"
+
+namespace eventcrm::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct AppendBenchConfig {
+  int writers = 64;
+  int batch = 1;
+  std::size_t event_size = 400;
+  double seconds = 10.0;
+  std::string durability = "sync";
+  std::string data_dir;  // empty: a fresh temporary directory, removed afterwards
+  int streams = 1;       // per writer
+  std::string expected = "exact";
+  bool json = false;
+};
+
+// A directory that is removed when the benchmark ends, if we created it.
+class BenchDir {
+ public:
+  explicit BenchDir(const std::string& given) {
+    if (!given.empty()) {
+      path_ = given;
+      return;
+    }
+    std::string templ = (std::filesystem::temp_directory_path() / "eventcrm-bench-XXXXXX").string();
+    if (::mkdtemp(templ.data()) == nullptr)
+      return;
+    path_ = templ;
+    owned_ = true;
+  }
+  ~BenchDir() {
+    if (!owned_)
+      return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  BenchDir(const BenchDir&) = delete;
+  BenchDir& operator=(const BenchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool owned_ = false;
+};
+
+// A JSON object of exactly `size` bytes when size allows it (the fields come first).
+std::string event_data(int writer, std::uint64_t seq, std::size_t size) {
+  std::string data =
+      "{\"writer\":" + std::to_string(writer) + ",\"seq\":" + std::to_string(seq) + ",\"pad\":\"";
+  const std::size_t tail = 2;  // "}
+  if (data.size() + tail < size)
+    data.append(size - data.size() - tail, 'x');
+  data += "\"}";
+  return data;
+}
+
+struct WriterResult {
+  std::vector<std::uint32_t> latencies_us;
+  std::uint64_t events = 0;
+  std::uint64_t failures = 0;
+  std::string first_error;
+};
+
+void run_writer(store::EventStore& s, const AppendBenchConfig& cfg, int index,
+                const std::atomic<bool>& stop, WriterResult& out) {
+  std::vector<std::string> streams;
+  std::vector<std::int64_t> versions;
+  for (int k = 0; k < cfg.streams; ++k) {
+    streams.push_back("bench-w" + std::to_string(index) + "s" + std::to_string(k));
+    auto v = s.stream_version(streams.back());
+    versions.push_back(v ? *v : -1);
+  }
+  const bool exact = cfg.expected == "exact";
+  out.latencies_us.reserve(1 << 16);
+  std::uint64_t seq = 0;
+  for (std::size_t next = 0; !stop.load(std::memory_order_relaxed); ++next) {
+    const std::size_t k = next % streams.size();
+    std::vector<store::NewEvent> events(static_cast<std::size_t>(cfg.batch));
+    for (auto& e : events) {
+      e.type = "bench.appended.v1";
+      e.data = event_data(index, seq++, cfg.event_size);
+    }
+    store::ExpectedVersion expected = store::ExpectedVersion::any();
+    if (exact) {
+      expected = versions[k] < 0 ? store::ExpectedVersion::no_stream()
+                                 : store::ExpectedVersion::exact(versions[k]);
+    }
+    const auto start = Clock::now();
+    auto r = s.append(streams[k], expected, std::move(events));
+    const auto took = Clock::now() - start;
+    if (!r) {
+      ++out.failures;
+      if (out.first_error.empty()) {
+        out.first_error = std::string(store::to_string(r.error().code)) + ": " + r.error().message;
+      }
+      if (r.error().code != store::errc::wrong_expected_version)
+        return;
+      auto v = s.stream_version(streams[k]);
+      versions[k] = v ? *v : -1;
+      continue;
+    }
+    versions[k] = r->streams.at(0).last_version;
+    out.events += r->event_ids.size();
+    out.latencies_us.push_back(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+  }
+}
+
+double percentile(const std::vector<std::uint32_t>& sorted, double p) {
+  if (sorted.empty())
+    return 0;
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(i, sorted.size() - 1)];
+}
+
+int run_bench_append(const AppendBenchConfig& cfg) {
+  BenchDir dir(cfg.data_dir);
+  if (dir.path().empty()) {
+    std::fprintf(stderr, "bench append: cannot create a temporary directory\n");
+    return 1;
+  }
+  store::Options options;
+  options.path = dir.path();
+  options.durability =
+      cfg.durability == "relaxed" ? store::Durability::relaxed : store::Durability::sync;
+  auto opened = store::EventStore::open(options);
+  if (!opened) {
+    std::fprintf(stderr, "bench append: cannot open the store in %s: %s\n", dir.path().c_str(),
+                 opened.error().message.c_str());
+    return 1;
+  }
+  auto& s = **opened;
+  const auto& st = s.stats();
+  const auto commits_before = st.commits.load();
+  const auto written_before = st.events_written.load();
+  const auto write_count_before = st.write_seconds.count.load();
+  const auto write_sum_before = st.write_seconds.sum.load();
+
+  std::atomic<bool> stop{false};
+  std::vector<WriterResult> results(static_cast<std::size_t>(cfg.writers));
+  std::vector<std::thread> threads;
+  const auto started = Clock::now();
+  for (int w = 0; w < cfg.writers; ++w) {
+    threads.emplace_back(run_writer, std::ref(s), std::cref(cfg), w, std::cref(stop),
+                         std::ref(results[static_cast<std::size_t>(w)]));
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(cfg.seconds));
+  stop = true;
+  for (auto& t : threads)
+    t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+
+  const auto commits = st.commits.load() - commits_before;
+  const auto written = st.events_written.load() - written_before;
+  const auto writes = st.write_seconds.count.load() - write_count_before;
+  const double write_seconds = st.write_seconds.sum.load() - write_sum_before;
+  s.close();
+
+  std::vector<std::uint32_t> latencies;
+  std::uint64_t events = 0, failures = 0;
+  std::string first_error;
+  for (auto& r : results) {
+    latencies.insert(latencies.end(), r.latencies_us.begin(), r.latencies_us.end());
+    events += r.events;
+    failures += r.failures;
+    if (first_error.empty())
+      first_error = r.first_error;
+  }
+  std::sort(latencies.begin(), latencies.end());
+  const double events_per_sec = static_cast<double>(events) / elapsed;
+  const double appends_per_sec = static_cast<double>(latencies.size()) / elapsed;
+  const double p50 = percentile(latencies, 0.50);
+  const double p99 = percentile(latencies, 0.99);
+  const double per_commit =
+      commits ? static_cast<double>(written) / static_cast<double>(commits) : 0;
+  const double write_ms = writes ? 1000.0 * write_seconds / static_cast<double>(writes) : 0;
+
+  if (cfg.json) {
+    std::printf(
+        "{\"events_per_sec\":%.1f,\"appends_per_sec\":%.1f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
+        "\"commits\":%llu,\"events_per_commit\":%.2f,\"mean_write_ms\":%.3f,\"writers\":%d,"
+        "\"batch\":%d,\"event_size\":%zu,\"seconds\":%.3f,\"durability\":\"%s\","
+        "\"failures\":%llu}\n",
+        events_per_sec, appends_per_sec, p50, p99, static_cast<unsigned long long>(commits),
+        per_commit, write_ms, cfg.writers, cfg.batch, cfg.event_size, elapsed,
+        cfg.durability.c_str(), static_cast<unsigned long long>(failures));
+  } else {
+    std::printf("bench append: %d writers, batch %d, %zu-byte events, %s, %.1f s\n", cfg.writers,
+                cfg.batch, cfg.event_size, cfg.durability.c_str(), elapsed);
+    std::printf("  events/s       %12.0f\n", events_per_sec);
+    std::printf("  appends/s      %12.0f\n", appends_per_sec);
+    std::printf("  latency p50    %12.0f us\n", p50);
+    std::printf("  latency p99    %12.0f us\n", p99);
+    std::printf("  group commits  %12llu  (%.2f events per commit, %.3f ms per write)\n",
+                static_cast<unsigned long long>(commits), per_commit, write_ms);
+    if (failures) {
+      std::printf("  failed appends %12llu  (first: %s)\n",
+                  static_cast<unsigned long long>(failures), first_error.c_str());
+    }
+  }
+  std::fflush(stdout);
+  return failures == 0 ? 0 : 1;
+}
+
+void register_bench_append(CLI::App& bench) {
+  auto cfg = std::make_shared<AppendBenchConfig>();
+  auto* cmd = bench.add_subcommand("append", "Append throughput and latency of the event store");
+  cmd->add_option("--writers", cfg->writers, "Writer threads")->check(CLI::Range(1, 4096));
+  cmd->add_option("--batch", cfg->batch, "Events per append")->check(CLI::Range(1, 10'000));
+  cmd->add_option("--event-size", cfg->event_size, "Bytes of each event's JSON data")
+      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 20));
+  cmd->add_option("--seconds", cfg->seconds, "How long to append")->check(CLI::Range(0.01, 3600.0));
+  cmd->add_option("--durability", cfg->durability, "sync (fsync per commit) or relaxed")
+      ->check(CLI::IsMember({"sync", "relaxed"}));
+  cmd->add_option("--data-dir", cfg->data_dir,
+                  "Store directory (default: a fresh temporary directory, removed afterwards)");
+  cmd->add_option("--streams", cfg->streams, "Streams per writer")->check(CLI::Range(1, 1'000'000));
+  cmd->add_option("--expected", cfg->expected, "Expected version of each append: exact or any")
+      ->check(CLI::IsMember({"exact", "any"}));
+  cmd->add_flag("--json", cfg->json, "Print one JSON line");
+  cmd->callback([cfg] { exit_code() = run_bench_append(*cfg); });
+}
+
+}  // namespace
+
+// Other cases (`bench http`, `bench rebuild`, ...) are added here as siblings of `append`, each
+// registered by a function in its own file.
+void register_bench(CLI::App& app) {
+  auto* bench = app.add_subcommand("bench", "Benchmarks");
+  bench->require_subcommand(1);
+  register_bench_append(*bench);
+}
+
+}  // namespace eventcrm::tools
