@@ -1,0 +1,261 @@
+// The projection runtime: catch-up then live, checkpoints across restarts, batching, failure
+// isolation, read-your-writes, version switches without serving a half-built model, rebuilds.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <thread>
+
+#include "projections/bytes.hpp"
+#include "projections/customer_history.hpp"
+#include "projections/runtime.hpp"
+#include "projections/counting_projection.hpp"
+#include "projections/fixture.hpp"
+
+using namespace eventcrm;
+using namespace std::chrono_literals;
+using projections::State;
+using eventcrm::testing::CountingProjection;
+
+namespace {
+
+using RuntimeTest = eventcrm::testing::ProjectionFixture;
+
+TEST_F(RuntimeTest, CatchesUpInBatchesThenFollowsLive) {
+  append_many(2500);
+  open_runtime();
+  ASSERT_TRUE(runtime->add(std::make_unique<CountingProjection>()));
+  runtime->start();
+  ASSERT_TRUE(runtime->wait_until_applied({"counting"}, 2500, 10s));
+  EXPECT_EQ(row("counting", "count"), "2500");
+  ASSERT_TRUE(wait_state("counting", State::caught_up));
+
+  const auto pos = append("lead-2", "lead.created.v1");
+  ASSERT_TRUE(runtime->wait_until_applied({}, pos, 5s));
+  EXPECT_EQ(row("counting", "count"), "2501");
+  auto st = runtime->status("counting");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->checkpoint, pos);
+  EXPECT_EQ(st->lag_events, 0u);
+  EXPECT_EQ(st->serving_version, 1u);
+  EXPECT_EQ(st->events_applied, 2501u);
+  EXPECT_EQ(row("counting", "dup"), "");
+}
+
+TEST_F(RuntimeTest, ReportsLagInPositionsAndSeconds) {
+  append_many(10);
+  open_runtime();
+  std::atomic<bool> hold{true};
+  auto p = std::make_unique<CountingProjection>();
+  p->hold = &hold;
+  ASSERT_TRUE(runtime->add(std::move(p)));
+  clock->ms += 30'000;  // the events are 30 s old
+  runtime->start();
+  std::this_thread::sleep_for(50ms);
+  auto st = runtime->status("counting");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->lag_events, 10u);
+  EXPECT_GE(st->lag_seconds, 29.0);
+  EXPECT_EQ(st->state, State::rebuilding);  // first build: nothing served yet
+  EXPECT_FALSE(runtime->view("counting"));  // never a half-built model
+  EXPECT_FALSE(runtime->wait_until_applied({"counting"}, 10, 50ms));
+  hold = false;
+  EXPECT_TRUE(runtime->wait_until_applied({"counting"}, 10, 5s));
+  st = runtime->status("counting");
+  EXPECT_EQ(st->lag_events, 0u);
+  EXPECT_EQ(st->lag_seconds, 0.0);
+}
+
+TEST_F(RuntimeTest, ResumesFromItsCheckpointWithoutReapplying) {
+  append_many(1500);
+  open_runtime(128);
+  ASSERT_TRUE(runtime->add(std::make_unique<CountingProjection>()));
+  runtime->start();
+  ASSERT_TRUE(runtime->wait_until_applied({"counting"}, 1500, 10s));
+  runtime->stop();
+  append_many(700, "lead-9");
+  open_runtime(128);
+  ASSERT_TRUE(runtime->add(std::make_unique<CountingProjection>()));
+  runtime->start();
+  ASSERT_TRUE(runtime->wait_until_applied({"counting"}, 2200, 10s));
+  EXPECT_EQ(row("counting", "count"), "2200");
+  EXPECT_EQ(row("counting", "dup"), "");
+  auto st = runtime->status("counting");
+  EXPECT_EQ(st->events_applied, 700u);  // only the new ones this time
+}
+
+TEST_F(RuntimeTest, FilteredProjectionSeesOnlyItsEventsAndAdvancesPastTheRest) {
+  append_many(300, "lead-1", "lead.noted.v1");
+  append("case-1", "case.opened.v1");
+  append_many(300, "lead-1", "lead.noted.v1");
+  open_runtime();
+  store::Filter f;
+  f.categories = {"case"};
+  ASSERT_TRUE(runtime->add(std::make_unique<CountingProjection>("cases", 1, f)));
+  runtime->start();
+  ASSERT_TRUE(runtime->wait_until_applied({"cases"}, store->head(), 5s));
+  EXPECT_EQ(row("cases", "count"), "1");
+}
+
+TEST_F(RuntimeTest, PoisonEventStopsOnlyThatProjection) {
+  append_many(50);
+  const auto poison = append("lead-7", "lead.broken.v1");
+  append_many(50);
+  open_runtime();
+  auto bad = std::make_unique<CountingProjection>("fragile");
+  bad->poison_type = "lead.broken.v1";
+  ASSERT_TRUE(runtime->add(std::move(bad)));
+  ASSERT_TRUE(runtime->add(std::make_unique<CountingProjection>("sturdy")));
+  runtime->start();
+  ASSERT_TRUE(runtime->wait_until_applied({"sturdy"}, 101, 5s));
+  ASSERT_TRUE(wait_state("fragile", State::failed));
+  auto st = runtime->status("fragile");
+  ASSERT_TRUE(st);
+  ASSERT_TRUE(st->failed_position);
+  EXPECT_EQ(*st->failed_position, poison);
+  EXPECT_NE(st->error.find("poison event"), std::string::npos);
+  EXPECT_EQ(st->checkpoint, 0u);  // nothing served: its first build never finished
+  EXPECT_EQ(st->build_position, poison - 1);
+  // The events before the poison one, in the same batch, are committed; the rest are not.
+  EXPECT_FALSE(runtime->view("fragile"));  // its first build never finished
+  EXPECT_FALSE(runtime->wait_until_applied({"fragile"}, 10, 2s));
+  EXPECT_EQ(row("sturdy", "count"), "101");
+  // Live events still reach the healthy projection.
+  const auto pos = append("lead-8", "lead.created.v1");
+  EXPECT_TRUE(runtime->wait_until_applied({"sturdy"}, pos, 5s));
+}
+
+TEST_F(RuntimeTest, PoisonInALiveProjectionKeepsServingWhatWasApplied) {
+  append_many(20);
+  open_runtime();
+  auto bad = std::make_unique<CountingProjection>("fragile");
+  bad->poison_type = "lead.broken.v1";
+  ASSERT_TRUE(runtime->add(std::move(bad)));
+  runtime->start();
+  ASSERT_TRUE(runtime->wait_until_applied({"fragile"}, 20, 5s));
+  const auto poison = append("lead-7", "lead.broken.v1");
+  ASSERT_TRUE(wait_state("fragile", State::failed));
+  auto st = runtime->status("fragile");
+  EXPECT_EQ(st->failed_position.value_or(0), poison);
+  EXPECT_EQ(row("fragile", "count"), "20");
+  EXPECT_EQ(st->lag_events, 1u);
+}
+
+// Counts the rows of every slot in the read-model database (after the runtime closed it).
+std::size_t raw_data_rows(const std::string& path) {
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Options o;
+  auto s = rocksdb::DB::OpenForReadOnly(o, path, &raw);
+  if (!s.ok()) return SIZE_MAX;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  std::size_t n = 0;
+  for (it->Seek("D"); it->Valid() && it->key().starts_with("D"); it->Next()) ++n;
+  return n;
+}
+
+TEST_F(RuntimeTest, NewVersionIsBuiltBesideTheOldAndSwitchedWhenCaughtUp) {
+  append_many(400);
+  open_runtime(50);
+  ASSERT_TRUE(runtime->add(std::make_unique<CountingProjection>("counting", 1)));
+  runtime->start();
+  ASSERT_TRUE(runtime->wait_until_applied({"counting"}, 400, 5s));
+  runtime->stop();
+
+  open_runtime(50);
+  std::atomic<bool> hold{true};
+  auto v2 = std::make_unique<CountingProjection>("counting", 2);
+  v2->hold = &hold;
+  ASSERT_TRUE(runtime->add(std::move(v2)));
+  runtime->start();
+  ASSERT_TRUE(wait_state("counting", State::rebuilding));
+  // Queries keep reading version 1, complete, while version 2 is built.
+  auto v = runtime->view("counting");
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v)->version(), 1u);
+  EXPECT_EQ((*v)->get("count").value_or(""), "400");
+  EXPECT_EQ((*v)->get("seen/" + projections::bytes::be64(1)).value_or(""), "1");
+  hold = false;
+  ASSERT_TRUE(wait_state("counting", State::caught_up));
+  auto st = runtime->status("counting");
+  EXPECT_EQ(st->serving_version, 2u);
+  EXPECT_EQ(row("counting", "seen/" + projections::bytes::be64(1)), "2");
+  EXPECT_EQ(row("counting", "count"), "400");
+  // The old view still reads its snapshot.
+  EXPECT_EQ((*v)->get("count").value_or(""), "400");
+  v->reset();
+  runtime.reset();
+  EXPECT_EQ(raw_data_rows(readmodels()), 401u);  // version 1's rows are gone
+}
+
+TEST_F(RuntimeTest, RebuildWhileLiveWithConcurrentAppendsIsByteIdentical) {
+  open_runtime(200);
+  ASSERT_TRUE(runtime->add(std::make_unique<CountingProjection>()));
+  ASSERT_TRUE(runtime->add(projections::make_customer_history()));
+  runtime->start();
+  std::atomic<bool> stop{false};
+  std::thread appender([&] {
+    for (int i = 0; !stop; ++i) {
+      const std::string a = "A" + std::to_string(i % 7);
+      append("account-" + a, "account.created.v1", R"({"name":"Acme )" + std::to_string(i) + "\"}");
+      append("contact-" + std::to_string(i), "contact.created.v1",
+             R"({"account_id":")" + a + R"(","name":"Nguyen Van )" + std::to_string(i) + "\"}");
+      append("contact-" + std::to_string(i), "contact.renamed.v1", R"({"name":"B"})", "user-2");
+      append("opportunity-" + std::to_string(i), "opportunity.opened.v1",
+             R"({"contact_id":")" + std::to_string(i) + R"(","amount":{"amount":"10.00","currency":"VND"}})");
+      append("opportunity-" + std::to_string(i), "opportunity.stage_changed.v1",
+             R"({"stage":"negotiation"})", "user-3", "price agreed");
+      append("lead-" + std::to_string(i), "lead.created.v1", R"({"source":"web"})");
+    }
+  });
+  std::this_thread::sleep_for(600ms);
+  stop = true;
+  appender.join();
+  const auto head = store->head();
+  ASSERT_TRUE(runtime->wait_until_applied({}, head, 10s));
+  auto live_counting = runtime->dump("counting");
+  auto live_history = runtime->dump("customer_history");
+  ASSERT_TRUE(live_counting && live_history);
+  EXPECT_EQ(live_counting->size(), head + 1);  // one seen row per event, plus the count
+  EXPECT_GT(live_history->size(), 100u);
+
+  ASSERT_TRUE(runtime->rebuild("counting"));
+  ASSERT_TRUE(runtime->rebuild("customer_history"));
+  ASSERT_TRUE(wait_state("counting", State::caught_up));
+  ASSERT_TRUE(wait_state("customer_history", State::caught_up));
+  EXPECT_EQ(*runtime->dump("counting"), *live_counting);
+  EXPECT_EQ(*runtime->dump("customer_history"), *live_history);
+}
+
+TEST_F(RuntimeTest, OfflineRebuildRunsToTheHeadAndStops) {
+  append_many(1200);
+  open_runtime();
+  ASSERT_TRUE(runtime->add(std::make_unique<CountingProjection>()));
+  ASSERT_TRUE(runtime->rebuild("counting"));
+  int calls = 0;
+  auto done = runtime->run_until_caught_up([&](const auto&) { ++calls; });
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_GE(calls, 1);
+  EXPECT_EQ(row("counting", "count"), "1200");
+  auto st = runtime->status("counting");
+  EXPECT_EQ(st->checkpoint, 1200u);
+  EXPECT_EQ(st->serving_version, 1u);
+  // Again, from scratch: the same rows.
+  auto before = runtime->dump("counting");
+  ASSERT_TRUE(runtime->rebuild("counting"));
+  ASSERT_TRUE(runtime->run_until_caught_up());
+  EXPECT_EQ(*runtime->dump("counting"), *before);
+}
+
+TEST_F(RuntimeTest, RejectsBadNamesAndUnknownProjections) {
+  open_runtime();
+  EXPECT_FALSE(runtime->add(std::make_unique<CountingProjection>("Bad-Name")));
+  EXPECT_FALSE(runtime->add(std::make_unique<CountingProjection>("v0", 0)));
+  ASSERT_TRUE(runtime->add(std::make_unique<CountingProjection>()));
+  EXPECT_FALSE(runtime->add(std::make_unique<CountingProjection>()));
+  EXPECT_FALSE(runtime->view("nope"));
+  EXPECT_FALSE(runtime->rebuild("nope"));
+  EXPECT_FALSE(runtime->wait_until_applied({"nope"}, 0, 10ms));
+}
+
+}  // namespace
