@@ -17,19 +17,23 @@ constexpr std::int16_t kProduceApiKey = 0;
 class MockBroker final : public DevBroker {
  public:
   ~MockBroker() override {
-    if (cluster_) rd_kafka_mock_cluster_destroy(cluster_);
+    if (cluster_)
+      rd_kafka_mock_cluster_destroy(cluster_);
   }
 
   Result<bool, std::string> init(int brokers) {
     brokers_ = brokers;
     std::string error;
     auto conf = detail::make_conf({}, {{"log_level", "3"}}, error);
-    if (!conf) return unexpected(error);
+    if (!conf)
+      return unexpected(error);
     char err[512];
     rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.release(), err, sizeof err));
-    if (!rk_) return unexpected(std::string("cannot create the mock cluster's handle: ") + err);
+    if (!rk_)
+      return unexpected(std::string("cannot create the mock cluster's handle: ") + err);
     cluster_ = rd_kafka_mock_cluster_new(rk_.get(), brokers);
-    if (!cluster_) return unexpected(std::string("cannot start librdkafka's mock cluster"));
+    if (!cluster_)
+      return unexpected(std::string("cannot start librdkafka's mock cluster"));
     return true;
   }
 
@@ -37,8 +41,8 @@ class MockBroker final : public DevBroker {
     return rd_kafka_mock_cluster_bootstraps(cluster_);
   }
   bool create_topic(const std::string& topic, int partitions) override {
-    return rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions,
-                                      std::min(3, brokers_)) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    return rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, std::min(3, brokers_)) ==
+           RD_KAFKA_RESP_ERR_NO_ERROR;
   }
   void set_broker_down(int id) override { rd_kafka_mock_broker_set_down(cluster_, id); }
   void set_broker_up(int id) override { rd_kafka_mock_broker_set_up(cluster_, id); }
@@ -65,10 +69,12 @@ class MockBroker final : public DevBroker {
 
 Result<std::unique_ptr<DevBroker>, std::string> DevBroker::start(
     int brokers, const std::vector<std::pair<std::string, int>>& topics) {
-  if (brokers < 1 || brokers > 16) return unexpected(std::string("--brokers must be 1..16"));
+  if (brokers < 1 || brokers > 16)
+    return unexpected(std::string("--brokers must be 1..16"));
   auto b = std::make_unique<MockBroker>();
   auto ok = b->init(brokers);
-  if (!ok) return unexpected(ok.error());
+  if (!ok)
+    return unexpected(ok.error());
   for (const auto& [name, partitions] : topics) {
     if (!b->create_topic(name, partitions)) {
       return unexpected("cannot create topic " + name);

@@ -34,12 +34,15 @@ inline ConfPtr make_conf(const KafkaOptions& k,
     }
     return true;
   };
-  if (!k.brokers.empty() && !set("bootstrap.servers", k.brokers)) return nullptr;
+  if (!k.brokers.empty() && !set("bootstrap.servers", k.brokers))
+    return nullptr;
   for (const auto& [key, value] : defaults) {
-    if (!set(key, value)) return nullptr;
+    if (!set(key, value))
+      return nullptr;
   }
   for (const auto& [key, value] : k.properties) {
-    if (!set(key, value)) return nullptr;
+    if (!set(key, value))
+      return nullptr;
   }
   return conf;
 }

@@ -32,12 +32,14 @@ enum class Slot : std::uint8_t { pending, acked, failed };
 bool write_checkpoint(const std::string& path, std::uint64_t pos) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
+  if (fd < 0)
+    return false;
   std::string text = std::to_string(pos) + "\n";
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) return false;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)
+    return false;
   auto dir = std::filesystem::path(path).parent_path();
   int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
@@ -54,7 +56,8 @@ class KafkaRelay final : public Relay {
 
   Result<bool, std::string> init() {
     auto cp = read_checkpoint(opts_.checkpoint_path);
-    if (!cp) return unexpected(cp.error());
+    if (!cp)
+      return unexpected(cp.error());
     checkpoint_ = *cp;
     saved_checkpoint_ = *cp;
     if (checkpoint_ > store_.head()) {
@@ -70,12 +73,14 @@ class KafkaRelay final : public Relay {
                                    {"queue.buffering.max.messages", "200000"},
                                    {"log_level", "4"}},
                                   error);
-    if (!conf) return unexpected(error);
+    if (!conf)
+      return unexpected(error);
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaRelay::on_delivery);
     char err[512];
     rk_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.release(), err, sizeof err));
-    if (!rk_) return unexpected(std::string("cannot create the Kafka producer: ") + err);
+    if (!rk_)
+      return unexpected(std::string("cannot create the Kafka producer: ") + err);
     running_ = true;
     thread_ = std::thread([this] { run(); });
     return true;
@@ -96,8 +101,8 @@ class KafkaRelay final : public Relay {
         auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-        s.lag_seconds = static_cast<double>(std::max<std::int64_t>(0, now_ms - oldest->time_ms)) /
-                        1000.0;
+        s.lag_seconds =
+            static_cast<double>(std::max<std::int64_t>(0, now_ms - oldest->time_ms)) / 1000.0;
       }
     }
     return s;
@@ -105,7 +110,8 @@ class KafkaRelay final : public Relay {
 
   void stop() override {
     stop_ = true;
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable())
+      thread_.join();
   }
 
  private:
@@ -116,10 +122,12 @@ class KafkaRelay final : public Relay {
 
   void delivered(std::uint64_t pos, rd_kafka_resp_err_t err) {
     --outstanding_;
-    if (pos <= base_ || pos > base_ + window_.size()) return;  // from before a rewind
+    if (pos <= base_ || pos > base_ + window_.size())
+      return;  // from before a rewind
     auto& slot = window_[pos - base_ - 1];
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (slot == Slot::pending) slot = Slot::acked;
+      if (slot == Slot::pending)
+        slot = Slot::acked;
       delivered_.fetch_add(1, std::memory_order_relaxed);
     } else {
       slot = Slot::failed;
@@ -138,7 +146,8 @@ class KafkaRelay final : public Relay {
 
   void save(bool force) {
     auto now = Clock::now();
-    if (checkpoint_ == saved_checkpoint_ || (!force && now - last_save_ < std::chrono::milliseconds(200))) {
+    if (checkpoint_ == saved_checkpoint_ ||
+        (!force && now - last_save_ < std::chrono::milliseconds(200))) {
       return;
     }
     if (write_checkpoint(opts_.checkpoint_path, checkpoint_)) {
@@ -148,7 +157,8 @@ class KafkaRelay final : public Relay {
   }
 
   std::string topic_for(const store::RecordedEvent& e) const {
-    if (opts_.topic_mode == TopicMode::single) return opts_.topic;
+    if (opts_.topic_mode == TopicMode::single)
+      return opts_.topic;
     return opts_.topic + "." + e.category();
   }
 
@@ -159,7 +169,8 @@ class KafkaRelay final : public Relay {
       rd_kafka_headers_t* hdrs = rd_kafka_headers_new(14);
       std::string value;
       auto add = [&](const char* name, const std::string& v) {
-        if (!v.empty()) rd_kafka_header_add(hdrs, name, -1, v.data(), static_cast<ssize_t>(v.size()));
+        if (!v.empty())
+          rd_kafka_header_add(hdrs, name, -1, v.data(), static_cast<ssize_t>(v.size()));
       };
       if (opts_.content == ContentMode::binary) {
         value = e.data;
@@ -209,7 +220,8 @@ class KafkaRelay final : public Relay {
         rewind_needed_ = true;
         return false;
       }
-      if (stop_) return false;
+      if (stop_)
+        return false;
       rd_kafka_poll(rk_.get(), 100);  // the local queue is full: serve delivery reports
       advance();
       save(false);
@@ -248,10 +260,12 @@ class KafkaRelay final : public Relay {
         continue;
       }
       for (const auto& e : *batch) {
-        if (!produce(e)) break;
+        if (!produce(e))
+          break;
         window_.push_back(Slot::pending);
       }
-      if (!batch->empty() && !rewind_needed_) backoff_ms_ = 100;
+      if (!batch->empty() && !rewind_needed_)
+        backoff_ms_ = 100;
     }
     // Bounded flush so a stop never hangs on an unreachable cluster.
     auto deadline = Clock::now() + std::chrono::seconds(5);
@@ -288,7 +302,8 @@ class KafkaRelay final : public Relay {
 
 Result<std::uint64_t, std::string> read_checkpoint(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return std::uint64_t{0};
+  if (!in)
+    return std::uint64_t{0};
   std::uint64_t pos = 0;
   if (!(in >> pos)) {
     return unexpected("the relay checkpoint file " + path +
@@ -305,7 +320,8 @@ Result<std::unique_ptr<Relay>, std::string> Relay::start(store::EventStore& stor
   }
   auto r = std::make_unique<KafkaRelay>(store, std::move(options));
   auto ok = r->init();
-  if (!ok) return unexpected(ok.error());
+  if (!ok)
+    return unexpected(ok.error());
   return std::unique_ptr<Relay>(std::move(r));
 }
 

@@ -11,7 +11,9 @@
 namespace eventcrm::tools {
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+  g_stop = 1;
+}
 }  // namespace
 
 void register_dev_broker(CLI::App& app) {
@@ -36,7 +38,8 @@ void register_dev_broker(CLI::App& app) {
   cmd->add_option("--topic", args->topics, "Topics to create (repeatable)")->capture_default_str();
   cmd->callback([args] {
     std::vector<std::pair<std::string, int>> topics;
-    for (const auto& t : args->topics) topics.emplace_back(t, args->partitions);
+    for (const auto& t : args->topics)
+      topics.emplace_back(t, args->partitions);
     auto broker = consumers::DevBroker::start(args->brokers, topics);
     if (!broker) {
       std::fprintf(stderr, "eventcrm dev-broker: %s\n", broker.error().c_str());
@@ -51,7 +54,8 @@ void register_dev_broker(CLI::App& app) {
     std::fprintf(stderr,
                  "dev-broker: %d mock brokers, topics created with %d partitions; Ctrl-C stops\n",
                  args->brokers, args->partitions);
-    while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (!g_stop)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
   });
 }
 

@@ -13,6 +13,8 @@ void register_serve(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_verify(CLI::App& app);
 void register_dev_broker(CLI::App& app);
+// Benchmarks that live beside their module register under the `bench` subcommand.
+void register_bench_relay(CLI::App& bench);
 
 int& exit_code();
 

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   eventcrm::tools::register_serve(app);
   eventcrm::tools::register_bench(app);
+  eventcrm::tools::register_bench_relay(*app.get_subcommand("bench"));
   eventcrm::tools::register_verify(app);
   eventcrm::tools::register_dev_broker(app);
   CLI11_PARSE(app, argc, argv);

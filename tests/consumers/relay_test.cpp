@@ -4,9 +4,9 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <set>
-#include <fstream>
 #include <thread>
 
 #include "consumers/dev_broker.hpp"
@@ -28,10 +28,12 @@ struct Received {
 
 std::string header(const rd_kafka_message_t* m, const char* name) {
   rd_kafka_headers_t* hdrs = nullptr;
-  if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return {};
   const void* v = nullptr;
   size_t n = 0;
-  if (rd_kafka_header_get_last(hdrs, name, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  if (rd_kafka_header_get_last(hdrs, name, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return {};
   return std::string(static_cast<const char*>(v), n);
 }
 
@@ -41,7 +43,8 @@ std::vector<Received> consume(const std::string& brokers, const std::string& top
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
-  std::string group = "test-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  std::string group =
+      "test-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof err);
   rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof err);
   rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
@@ -57,7 +60,8 @@ std::vector<Received> consume(const std::string& brokers, const std::string& top
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (ids.size() < want && std::chrono::steady_clock::now() < deadline) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
-    if (m == nullptr) continue;
+    if (m == nullptr)
+      continue;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       Received r;
       r.key.assign(static_cast<const char*>(m->key), m->key_len);
@@ -95,8 +99,8 @@ struct RelayFixture : ::testing::Test {
     for (int i = 0; i < n; ++i) {
       std::vector<store::NewEvent> evs{
           {"", "lead.noted.v1", "{\"i\":" + std::to_string(i) + "}", {"user-1", "", "", "", {}}}};
-      ASSERT_TRUE(store->append("lead-" + std::to_string(i % streams), store::ExpectedVersion::any(),
-                                std::move(evs)));
+      ASSERT_TRUE(store->append("lead-" + std::to_string(i % streams),
+                                store::ExpectedVersion::any(), std::move(evs)));
     }
   }
 
@@ -112,7 +116,8 @@ struct RelayFixture : ::testing::Test {
   static bool wait_checkpoint(consumers::Relay& r, std::uint64_t pos, std::chrono::seconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (r.status().checkpoint >= pos) return true;
+      if (r.status().checkpoint >= pos)
+        return true;
       std::this_thread::sleep_for(20ms);
     }
     return false;
@@ -131,7 +136,8 @@ struct RelayFixture : ::testing::Test {
       if (!dup && it != last_version.end()) {
         EXPECT_EQ(r.stream_version, it->second + 1) << r.key;
       }
-      if (!dup) last_version[r.key] = r.stream_version;
+      if (!dup)
+        last_version[r.key] = r.stream_version;
       EXPECT_EQ(r.ce_type, "lead.noted.v1");
     }
     ASSERT_EQ(positions.size(), n);
@@ -164,11 +170,13 @@ TEST_F(RelayFixture, CatchesUpAfterAllBrokersWereDown) {
   auto r = relay();
   append(50);
   ASSERT_TRUE(wait_checkpoint(*r, 50, 30s));
-  for (int b = 1; b <= 3; ++b) broker->set_broker_down(b);
+  for (int b = 1; b <= 3; ++b)
+    broker->set_broker_down(b);
   append(1000);  // writes never wait on Kafka
   std::this_thread::sleep_for(2s);
   EXPECT_LT(r->status().checkpoint, 1050u);
-  for (int b = 1; b <= 3; ++b) broker->set_broker_up(b);
+  for (int b = 1; b <= 3; ++b)
+    broker->set_broker_up(b);
   ASSERT_TRUE(wait_checkpoint(*r, 1050, 60s)) << r->status().checkpoint;
   check_complete_and_ordered(consume(broker->bootstrap_servers(), "crm.events", 1050, 30s), 1050);
 }
