@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# Durable append throughput on this machine: eventcrm vs RocksDB's db_bench vs PostgreSQL 15,
+# all fsyncing every commit, all on the same disk, interleaved round by round.
+#
+#   tools/bench/append.sh [--rounds N] [--seconds S] [--eventcrm PATH] [--work-dir DIR] [--json]
+#                         [--no-postgres]
+#
+# Each round runs, in turn:
+#   single events, 64 writers:  eventcrm bench append --writers 64 --batch 1 --event-size 400
+#                               db_bench fillseq --sync=1 --threads=64 --value_size=400
+#                               pgbench -c 64 -j 2: one INSERT of one event per transaction
+#   batches of 100:             eventcrm bench append --batch 100
+#                               db_bench fillseq --sync=1 --batch_size=100
+# and prints the median of each figure over the rounds and the ratios against the targets
+# (single: >= 4x db_bench and >= 10x PostgreSQL; batch 100: >= 0.8x db_bench).
+# Needs: db_bench (rocksdb-tools), PostgreSQL 15 binaries (initdb, pg_ctl, postgres, psql,
+# pgbench; as root they run as the `postgres` user), awk. farm-bench is not needed.
+set -euo pipefail
+
+rounds=3
+seconds=6
+writers=64
+event_size=400
+batch=100
+json=0
+postgres=1
+eventcrm="${EVENTCRM:-}"
+work_parent="${TMPDIR:-/tmp}"
+
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
+    --eventcrm) eventcrm="$2"; shift 2 ;;
+    --work-dir) work_parent="$2"; shift 2 ;;
+    --json) json=1; shift ;;
+    --no-postgres) postgres=0; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "append.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "$@" >&2; }
+die() { log "append.sh: $*"; exit 1; }
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+if [[ -z "$eventcrm" ]]; then
+  for candidate in "$repo"/build/bin/eventcrm "$repo"/build-*/bin/eventcrm; do
+    if [[ -x "$candidate" ]]; then eventcrm="$candidate"; break; fi
+  done
+fi
+[[ -z "$eventcrm" ]] && eventcrm="$(command -v eventcrm || true)"
+[[ -x "$eventcrm" ]] || die "no eventcrm executable (build it, or pass --eventcrm PATH)"
+command -v db_bench >/dev/null || die "db_bench not found (apt-get install rocksdb-tools)"
+
+pg_bin=""
+if [[ $postgres -eq 1 ]]; then
+  for d in /usr/lib/postgresql/15/bin "$(dirname "$(command -v pg_ctl 2>/dev/null || echo /x/x)")"; do
+    if [[ -x "$d/initdb" && -x "$d/pg_ctl" && -x "$d/pgbench" ]]; then pg_bin="$d"; break; fi
+  done
+  [[ -n "$pg_bin" ]] || die "PostgreSQL 15 binaries not found (or pass --no-postgres)"
+fi
+
+work="$(mktemp -d "$work_parent/eventcrm-append-bench.XXXXXX")"
+pg_data=""
+pg_sock=""
+pg_port=$((20000 + RANDOM % 20000))
+
+as_pg() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+cleanup() {
+  if [[ -n "$pg_data" && -f "$pg_data/postmaster.pid" ]]; then
+    as_pg timeout 60 "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null 2>&1 ||
+      as_pg timeout 30 "$pg_bin/pg_ctl" -D "$pg_data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fs_type="$(stat -f -c %T "$work")"
+load_start="$(cut -d' ' -f1 /proc/loadavg)"
+[[ "$fs_type" == "tmpfs" ]] && log "warning: $work is on tmpfs: fsync costs nothing there"
+log "work dir $work ($fs_type), $(nproc) cores, $rounds rounds of ${seconds}s, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- eventcrm -------------------------------------------------------------------------------
+# Prints the JSON line of one `eventcrm bench append` run.
+run_eventcrm() {  # batch
+  rm -rf "$work/eventcrm"
+  timeout $((seconds + 120)) "$eventcrm" bench append --writers "$writers" --batch "$1" \
+    --event-size "$event_size" --seconds "$seconds" --durability sync \
+    --data-dir "$work/eventcrm" --json
+}
+json_field() {  # json key
+  echo "$1" | sed -n "s/.*\"$2\":\([0-9.eE+-]*\).*/\1/p"
+}
+
+# --- db_bench --------------------------------------------------------------------------------
+# fillseq ignores --duration, so the key count per thread is sized from a short calibration run.
+db_bench_run() {  # batch_size num_per_thread -> ops/sec
+  rm -rf "$work/db_bench"
+  timeout $((seconds * 4 + 120)) db_bench --db="$work/db_bench" --benchmarks=fillseq --sync=1 \
+    --threads="$writers" --value_size="$event_size" --batch_size="$1" --num="$2" \
+    --use_existing_db=0 --histogram=0 2>&1 |
+    awk '/^fillseq/ { for (i = 1; i <= NF; i++) if ($i == "ops/sec") print $(i - 1) }'
+}
+declare -A db_bench_num
+db_bench_calibrate() {  # batch_size
+  # Two probes: the first is dominated by start-up; the second runs about a second.
+  local num=$(( $1 * 20 )) rate probe
+  for probe in 1 2; do
+    rate="$(db_bench_run "$1" "$num")"
+    [[ -n "$rate" ]] || die "db_bench calibration printed no ops/sec"
+    num="$(awk -v r="$rate" -v s="$( ((probe == 1)) && echo 1 || echo "$seconds")" \
+      -v t="$writers" -v b="$1" 'BEGIN { n = int(r * s / t / b) * b; if (n < b) n = b; print n }')"
+  done
+  db_bench_num[$1]="$num"
+  log "db_bench batch $1: calibrated at $rate ops/s -> --num=$num per thread"
+}
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+pg_start() {
+  local pg_dir="$work/pg"
+  mkdir -p "$pg_dir"
+  pg_data="$pg_dir/data"
+  pg_sock="$pg_dir/sock"
+  mkdir -p "$pg_sock"
+  if [[ $(id -u) -eq 0 ]]; then
+    chown -R postgres: "$pg_dir"
+    chmod o+x "$work"
+  fi
+  as_pg "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --no-sync >"$pg_dir/initdb.log" 2>&1 ||
+    die "initdb failed: $(tail -5 "$pg_dir/initdb.log")"
+  as_pg timeout 60 "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_dir/server.log" -w -t 30 \
+    -o "-c listen_addresses='' -k $pg_sock -p $pg_port -c fsync=on -c synchronous_commit=on \
+        -c max_connections=$((writers + 20)) -c shared_buffers=256MB" start >/dev/null ||
+    die "PostgreSQL did not start: $(tail -5 "$pg_dir/server.log")"
+  as_pg "$pg_bin/psql" -q -h "$pg_sock" -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+    -c "create table events(position bigserial primary key, stream text not null,
+          version bigint not null, type text not null, data jsonb not null,
+          unique(stream, version));
+        create sequence event_version;" >/dev/null
+  local pad
+  pad="$(head -c $((event_size - 32)) /dev/zero | tr '\0' x)"
+  # One event per transaction; (stream, version) distinct: the stream from the client, the
+  # version from a sequence.
+  cat >"$pg_dir/append.sql" <<SQL
+insert into events(stream, version, type, data)
+values ('bench-' || :client_id, nextval('event_version'), 'bench.appended.v1',
+        '{"writer":0,"seq":0,"pad":"$pad"}'::jsonb);
+SQL
+  chmod a+r "$pg_dir/append.sql"
+}
+pg_run() {  # -> transactions/s
+  as_pg timeout $((seconds + 120)) "$pg_bin/pgbench" -n -c "$writers" -j 2 -T "$seconds" \
+    -f "$work/pg/append.sql" -h "$pg_sock" -p "$pg_port" -U postgres postgres 2>&1 |
+    awk '/^tps = / { print $3; exit }'
+}
+
+# --- the rounds ------------------------------------------------------------------------------
+ours_single=() ours_single_p50=() ours_single_p99=() ours_single_epc=()
+ours_batch=() ours_batch_epc=() dbb_single=() dbb_batch=() pg_single=()
+
+db_bench_calibrate 1
+db_bench_calibrate "$batch"
+[[ $postgres -eq 1 ]] && pg_start
+
+for ((r = 1; r <= rounds; r++)); do
+  line="$(run_eventcrm 1)" || die "eventcrm bench append failed: $line"
+  ours_single+=("$(json_field "$line" events_per_sec)")
+  ours_single_p50+=("$(json_field "$line" p50_us)")
+  ours_single_p99+=("$(json_field "$line" p99_us)")
+  ours_single_epc+=("$(json_field "$line" events_per_commit)")
+  log "round $r: eventcrm single  $line"
+
+  v="$(db_bench_run 1 "${db_bench_num[1]}")"
+  [[ -n "$v" ]] || die "db_bench printed no ops/sec"
+  dbb_single+=("$v")
+  log "round $r: db_bench single  $v ops/s"
+
+  if [[ $postgres -eq 1 ]]; then
+    v="$(pg_run)"
+    [[ -n "$v" ]] || die "pgbench printed no tps"
+    pg_single+=("$v")
+    log "round $r: postgres single  $v tps"
+  fi
+
+  line="$(run_eventcrm "$batch")" || die "eventcrm bench append failed: $line"
+  ours_batch+=("$(json_field "$line" events_per_sec)")
+  ours_batch_epc+=("$(json_field "$line" events_per_commit)")
+  log "round $r: eventcrm batch   $line"
+
+  v="$(db_bench_run "$batch" "${db_bench_num[$batch]}")"
+  [[ -n "$v" ]] || die "db_bench printed no ops/sec"
+  dbb_batch+=("$v")
+  log "round $r: db_bench batch   $v ops/s"
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+  if (NR == 0) { print 0; exit }
+  if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "null" }'; }
+meets() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "null" && r >= t) ? "yes" : "NO" }'; }
+
+load_end="$(cut -d' ' -f1 /proc/loadavg)"
+m_ours_single="$(median "${ours_single[@]}")"
+m_ours_p50="$(median "${ours_single_p50[@]}")"
+m_ours_p99="$(median "${ours_single_p99[@]}")"
+m_ours_epc="$(median "${ours_single_epc[@]}")"
+m_ours_batch="$(median "${ours_batch[@]}")"
+m_ours_batch_epc="$(median "${ours_batch_epc[@]}")"
+m_dbb_single="$(median "${dbb_single[@]}")"
+m_dbb_batch="$(median "${dbb_batch[@]}")"
+m_pg="null"
+[[ $postgres -eq 1 ]] && m_pg="$(median "${pg_single[@]}")"
+r_single_dbb="$(ratio "$m_ours_single" "$m_dbb_single")"
+r_single_pg="null"
+[[ $postgres -eq 1 ]] && r_single_pg="$(ratio "$m_ours_single" "$m_pg")"
+r_batch_dbb="$(ratio "$m_ours_batch" "$m_dbb_batch")"
+
+if [[ $json -eq 1 ]]; then
+  printf '{"rounds":%d,"seconds":%s,"writers":%d,"event_size":%d,"batch":%d,"load_start":%s,"load_end":%s,' \
+    "$rounds" "$seconds" "$writers" "$event_size" "$batch" "$load_start" "$load_end"
+  printf '"eventcrm_single_events_per_sec":%s,"eventcrm_single_p50_us":%s,' "$m_ours_single" "$m_ours_p50"
+  printf '"eventcrm_single_p99_us":%s,"eventcrm_single_events_per_commit":%s,' "$m_ours_p99" "$m_ours_epc"
+  printf '"db_bench_single_ops_per_sec":%s,"postgres_single_tps":%s,' "$m_dbb_single" "$m_pg"
+  printf '"eventcrm_batch_events_per_sec":%s,"eventcrm_batch_events_per_commit":%s,' "$m_ours_batch" "$m_ours_batch_epc"
+  printf '"db_bench_batch_ops_per_sec":%s,' "$m_dbb_batch"
+  printf '"ratio_single_vs_db_bench":%s,"ratio_single_vs_postgres":%s,"ratio_batch_vs_db_bench":%s}\n' \
+    "$r_single_dbb" "$r_single_pg" "$r_batch_dbb"
+else
+  echo
+  echo "Durable appends, $writers writers, ${event_size}-byte events, median of $rounds rounds of ${seconds}s ($fs_type)"
+  echo "$(nproc) cores, load average $load_start at the start, $load_end at the end"
+  printf '%-44s %14s   %s\n' "case" "median" "rounds"
+  printf '%-44s %14.0f   %s\n' "eventcrm, 1 event/append (events/s)" "$m_ours_single" "${ours_single[*]}"
+  printf '%-44s %14s   %s\n' "  append latency p50 / p99 (us)" "$m_ours_p50 / $m_ours_p99" ""
+  printf '%-44s %14s   %s\n' "  events per group commit" "$m_ours_epc" "${ours_single_epc[*]}"
+  printf '%-44s %14.0f   %s\n' "db_bench fillseq sync=1 (ops/s)" "$m_dbb_single" "${dbb_single[*]}"
+  if [[ $postgres -eq 1 ]]; then
+    printf '%-44s %14.0f   %s\n' "PostgreSQL 15 pgbench, 1 insert/tx (tps)" "$m_pg" "${pg_single[*]}"
+  fi
+  printf '%-44s %14.0f   %s\n' "eventcrm, $batch events/append (events/s)" "$m_ours_batch" "${ours_batch[*]}"
+  printf '%-44s %14s   %s\n' "  events per group commit" "$m_ours_batch_epc" "${ours_batch_epc[*]}"
+  printf '%-44s %14.0f   %s\n' "db_bench fillseq sync=1 batch $batch (ops/s)" "$m_dbb_batch" "${dbb_batch[*]}"
+  echo
+  printf '%-44s %8s  target %-6s %s\n' "eventcrm / db_bench, single" "$r_single_dbb" ">= 4" "$(meets "$r_single_dbb" 4)"
+  if [[ $postgres -eq 1 ]]; then
+    printf '%-44s %8s  target %-6s %s\n' "eventcrm / PostgreSQL, single" "$r_single_pg" ">= 10" "$(meets "$r_single_pg" 10)"
+  fi
+  printf '%-44s %8s  target %-6s %s\n' "eventcrm / db_bench, batch $batch" "$r_batch_dbb" ">= 0.8" "$(meets "$r_batch_dbb" 0.8)"
+fi
