@@ -8,8 +8,8 @@ file(WRITE "${OUTPUT}.tmp"
   "// Generated from api/openapi.json by api/embed_openapi.cmake. Do not edit.\n"
   "#include \"api/openapi_doc.hpp\"\n"
   "namespace eventcrm::api {\n"
-  "namespace { constexpr char kDoc[] = {${bytes} 0}; }\n"
-  "std::string_view openapi_json() noexcept { return {kDoc, ${byte_len}}; }\n"
+  "namespace { constexpr unsigned char kDoc[] = {${bytes} 0}; }\n"
+  "std::string_view openapi_json() noexcept { return {reinterpret_cast<const char*>(kDoc), ${byte_len}}; }\n"
   "}  // namespace eventcrm::api\n")
 file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
 file(REMOVE "${OUTPUT}.tmp")

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <set>
 
@@ -71,7 +72,11 @@ TEST_F(ServerTest, AppendsAndReadsOverHttp) {
   r = http(server_.port(), "GET", "/openapi.json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_NE(r->body.find("\"openapi\""), std::string::npos);
+  {
+    std::ifstream in(EVENTCRM_OPENAPI, std::ios::binary);
+    std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(r->body, file) << "GET /openapi.json must serve api/openapi.json";
+  }
 
   r = http(server_.port(), "GET", "/metrics");
   ASSERT_TRUE(r);
