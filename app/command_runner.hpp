@@ -117,11 +117,13 @@ class CommandRunner {
   static Error from_domain(domain::Error e);
   static Error from_store(store::Error e);
 
- private:
+  // Encodes decided events for the store, with the command's metadata.
   template <domain::Aggregate A>
   std::vector<store::NewEvent> to_new_events(const std::vector<typename A::Event>& events,
                                              const CommandOptions& options) const;
+  const RunnerOptions& options() const { return options_; }
 
+ private:
   store::EventStore& store_;
   Clock& clock_;
   IdGenerator& ids_;

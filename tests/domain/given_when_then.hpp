@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "domain/aggregate.hpp"
+#include "domain/money.hpp"
 
 namespace eventcrm::testing {
 
