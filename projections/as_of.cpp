@@ -11,7 +11,8 @@ store::Result<std::vector<store::RecordedEvent>> state_as_of(store::EventStore& 
   std::int64_t from = 0;
   for (;;) {
     auto page = store.read_stream(stream, from, store::Direction::forward, kPage);
-    if (!page) return unexpected(std::move(page).error());
+    if (!page)
+      return unexpected(std::move(page).error());
     for (auto& e : *page) {
       if ((as_of.position && e.position > *as_of.position) ||
           (as_of.time_ms && e.time_ms > *as_of.time_ms)) {
@@ -25,7 +26,8 @@ store::Result<std::vector<store::RecordedEvent>> state_as_of(store::EventStore& 
       }
       out.push_back(std::move(e));
     }
-    if (page->size() < kPage) return out;
+    if (page->size() < kPage)
+      return out;
     from = out.back().stream_version + 1;
   }
 }
@@ -35,7 +37,8 @@ store::Result<std::uint64_t> position_at_time(store::EventStore& store, std::int
   while (lo < hi) {
     const std::uint64_t mid = lo + (hi - lo + 1) / 2;
     auto e = store.get_at(mid);
-    if (!e) return unexpected(std::move(e).error());
+    if (!e)
+      return unexpected(std::move(e).error());
     if (e->time_ms <= time_ms) {
       lo = mid;
     } else {

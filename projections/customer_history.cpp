@@ -32,7 +32,9 @@ std::string history_key(std::string_view account, std::uint64_t position) {
   bytes::put_be64(k, position);
   return k;
 }
-std::string link_key(std::string_view stream) { return "l" + std::string(stream); }
+std::string link_key(std::string_view stream) {
+  return "l" + std::string(stream);
+}
 
 // What the history needs from an event's data: its account, the records it names and a few
 // fields worth a mention in the summary.
@@ -55,20 +57,26 @@ void extract(std::string_view data, Extracted& out) {
   buf.assign(data);
   buf.append(simdjson::SIMDJSON_PADDING, '\0');
   simdjson::ondemand::document doc;
-  if (parser.iterate(buf.data(), data.size(), buf.size()).get(doc)) return;
+  if (parser.iterate(buf.data(), data.size(), buf.size()).get(doc))
+    return;
   simdjson::ondemand::object obj;
-  if (doc.get_object().get(obj)) return;
+  if (doc.get_object().get(obj))
+    return;
   for (auto field_result : obj) {
     simdjson::ondemand::field field;
-    if (std::move(field_result).get(field)) return;
+    if (std::move(field_result).get(field))
+      return;
     std::string_view key;
-    if (field.unescaped_key().get(key)) return;
+    if (field.unescaped_key().get(key))
+      return;
     simdjson::ondemand::value value = field.value();
     simdjson::ondemand::json_type type;
-    if (value.type().get(type)) return;
+    if (value.type().get(type))
+      return;
     if (type == simdjson::ondemand::json_type::string) {
       std::string_view s;
-      if (value.get_string().get(s)) return;
+      if (value.get_string().get(s))
+        return;
       if (key == "account_id") {
         out.account_id = s;
       } else if (key.size() > 3 && key.substr(key.size() - 3) == "_id" && !s.empty()) {
@@ -85,28 +93,36 @@ void extract(std::string_view data, Extracted& out) {
       } else if (key == "reason") {
         out.reason = s;
       } else if (key == "name" || key == "title" || key == "subject") {
-        if (out.name.empty()) out.name = s;
+        if (out.name.empty())
+          out.name = s;
       } else if (key == "amount" || key == "expected_revenue" || key == "total") {
         out.amount = s;
       }
     } else if (type == simdjson::ondemand::json_type::number &&
                (key == "amount" || key == "expected_revenue" || key == "total")) {
       out.amount = value.raw_json_token();
-      while (!out.amount.empty() && out.amount.back() == ' ') out.amount.pop_back();
+      while (!out.amount.empty() && out.amount.back() == ' ')
+        out.amount.pop_back();
     } else if (type == simdjson::ondemand::json_type::object &&
                (key == "amount" || key == "expected_revenue" || key == "total")) {
       // Money: {"amount": "1250.00", "currency": "VND"}
       simdjson::ondemand::object money;
-      if (value.get_object().get(money)) return;
+      if (value.get_object().get(money))
+        return;
       std::string amount, currency;
       for (auto mf : money) {
         simdjson::ondemand::field f;
-        if (std::move(mf).get(f)) return;
+        if (std::move(mf).get(f))
+          return;
         std::string_view mk, mv;
-        if (f.unescaped_key().get(mk)) return;
-        if (f.value().get_string().get(mv)) continue;
-        if (mk == "amount") amount = mv;
-        if (mk == "currency") currency = mv;
+        if (f.unescaped_key().get(mk))
+          return;
+        if (f.value().get_string().get(mv))
+          continue;
+        if (mk == "amount")
+          amount = mv;
+        if (mk == "currency")
+          currency = mv;
       }
       out.amount = currency.empty() ? amount : amount + " " + currency;
     }
@@ -131,29 +147,39 @@ std::string summary_of(const store::RecordedEvent& e, const Extracted& x) {
   } else {  // "stage changed on opportunity 7f3a"
     s = verb + " on " + cat + " " + std::string(id);
   }
-  if (!e.metadata.actor.empty()) s += " by " + e.metadata.actor;
+  if (!e.metadata.actor.empty())
+    s += " by " + e.metadata.actor;
   std::vector<std::string> details;
-  if (!x.name.empty()) details.push_back("name: " + x.name);
-  if (!x.stage.empty()) details.push_back("stage: " + x.stage);
-  if (!x.status.empty()) details.push_back("status: " + x.status);
-  if (!x.amount.empty()) details.push_back("amount: " + x.amount);
+  if (!x.name.empty())
+    details.push_back("name: " + x.name);
+  if (!x.stage.empty())
+    details.push_back("stage: " + x.stage);
+  if (!x.status.empty())
+    details.push_back("status: " + x.status);
+  if (!x.amount.empty())
+    details.push_back("amount: " + x.amount);
   const std::string& reason = !x.reason.empty() ? x.reason : e.metadata.reason;
-  if (!reason.empty()) details.push_back("reason: " + reason);
+  if (!reason.empty())
+    details.push_back("reason: " + reason);
   for (std::size_t i = 0; i < details.size(); ++i) {
     s += i == 0 ? " (" : ", ";
     s += details[i];
   }
-  if (!details.empty()) s += ")";
+  if (!details.empty())
+    s += ")";
   // A summary is one line of bounded size, whatever the data holds.
   constexpr std::size_t kMaxSummary = 300;
   if (s.size() > kMaxSummary) {
     s.resize(kMaxSummary);
-    while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();
-    if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0xC0) s.pop_back();
+    while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80)
+      s.pop_back();
+    if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0xC0)
+      s.pop_back();
     s += "...";
   }
   for (char& c : s) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (c == '\n' || c == '\r' || c == '\t')
+      c = ' ';
   }
   return s;
 }
@@ -176,7 +202,8 @@ struct Row {
 
 bool decode_row(std::string_view v, Row& r) {
   std::uint64_t t = 0;
-  if (!bytes::get_varint(v, t)) return false;
+  if (!bytes::get_varint(v, t))
+    return false;
   r.time_ms = static_cast<std::int64_t>(t);
   return bytes::get_str(v, r.type) && bytes::get_str(v, r.stream) && bytes::get_str(v, r.actor) &&
          bytes::get_str(v, r.reason) && bytes::get_str(v, r.summary) && v.empty();
@@ -207,11 +234,13 @@ class CustomerHistory final : public Projection {
         }
       }
     }
-    if (account.empty()) return;
+    if (account.empty())
+      return;
     if (link) {
       const auto key = link_key(e.stream);
       auto current = batch.get(key);
-      if (!current || *current != account) batch.put(key, account);
+      if (!current || *current != account)
+        batch.put(key, account);
     }
     batch.put(history_key(account, e.position), encode_row(e, summary_of(e, x)));
   }
@@ -219,7 +248,9 @@ class CustomerHistory final : public Projection {
 
 }  // namespace
 
-std::unique_ptr<Projection> make_customer_history() { return std::make_unique<CustomerHistory>(); }
+std::unique_ptr<Projection> make_customer_history() {
+  return std::make_unique<CustomerHistory>();
+}
 
 std::string summarize(const store::RecordedEvent& e) {
   Extracted x;
@@ -228,25 +259,29 @@ std::string summarize(const store::RecordedEvent& e) {
 }
 
 std::string linked_account(const View& view, std::string_view stream) {
-  if (stream.starts_with("account-")) return std::string(stream_id(stream));
+  if (stream.starts_with("account-"))
+    return std::string(stream_id(stream));
   return view.get(link_key(stream)).value_or(std::string());
 }
 
 Result<HistoryPage> history(const View& view, store::EventStore& store, const HistoryQuery& q) {
   HistoryPage page;
   page.position = view.position();
-  if (!valid_account_id(q.account_id)) return page;
+  if (!valid_account_id(q.account_id))
+    return page;
   const std::size_t limit = std::clamp<std::size_t>(q.limit, 1, kHistoryMaxLimit);
   const std::string prefix = history_prefix(q.account_id);
   std::string end = prefix;
   end.back() = '\x01';  // just past every "account\0..." key
-  if (q.after == UINT64_MAX) return page;
+  if (q.after == UINT64_MAX)
+    return page;
   std::size_t scanned = 0;
   std::uint64_t last_scanned = q.after;
   bool more = false, malformed = false;
   auto matches = [&](const Row& r) {
     return (!q.from_time_ms || r.time_ms >= *q.from_time_ms) &&
-           (q.types.empty() || std::find(q.types.begin(), q.types.end(), r.type) != q.types.end()) &&
+           (q.types.empty() ||
+            std::find(q.types.begin(), q.types.end(), r.type) != q.types.end()) &&
            (q.actor.empty() || r.actor == q.actor);
   };
   view.scan(history_key(q.account_id, q.after + 1), end,
@@ -257,14 +292,16 @@ Result<HistoryPage> history(const View& view, store::EventStore& store, const Hi
                 return false;
               }
               // Time never decreases along the log: nothing later can match.
-              if (q.to_time_ms && r.time_ms >= *q.to_time_ms) return false;
+              if (q.to_time_ms && r.time_ms >= *q.to_time_ms)
+                return false;
               if (scanned >= q.scan_limit || (page.items.size() == limit && matches(r))) {
                 more = true;  // this row starts the next page
                 return false;
               }
               ++scanned;
               last_scanned = bytes::get_be64(key.substr(prefix.size()));
-              if (!matches(r)) return true;
+              if (!matches(r))
+                return true;
               HistoryItem item;
               item.position = last_scanned;
               item.type = r.type;
@@ -276,7 +313,8 @@ Result<HistoryPage> history(const View& view, store::EventStore& store, const Hi
               page.items.push_back(std::move(item));
               return true;
             });
-  if (malformed) return unexpected(Error{errc::io_error, "malformed customer history row"});
+  if (malformed)
+    return unexpected(Error{errc::io_error, "malformed customer history row"});
   if (more) {
     page.next_cursor = last_scanned;
   }
@@ -298,7 +336,8 @@ Result<HistoryPage> history(const View& view, store::EventStore& store, const Hi
 Result<HistoryPage> history(const Runtime& runtime, store::EventStore& store,
                             const HistoryQuery& q) {
   auto v = runtime.view(kCustomerHistory);
-  if (!v) return unexpected(std::move(v).error());
+  if (!v)
+    return unexpected(std::move(v).error());
   return history(**v, store, q);
 }
 

@@ -25,8 +25,8 @@ inline constexpr std::size_t kHistoryMaxLimit = 1000;
 
 struct HistoryQuery {
   std::string account_id;
-  std::uint64_t after = 0;  // cursor: items after this log position
-  std::size_t limit = 100;  // 1..kHistoryMaxLimit
+  std::uint64_t after = 0;                   // cursor: items after this log position
+  std::size_t limit = 100;                   // 1..kHistoryMaxLimit
   std::optional<std::int64_t> from_time_ms;  // inclusive, ms since epoch UTC
   std::optional<std::int64_t> to_time_ms;    // exclusive
   std::vector<std::string> types;            // empty: every type

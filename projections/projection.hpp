@@ -36,9 +36,9 @@ class View {
   virtual std::optional<std::string> get(std::string_view key) const = 0;
   // Visits rows with keys in [from, to) in key order (empty `to`: to the end of the projection's
   // rows) until `fn` returns false.
-  virtual void scan(std::string_view from, std::string_view to,
-                    const std::function<bool(std::string_view key, std::string_view value)>& fn)
-      const = 0;
+  virtual void scan(
+      std::string_view from, std::string_view to,
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) const = 0;
 };
 
 // A read model. `apply` is the only place its rows change; it must be deterministic (the same

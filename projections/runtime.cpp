@@ -32,12 +32,18 @@ std::string readmodels_path(std::string_view data_dir) {
 
 const char* to_string(State s) noexcept {
   switch (s) {
-    case State::starting: return "starting";
-    case State::running: return "running";
-    case State::caught_up: return "caught_up";
-    case State::rebuilding: return "rebuilding";
-    case State::failed: return "failed";
-    case State::stopped: return "stopped";
+    case State::starting:
+      return "starting";
+    case State::running:
+      return "running";
+    case State::caught_up:
+      return "caught_up";
+    case State::rebuilding:
+      return "rebuilding";
+    case State::failed:
+      return "failed";
+    case State::stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -50,9 +56,15 @@ using bytes::get_be64;
 using bytes::put_be32;
 using bytes::put_be64;
 
-std::string meta_key(std::string_view name) { return "M" + std::string(name); }
-std::string checkpoint_key(std::uint64_t slot) { return "C" + be64(slot); }
-std::string data_prefix(std::uint64_t slot) { return "D" + be64(slot); }
+std::string meta_key(std::string_view name) {
+  return "M" + std::string(name);
+}
+std::string checkpoint_key(std::uint64_t slot) {
+  return "C" + be64(slot);
+}
+std::string data_prefix(std::uint64_t slot) {
+  return "D" + be64(slot);
+}
 const std::string kNextSlotKey = "N";
 
 struct Meta {
@@ -70,7 +82,8 @@ struct Meta {
     return s;
   }
   static bool decode(std::string_view s, Meta& m) {
-    if (s.size() != 24) return false;
+    if (s.size() != 24)
+      return false;
     m.active_slot = get_be64(s);
     m.active_version = get_be32(s.substr(8));
     m.build_slot = get_be64(s.substr(12));
@@ -80,14 +93,18 @@ struct Meta {
 };
 
 bool valid_name(std::string_view n) {
-  if (n.empty() || n.size() > 64 || n[0] < 'a' || n[0] > 'z') return false;
+  if (n.empty() || n.size() > 64 || n[0] < 'a' || n[0] > 'z')
+    return false;
   for (char c : n) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
   }
   return true;
 }
 
-Error io_error(const rocksdb::Status& s) { return Error{errc::io_error, s.ToString()}; }
+Error io_error(const rocksdb::Status& s) {
+  return Error{errc::io_error, s.ToString()};
+}
 
 // The database, shared with views so a view outliving the runtime stays valid.
 struct Db {
@@ -100,17 +117,21 @@ class BatchImpl final : public Batch {
       : wb_(wb), db_(db), prefix_(std::move(prefix)) {}
   void put(std::string_view key, std::string_view value) override {
     auto s = wb_.Put(full(key), rocksdb::Slice(value.data(), value.size()));
-    if (!s.ok()) throw std::runtime_error("read-model batch put: " + s.ToString());
+    if (!s.ok())
+      throw std::runtime_error("read-model batch put: " + s.ToString());
   }
   void del(std::string_view key) override {
     auto s = wb_.Delete(full(key));
-    if (!s.ok()) throw std::runtime_error("read-model batch delete: " + s.ToString());
+    if (!s.ok())
+      throw std::runtime_error("read-model batch delete: " + s.ToString());
   }
   std::optional<std::string> get(std::string_view key) override {
     std::string value;
     auto s = wb_.GetFromBatchAndDB(&db_, rocksdb::ReadOptions(), full(key), &value);
-    if (s.IsNotFound()) return std::nullopt;
-    if (!s.ok()) throw std::runtime_error("read-model read: " + s.ToString());
+    if (s.IsNotFound())
+      return std::nullopt;
+    if (!s.ok())
+      throw std::runtime_error("read-model read: " + s.ToString());
     return value;
   }
 
@@ -147,8 +168,10 @@ class ViewImpl final : public View {
     ro.snapshot = snapshot_;
     std::string value;
     auto s = db_->db->Get(ro, prefix_ + std::string(key), &value);
-    if (s.IsNotFound()) return std::nullopt;
-    if (!s.ok()) throw std::runtime_error("read-model read: " + s.ToString());
+    if (s.IsNotFound())
+      return std::nullopt;
+    if (!s.ok())
+      throw std::runtime_error("read-model read: " + s.ToString());
     return value;
   }
   void scan(std::string_view from, std::string_view to,
@@ -162,9 +185,11 @@ class ViewImpl final : public View {
     std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro));
     for (it->Seek(lower); it->Valid(); it->Next()) {
       auto k = it->key().ToStringView();
-      if (!fn(k.substr(prefix_.size()), it->value().ToStringView())) return;
+      if (!fn(k.substr(prefix_.size()), it->value().ToStringView()))
+        return;
     }
-    if (!it->status().ok()) throw std::runtime_error("read-model scan: " + it->status().ToString());
+    if (!it->status().ok())
+      throw std::runtime_error("read-model scan: " + it->status().ToString());
   }
 
  private:
@@ -227,9 +252,11 @@ class RuntimeImpl final : public Runtime {
       return unexpected(io_error(s));
     }
     auto served = read_checkpoint(w->meta.active_slot);
-    if (!served) return unexpected(std::move(served).error());
+    if (!served)
+      return unexpected(std::move(served).error());
     auto built = read_checkpoint(w->meta.build_slot);
-    if (!built) return unexpected(std::move(built).error());
+    if (!built)
+      return unexpected(std::move(built).error());
     w->served_position = *served;
     w->build_position = *built;
     w->projection = std::move(p);
@@ -241,7 +268,8 @@ class RuntimeImpl final : public Runtime {
     std::lock_guard lk(workers_mu_);
     stopping_ = false;
     started_ = true;
-    for (auto& [name, w] : workers_) launch(*w, 0);
+    for (auto& [name, w] : workers_)
+      launch(*w, 0);
   }
 
   void stop() override {
@@ -249,9 +277,11 @@ class RuntimeImpl final : public Runtime {
     std::lock_guard lk(workers_mu_);
     started_ = false;
     for (auto& [name, w] : workers_) {
-      if (w->thread.joinable()) w->thread.join();
+      if (w->thread.joinable())
+        w->thread.join();
       std::lock_guard wl(w->mu);
-      if (w->state != State::failed) w->state = State::stopped;
+      if (w->state != State::failed)
+        w->state = State::stopped;
       w->cv.notify_all();
     }
   }
@@ -259,14 +289,16 @@ class RuntimeImpl final : public Runtime {
   std::vector<ProjectionStatus> status() const override {
     std::vector<ProjectionStatus> out;
     std::lock_guard lk(workers_mu_);
-    for (const auto& [name, w] : workers_) out.push_back(status_of(*w));
+    for (const auto& [name, w] : workers_)
+      out.push_back(status_of(*w));
     return out;
   }
 
   Result<ProjectionStatus> status(std::string_view name) const override {
     std::lock_guard lk(workers_mu_);
     auto it = workers_.find(std::string(name));
-    if (it == workers_.end()) return unknown(name);
+    if (it == workers_.end())
+      return unknown(name);
     return status_of(*it->second);
   }
 
@@ -277,11 +309,13 @@ class RuntimeImpl final : public Runtime {
     {
       std::lock_guard lk(workers_mu_);
       if (names.empty()) {
-        for (const auto& [name, w] : workers_) targets.push_back(w.get());
+        for (const auto& [name, w] : workers_)
+          targets.push_back(w.get());
       } else {
         for (const auto& n : names) {
           auto it = workers_.find(n);
-          if (it == workers_.end()) return false;
+          if (it == workers_.end())
+            return false;
           targets.push_back(it->second.get());
         }
       }
@@ -292,7 +326,8 @@ class RuntimeImpl final : public Runtime {
         return (w->meta.active_slot != 0 && w->served_position >= position) ||
                w->state == State::failed || w->state == State::stopped;
       });
-      if (!ok || w->meta.active_slot == 0 || w->served_position < position) return false;
+      if (!ok || w->meta.active_slot == 0 || w->served_position < position)
+        return false;
     }
     return true;
   }
@@ -300,7 +335,8 @@ class RuntimeImpl final : public Runtime {
   Result<std::unique_ptr<View>> view(std::string_view name) const override {
     std::lock_guard lk(workers_mu_);
     auto it = workers_.find(std::string(name));
-    if (it == workers_.end()) return unknown(name);
+    if (it == workers_.end())
+      return unknown(name);
     Worker& w = *it->second;
     // Under the worker's lock: a version switch (which drops the old rows) cannot slip between
     // choosing the slot and taking the snapshot.
@@ -308,15 +344,15 @@ class RuntimeImpl final : public Runtime {
     if (w.meta.active_slot == 0) {
       return unexpected(Error{errc::not_ready, "projection " + w.name + " is still being built"});
     }
-    return std::unique_ptr<View>(std::make_unique<ViewImpl>(db_, w.meta.active_slot,
-                                                            w.served_position,
-                                                            w.meta.active_version));
+    return std::unique_ptr<View>(std::make_unique<ViewImpl>(
+        db_, w.meta.active_slot, w.served_position, w.meta.active_version));
   }
 
   Status<Error> rebuild(std::string_view name) override {
     std::lock_guard lk(workers_mu_);
     auto it = workers_.find(std::string(name));
-    if (it == workers_.end()) return unknown(name);
+    if (it == workers_.end())
+      return unknown(name);
     Worker& w = *it->second;
     bool relaunch = false;
     {
@@ -328,7 +364,8 @@ class RuntimeImpl final : public Runtime {
       relaunch = started_ && !w.running && !stopping_;
     }
     if (relaunch) {
-      if (w.thread.joinable()) w.thread.join();
+      if (w.thread.joinable())
+        w.thread.join();
       launch(w, 0);
     }
     return Ok{};
@@ -341,7 +378,8 @@ class RuntimeImpl final : public Runtime {
       std::lock_guard lk(workers_mu_);
       stopping_ = false;
       for (auto& [name, w] : workers_) {
-        if (w->thread.joinable()) w->thread.join();
+        if (w->thread.joinable())
+          w->thread.join();
         launch(*w, target);
       }
     }
@@ -354,18 +392,21 @@ class RuntimeImpl final : public Runtime {
           any_running = any_running || w->running;
         }
       }
-      if (progress) progress(status());
-      if (!any_running) break;
+      if (progress)
+        progress(status());
+      if (!any_running)
+        break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     std::lock_guard lk(workers_mu_);
     for (auto& [name, w] : workers_) {
-      if (w->thread.joinable()) w->thread.join();
+      if (w->thread.joinable())
+        w->thread.join();
       std::lock_guard wl(w->mu);
       if (w->state == State::failed) {
         return unexpected(Error{errc::failed, "projection " + w->name + " failed at position " +
-                                                    std::to_string(w->failed_position.value_or(0)) +
-                                                    ": " + w->error});
+                                                  std::to_string(w->failed_position.value_or(0)) +
+                                                  ": " + w->error});
       }
     }
     return Ok{};
@@ -374,7 +415,8 @@ class RuntimeImpl final : public Runtime {
   Result<std::vector<std::pair<std::string, std::string>>> dump(
       std::string_view name) const override {
     auto v = view(name);
-    if (!v) return unexpected(std::move(v).error());
+    if (!v)
+      return unexpected(std::move(v).error());
     std::vector<std::pair<std::string, std::string>> rows;
     (*v)->scan({}, {}, [&](std::string_view k, std::string_view val) {
       rows.emplace_back(std::string(k), std::string(val));
@@ -389,12 +431,16 @@ class RuntimeImpl final : public Runtime {
   }
 
   Result<std::uint64_t> read_checkpoint(std::uint64_t slot) const {
-    if (slot == 0) return std::uint64_t{0};
+    if (slot == 0)
+      return std::uint64_t{0};
     std::string value;
     auto s = db_->db->Get(rocksdb::ReadOptions(), checkpoint_key(slot), &value);
-    if (s.IsNotFound()) return std::uint64_t{0};
-    if (!s.ok()) return unexpected(io_error(s));
-    if (value.size() != 8) return unexpected(Error{errc::io_error, "malformed checkpoint"});
+    if (s.IsNotFound())
+      return std::uint64_t{0};
+    if (!s.ok())
+      return unexpected(io_error(s));
+    if (value.size() != 8)
+      return unexpected(Error{errc::io_error, "malformed checkpoint"});
     return get_be64(value);
   }
 
@@ -406,7 +452,8 @@ class RuntimeImpl final : public Runtime {
   }
 
   static void drop_slot(rocksdb::WriteBatch& wb, std::uint64_t slot) {
-    if (slot == 0) return;
+    if (slot == 0)
+      return;
     wb.DeleteRange(data_prefix(slot), data_prefix(slot + 1));
     wb.Delete(checkpoint_key(slot));
   }
@@ -415,7 +462,8 @@ class RuntimeImpl final : public Runtime {
   void launch(Worker& w, std::uint64_t stop_at) {
     {
       std::lock_guard wl(w.mu);
-      if (w.state == State::failed && !w.rebuild_requested) return;  // stays failed
+      if (w.state == State::failed && !w.rebuild_requested)
+        return;  // stays failed
       w.running = true;
     }
     w.thread = std::thread([this, &w, stop_at] {
@@ -447,8 +495,8 @@ class RuntimeImpl final : public Runtime {
     std::unique_lock wl(w.mu);
     Meta m = w.meta;
     const bool stale_build = m.build_slot != 0 && m.build_version != w.version;
-    const bool need_build = w.rebuild_requested || stale_build ||
-                            (m.build_slot == 0 && m.active_version != w.version);
+    const bool need_build =
+        w.rebuild_requested || stale_build || (m.build_slot == 0 && m.active_version != w.version);
     if (!need_build) {
       if (m.build_slot != 0) {
         w.state = State::rebuilding;
@@ -511,8 +559,10 @@ class RuntimeImpl final : public Runtime {
 
   void run(Worker& w, std::uint64_t stop_at) {
     for (;;) {
-      if (stopping_) return;
-      if (!prepare(w)) return;
+      if (stopping_)
+        return;
+      if (!prepare(w))
+        return;
       std::uint64_t slot = 0, pos = 0;
       bool building = false;
       {
@@ -522,7 +572,8 @@ class RuntimeImpl final : public Runtime {
         pos = building ? w.build_position : w.served_position;
       }
       const Outcome o = follow(w, slot, building, pos, stop_at);
-      if (o != Outcome::restart) return;
+      if (o != Outcome::restart)
+        return;
     }
   }
 
@@ -542,7 +593,8 @@ class RuntimeImpl final : public Runtime {
     std::uint64_t persisted = pos;
     rocksdb::WriteOptions wo;  // WAL without fsync: survives a process crash; rows are rebuildable
     auto persist = [&](std::uint64_t p) {
-      if (p == persisted) return true;
+      if (p == persisted)
+        return true;
       auto s = db_->db->Put(wo, ckey, be64(p));
       if (!s.ok()) {
         fail(w, p, "cannot save the checkpoint: " + s.ToString());
@@ -564,11 +616,15 @@ class RuntimeImpl final : public Runtime {
       }
       const std::uint64_t target = stop_at ? stop_at : store_.head();
       if (pos >= target && (stop_at || !live)) {
-        if (!persist(pos)) return Outcome::done;
-        if (!caught_up(w)) return Outcome::done;
-        if (building) return Outcome::restart;  // now writing the served slot
+        if (!persist(pos))
+          return Outcome::done;
+        if (!caught_up(w))
+          return Outcome::done;
+        if (building)
+          return Outcome::restart;  // now writing the served slot
         live = true;
-        if (stop_at) return Outcome::done;
+        if (stop_at)
+          return Outcome::done;
       }
       auto events = sub->next(opts_.catch_up_batch, opts_.poll);
       if (!events) {
@@ -609,7 +665,8 @@ class RuntimeImpl final : public Runtime {
       }
       const std::uint64_t next_pos = poison ? *poison - 1 : sub->position();
       auto s = wb.GetWriteBatch()->Put(ckey, be64(next_pos));
-      if (s.ok()) s = db_->db->Write(wo, wb.GetWriteBatch());
+      if (s.ok())
+        s = db_->db->Write(wo, wb.GetWriteBatch());
       if (!s.ok()) {
         fail(w, pos, "cannot commit the read model: " + s.ToString());
         return Outcome::done;

@@ -20,8 +20,8 @@
 namespace eventcrm::projections {
 
 struct RuntimeOptions {
-  std::string path;  // the read-model database directory (see readmodels_path)
-  std::size_t catch_up_batch = 1000;  // events per commit at most
+  std::string path;                     // the read-model database directory (see readmodels_path)
+  std::size_t catch_up_batch = 1000;    // events per commit at most
   std::chrono::milliseconds poll{100};  // how long a live worker waits for new events per poll
   std::size_t block_cache_bytes = 64u << 20;
   // Persist the checkpoint of a worker that only sees filtered-out events after this many

@@ -22,17 +22,20 @@ class CountingProjection : public projections::Projection {
   std::uint32_t version() const override { return version_; }
   store::Filter filter() const override { return filter_; }
   void apply(const store::RecordedEvent& e, projections::Batch& b) override {
-    if (e.type == poison_type) throw std::runtime_error("poison event " + e.id);
-    while (hold && hold->load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (e.type == poison_type)
+      throw std::runtime_error("poison event " + e.id);
+    while (hold && hold->load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const std::string seen = "seen/" + projections::bytes::be64(e.position);
-    if (b.get(seen)) b.put("dup", std::to_string(e.position));
+    if (b.get(seen))
+      b.put("dup", std::to_string(e.position));
     b.put(seen, std::to_string(version_));
     const auto n = b.get("count");
     b.put("count", std::to_string((n ? std::stoull(*n) : 0) + 1));
   }
 
-  std::string poison_type;              // apply throws on events of this type
-  std::atomic<bool>* hold = nullptr;    // apply waits while *hold is true
+  std::string poison_type;            // apply throws on events of this type
+  std::atomic<bool>* hold = nullptr;  // apply waits while *hold is true
 
  private:
   std::string name_;

@@ -38,10 +38,13 @@ struct ProjectionFixture : ::testing::Test {
   }
   void TearDown() override {
     runtime.reset();
-    if (store) store->close();
+    if (store)
+      store->close();
   }
 
-  std::string readmodels() const { return projections::readmodels_path((dir.path() / "data").string()); }
+  std::string readmodels() const {
+    return projections::readmodels_path((dir.path() / "data").string());
+  }
 
   void open_runtime(std::size_t batch = 1000) {
     runtime.reset();
@@ -67,7 +70,8 @@ struct ProjectionFixture : ::testing::Test {
     return r ? r->last_position : 0;
   }
 
-  void append_many(int n, const std::string& stream = "lead-1", const std::string& type = "lead.noted.v1") {
+  void append_many(int n, const std::string& stream = "lead-1",
+                   const std::string& type = "lead.noted.v1") {
     std::vector<store::NewEvent> batch;
     for (int i = 0; i < n; ++i) {
       store::NewEvent e;
@@ -85,7 +89,8 @@ struct ProjectionFixture : ::testing::Test {
 
   std::string row(const std::string& projection, const std::string& key) {
     auto v = runtime->view(projection);
-    if (!v) return "<" + v.error().message + ">";
+    if (!v)
+      return "<" + v.error().message + ">";
     return (*v)->get(key).value_or("");
   }
 
@@ -95,7 +100,8 @@ struct ProjectionFixture : ::testing::Test {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
       auto st = runtime->status(name);
-      if (st && st->state == state) return true;
+      if (st && st->state == state)
+        return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return false;

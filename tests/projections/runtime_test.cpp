@@ -7,15 +7,15 @@
 #include <thread>
 
 #include "projections/bytes.hpp"
-#include "projections/customer_history.hpp"
-#include "projections/runtime.hpp"
 #include "projections/counting_projection.hpp"
+#include "projections/customer_history.hpp"
 #include "projections/fixture.hpp"
+#include "projections/runtime.hpp"
 
 using namespace eventcrm;
 using namespace std::chrono_literals;
-using projections::State;
 using eventcrm::testing::CountingProjection;
+using projections::State;
 
 namespace {
 
@@ -146,11 +146,13 @@ std::size_t raw_data_rows(const std::string& path) {
   rocksdb::DB* raw = nullptr;
   rocksdb::Options o;
   auto s = rocksdb::DB::OpenForReadOnly(o, path, &raw);
-  if (!s.ok()) return SIZE_MAX;
+  if (!s.ok())
+    return SIZE_MAX;
   std::unique_ptr<rocksdb::DB> db(raw);
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   std::size_t n = 0;
-  for (it->Seek("D"); it->Valid() && it->key().starts_with("D"); it->Next()) ++n;
+  for (it->Seek("D"); it->Valid() && it->key().starts_with("D"); it->Next())
+    ++n;
   return n;
 }
 
@@ -202,7 +204,8 @@ TEST_F(RuntimeTest, RebuildWhileLiveWithConcurrentAppendsIsByteIdentical) {
              R"({"account_id":")" + a + R"(","name":"Nguyen Van )" + std::to_string(i) + "\"}");
       append("contact-" + std::to_string(i), "contact.renamed.v1", R"({"name":"B"})", "user-2");
       append("opportunity-" + std::to_string(i), "opportunity.opened.v1",
-             R"({"contact_id":")" + std::to_string(i) + R"(","amount":{"amount":"10.00","currency":"VND"}})");
+             R"({"contact_id":")" + std::to_string(i) +
+                 R"(","amount":{"amount":"10.00","currency":"VND"}})");
       append("opportunity-" + std::to_string(i), "opportunity.stage_changed.v1",
              R"({"stage":"negotiation"})", "user-3", "price agreed");
       append("lead-" + std::to_string(i), "lead.created.v1", R"({"source":"web"})");
