@@ -245,8 +245,8 @@ void register_bench_append(CLI::App& bench) {
 
 }  // namespace
 
-// Other cases (`bench http`, `bench rebuild`, ...) are added here as siblings of `append`, each
-// registered by a function in its own file.
+// Creates `bench` with its `append` case; the other cases (`bench relay`, `bench http`, ...)
+// register themselves on it as siblings, from their own files (see main.cpp).
 void register_bench(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);

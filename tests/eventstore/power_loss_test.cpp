@@ -1,6 +1,9 @@
 // Power-loss durability: RocksDB writes through a file system that can "lose power" at any
 // moment, dropping every byte not yet fsynced; every acknowledged append must survive.
 //
+// 100 power losses by default (EVENTCRM_POWER_LOSSES=N for more), four per store so that
+// recovered stores lose power again.
+//
 // What the power-cut file system models:
 // - Per file written through it: the bytes appended and the size at the last successful
 //   Sync/Fsync. At the cut, every file is truncated to its synced size. RangeSync
