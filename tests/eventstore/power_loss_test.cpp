@@ -442,6 +442,7 @@ CycleResult power_cycle(const fs::path& dir, store::Durability durability, std::
   CycleResult result;
   std::mutex acked_mutex;
   std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> acks{0};
   const int writers = 2 + static_cast<int>(rng() % 5);
   std::vector<std::thread> threads;
   for (int w = 0; w < writers; ++w) {
@@ -476,10 +477,17 @@ CycleResult power_cycle(const fs::path& dir, store::Durability durability, std::
           v = r->streams.at(0).last_version;
         test::record_ack(acked, *r);
         result.acked_events += r->event_ids.size();
+        acks.fetch_add(1);
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::microseconds(500 + rng() % 12'000));
+  // The cut comes at a random moment once appends are flowing (the first ack), so that it
+  // lands among commits however slow the disk or the build is.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (acks.load() == 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  std::this_thread::sleep_for(std::chrono::microseconds(rng() % 12'000));
   pcfs->cut();
   stop = true;
   for (auto& t : threads)
