@@ -22,6 +22,7 @@ concept Aggregate = requires(typename A::State& s, const typename A::Event& e,
   { A::encode(e) } -> std::same_as<std::string>;
   { A::decode(sv, sv) } -> std::same_as<Result<typename A::Event>>;
   { A::type_of(e) } -> std::same_as<std::string_view>;
+  { A::event_types() } -> std::same_as<std::vector<std::string_view>>;
   // Whether a conflicting concurrent write may be resolved by deciding again on fresh state.
   { A::retryable(c) } -> std::same_as<bool>;
 };

@@ -81,6 +81,7 @@ struct Aggregate {
     return settings::decode(t, j);
   }
   static std::string_view type_of(const Event& e);
+  static std::vector<std::string_view> event_types() { return settings::event_types(); }
   static bool retryable(const Command&) { return true; }
   // The settings stream only grows: its state is snapshotted.
   static std::string encode_state(const State& s);
