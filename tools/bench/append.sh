@@ -81,7 +81,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fs_type="$(stat -f -c %T "$work")"
+fs_type="$(df --output=fstype "$work" 2>/dev/null | tail -1 || stat -f -c %T "$work")"
 load_start="$(cut -d' ' -f1 /proc/loadavg)"
 [[ "$fs_type" == "tmpfs" ]] && log "warning: $work is on tmpfs: fsync costs nothing there"
 log "work dir $work ($fs_type), $(nproc) cores, $rounds rounds of ${seconds}s, load $(cut -d' ' -f1-3 /proc/loadavg)"
