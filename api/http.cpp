@@ -1,6 +1,8 @@
 // Plain request/response helpers shared by the router, handlers and session.
 #include "api/http.hpp"
 
+#include <cstring>
+
 namespace eventcrm::api {
 
 Method parse_method(std::string_view m) noexcept {
@@ -87,6 +89,26 @@ std::string_view Response::header(std::string_view name) const noexcept {
     if (iequals(k, name))
       return v;
   return {};
+}
+
+std::string make_etag(std::string_view body) {
+  // Word-at-a-time multiplicative hash: cheap on multi-kilobyte pages, stable across runs.
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ body.size();
+  std::size_t i = 0;
+  for (; i + 8 <= body.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, body.data() + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  for (; i < body.size(); ++i)
+    h = (h ^ static_cast<unsigned char>(body[i])) * 0x100000001b3ull;
+  h ^= h >> 29;
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(18, '"');
+  for (int k = 0; k < 16; ++k)
+    out[static_cast<std::size_t>(16 - k)] = hex[(h >> (4 * k)) & 0xF];
+  return out;
 }
 
 Response json_response(int status, std::string body) {

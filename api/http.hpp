@@ -62,6 +62,9 @@ Response json_response(int status, std::string body);
 
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+// A strong entity tag for a body: a quoted 64-bit content hash.
+std::string make_etag(std::string_view body);
+
 // Query string helpers: `name=value&...`, percent-decoded ('+' is a space).
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space);
 struct QueryParam {

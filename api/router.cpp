@@ -2,7 +2,6 @@
 #include "api/router.hpp"
 
 #include <condition_variable>
-#include <cstdio>
 #include <mutex>
 
 #include "api/problem.hpp"
@@ -112,17 +111,6 @@ bool is_json_content_type(std::string_view ct) {
   return true;
 }
 
-std::string etag_of(std::string_view body) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
-  for (unsigned char c : body) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
-  return std::string(buf, static_cast<std::size_t>(n));
-}
-
 bool etag_matches(std::string_view if_none_match, std::string_view etag) {
   while (!if_none_match.empty()) {
     std::size_t comma = if_none_match.find(',');
@@ -147,6 +135,11 @@ void add_position(const Context& ctx, Response& res) {
 }
 
 }  // namespace
+
+std::uint64_t next_context_id() noexcept {
+  static std::atomic<std::uint64_t> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 Router::Router(std::vector<Route> routes) : routes_(std::move(routes)) {}
 
@@ -186,7 +179,7 @@ void Router::finish(const Request& req, const Context& ctx, Response& res) {
     return;
   std::string_view etag = res.header("ETag");
   if (etag.empty()) {
-    res.set_header("ETag", etag_of(res.body));
+    res.set_header("ETag", make_etag(res.body));
     etag = res.header("ETag");
   }
   std::string_view inm = req.header("If-None-Match");

@@ -20,8 +20,11 @@ namespace eventcrm::api {
 
 class Metrics;
 
+std::uint64_t next_context_id() noexcept;
+
 // What handlers may use. Owned by the server (or a test).
 struct Context {
+  std::uint64_t id = next_context_id();  // distinguishes servers/tests for per-thread caches
   store::EventStore* store = nullptr;
   Metrics* metrics = nullptr;
   Limits limits;

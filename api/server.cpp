@@ -59,10 +59,15 @@ struct Shared {
   std::unordered_map<Session*, std::weak_ptr<Session>> sse_sessions;
 
   std::string new_request_id() {
-    char buf[48];
-    int n = std::snprintf(buf, sizeof buf, "%s-%08llx", id_prefix.c_str(),
-                          static_cast<unsigned long long>(next_id.fetch_add(1) + 1));
-    return std::string(buf, static_cast<std::size_t>(n));
+    static constexpr char hex[] = "0123456789abcdef";
+    std::uint64_t n = next_id.fetch_add(1, std::memory_order_relaxed) + 1;
+    std::string id = id_prefix;
+    id.push_back('-');
+    std::size_t at = id.size();
+    id.resize(at + 10);
+    for (int k = 9; k >= 0; --k, n >>= 4)
+      id[at + static_cast<std::size_t>(k)] = hex[n & 0xF];
+    return id;
   }
 };
 

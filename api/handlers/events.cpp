@@ -1,6 +1,8 @@
 // The event-log collection: streams and the global log (reads, raw appends, live SSE).
 // Handlers turn HTTP into a store call and back, nothing more.
+#include <functional>
 #include <memory>
+#include <unordered_map>
 
 #include "api/handlers/params.hpp"
 #include "api/json.hpp"
@@ -28,7 +30,60 @@ Response store_failure(const store::Error& e) {
   return to_response(from_store_error(e));
 }
 
+// A read is a function of the request target and the log up to head(): rendered pages are
+// kept per I/O thread (no locks) and dropped as soon as the head moves.
+class ReadCache {
+ public:
+  // The cached response for `target`, or nullptr. `head` receives the head to remember with
+  // a new entry; it is read before the store is, so an entry is never older than its head.
+  const Response* find(const Context& ctx, std::string_view target, std::uint64_t& head) {
+    head = ctx.store->head();
+    if (head != head_ || ctx.id != context_) {
+      entries_.clear();
+      head_ = head;
+      context_ = ctx.id;
+      return nullptr;
+    }
+    auto it = entries_.find(target);
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+  void remember(std::uint64_t head, std::string_view target, Response& res) {
+    if (res.status != 200 || head != head_ || res.body.size() > kMaxBody)
+      return;
+    if (entries_.size() >= kMaxEntries)
+      entries_.clear();
+    res.set_header("ETag", make_etag(res.body));
+    entries_.emplace(std::string(target), res);
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 512;
+  static constexpr std::size_t kMaxBody = 256u << 10;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::uint64_t head_ = ~std::uint64_t{0};
+  std::uint64_t context_ = 0;
+  std::unordered_map<std::string, Response, Hash, std::equal_to<>> entries_;
+};
+
+thread_local ReadCache read_cache;
+
+Response read_stream_uncached(const Request& req, const Context& ctx);
+
 Response read_stream(const Request& req, const Context& ctx) {
+  std::uint64_t head = 0;
+  if (const Response* hit = read_cache.find(ctx, req.target, head))
+    return *hit;
+  Response res = read_stream_uncached(req, ctx);
+  read_cache.remember(head, req.target, res);
+  return res;
+}
+
+Response read_stream_uncached(const Request& req, const Context& ctx) {
   const std::string& stream = req.params[0];
   params::Query q(req, {"from", "limit", "direction"});
   store::Direction dir = store::Direction::forward;
@@ -86,7 +141,18 @@ bool read_filter(params::Query& q, store::Filter& filter) {
   return q.ok();
 }
 
+Response read_log_uncached(const Request& req, const Context& ctx);
+
 Response read_log(const Request& req, const Context& ctx) {
+  std::uint64_t head = 0;
+  if (const Response* hit = read_cache.find(ctx, req.target, head))
+    return *hit;
+  Response res = read_log_uncached(req, ctx);
+  read_cache.remember(head, req.target, res);
+  return res;
+}
+
+Response read_log_uncached(const Request& req, const Context& ctx) {
   params::Query q(req, {"after", "cursor", "limit", "type", "category"});
   auto after = q.u64("after");
   auto cursor = q.u64("cursor");
