@@ -103,6 +103,12 @@ std::optional<Decimal> Decimal::percent(std::int64_t pct) const {
   return from_units(static_cast<std::int64_t>(r));
 }
 
+std::optional<Decimal> Decimal::percent(Decimal pct) const {
+  i128 n = static_cast<i128>(units_) * pct.units_;
+  if (!fits(n / (kUnit * 100))) return std::nullopt;
+  return from_units(div_round(n, static_cast<i128>(kUnit) * 100));
+}
+
 std::optional<Decimal> Decimal::times(Decimal o) const {
   i128 n = static_cast<i128>(units_) * o.units_;
   if (!fits(n / kUnit)) return std::nullopt;

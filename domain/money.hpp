@@ -34,6 +34,8 @@ class Decimal {
   std::optional<Decimal> minus(Decimal o) const;
   // this × percent / 100, rounded half away from zero (e.g. weighted pipeline amounts).
   std::optional<Decimal> percent(std::int64_t pct) const;
+  // this × pct / 100 for a fractional percentage (e.g. a 7.5 % discount), rounded once.
+  std::optional<Decimal> percent(Decimal pct) const;
   // this × other, rounded half away from zero to 4 digits.
   std::optional<Decimal> times(Decimal o) const;
 

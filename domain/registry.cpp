@@ -5,8 +5,11 @@
 #include "domain/activity.hpp"
 #include "domain/appointment.hpp"
 #include "domain/contact.hpp"
+#include "domain/contract.hpp"
 #include "domain/lead.hpp"
 #include "domain/opportunity.hpp"
+#include "domain/order.hpp"
+#include "domain/quote.hpp"
 #include "domain/settings.hpp"
 #include "domain/task.hpp"
 
@@ -35,7 +38,9 @@ std::vector<EventTypeInfo> build() {
       module<account::Aggregate>(),  module<contact::Aggregate>(),
       module<lead::Aggregate>(),     module<opportunity::Aggregate>(),
       module<activity::Aggregate>(), module<appointment::Aggregate>(),
-      module<task::Aggregate>(),     module<settings::Aggregate>(),
+      module<task::Aggregate>(),     module<quote::Aggregate>(),
+      module<order::Aggregate>(),    module<contract::Aggregate>(),
+      module<settings::Aggregate>(),
   };
   std::vector<EventTypeInfo> out;
   for (const auto& m : modules) {

@@ -8,9 +8,12 @@
 #include "domain/activity.hpp"
 #include "domain/appointment.hpp"
 #include "domain/contact.hpp"
+#include "domain/contract.hpp"
 #include "domain/json.hpp"
 #include "domain/lead.hpp"
 #include "domain/opportunity.hpp"
+#include "domain/order.hpp"
+#include "domain/quote.hpp"
 #include "domain/registry.hpp"
 #include "domain/settings.hpp"
 #include "domain/task.hpp"
@@ -106,6 +109,26 @@ TEST(Codec, EveryEventTypeRoundTrips) {
   round_trip<task::Aggregate>(task::Reopened{"t-1", kO});
 
   round_trip<settings::Aggregate>(settings::Changed{"k", "v", kO});
+
+  std::vector<quote::Line> lines = {{"p-1", kO, *Decimal::parse("2.5"), *Decimal::parse("10.0001"),
+                                     *Decimal::parse("7.5"), *Decimal::parse("10")}};
+  quote::Totals totals{m, m, m, m};
+  round_trip<quote::Aggregate>(
+      quote::Created{"q-1", "a-1", kO, kO, "VND", lines, totals, day("2026-04-01"), "u", kT});
+  round_trip<quote::Aggregate>(quote::LinesReplaced{"q-1", "a-1", lines, totals});
+  round_trip<quote::Aggregate>(quote::Sent{"q-1", "a-1", kT});
+  round_trip<quote::Aggregate>(quote::Accepted{"q-1", "a-1", "ord-1", kT});
+  round_trip<quote::Aggregate>(quote::Rejected{"q-1", "a-1", kO});
+  round_trip<order::Aggregate>(
+      order::Created{"ord-1", "a-1", "q-1", kO, "VND", lines, totals, "u", kT});
+  round_trip<order::Aggregate>(order::Cancelled{"ord-1", "a-1", kS});
+  round_trip<contract::Aggregate>(contract::Created{
+      "k-1", "a-1", kO, kS, day("2026-01-01"), day("2026-12-31"), day("2026-11-30"), m, "u", kT});
+  round_trip<contract::Aggregate>(contract::DocumentAttached{
+      "k-1", "a-1", "d-1", kS, "application/pdf", 1 << 20, std::string(64, 'f')});
+  round_trip<contract::Aggregate>(
+      contract::Renewed{"k-1", "a-1", day("2026-12-31"), day("2027-12-31"), std::nullopt});
+  round_trip<contract::Aggregate>(contract::Terminated{"k-1", "a-1", kS, day("2026-06-01")});
 
   std::set<std::string> known;
   for (const auto& info : event_types()) {
