@@ -6,7 +6,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -109,7 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
   }
 
-  // Shutdown: finish what is in flight, then close. Runs on the session's strand.
+  // Shutdown: finish what is in flight, then close. Runs on the session's I/O thread.
   void drain() {
     draining_ = true;
     if (sse_ || queue_.empty())
@@ -570,10 +569,41 @@ class Session : public std::enable_shared_from_this<Session> {
   std::atomic<bool> wake_pending_{false};
 };
 
+// One io_context per I/O thread: a connection lives on one thread, so its handlers never
+// hop between threads (no strands, no cross-thread wake-ups on the hot path).
+class IoPool {
+ public:
+  explicit IoPool(unsigned threads) {
+    for (unsigned i = 0; i < threads; ++i) {
+      ctxs_.push_back(std::make_unique<net::io_context>(1));
+      guards_.push_back(net::make_work_guard(*ctxs_.back()));
+    }
+  }
+  net::io_context& main() { return *ctxs_.front(); }
+  net::io_context& next() { return *ctxs_[next_.fetch_add(1) % ctxs_.size()]; }
+  void stop() {
+    for (auto& c : ctxs_)
+      c->stop();
+  }
+  // Runs every context, the first on the calling thread; returns when all are stopped.
+  void run() {
+    std::vector<std::thread> pool;
+    for (std::size_t i = 1; i < ctxs_.size(); ++i)
+      pool.emplace_back([c = ctxs_[i].get()] { c->run(); });
+    ctxs_.front()->run();
+    for (auto& t : pool)
+      t.join();
+  }
+
+ private:
+  std::vector<std::unique_ptr<net::io_context>> ctxs_;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;
+  std::atomic<std::size_t> next_{0};
+};
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, Shared& sh)
-      : ioc_(ioc), acceptor_(net::make_strand(ioc)), sh_(sh) {}
+  Listener(IoPool& pool, Shared& sh) : pool_(pool), acceptor_(pool.main()), sh_(sh) {}
 
   bool open(const tcp::endpoint& ep, std::string& error) {
     beast::error_code ec;
@@ -604,7 +634,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_),
+    acceptor_.async_accept(pool_.next().get_executor(),
                            [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
                              self->on_accept(ec, std::move(s));
                            });
@@ -649,7 +679,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     });
   }
 
-  net::io_context& ioc_;
+  IoPool& pool_;
   tcp::acceptor acceptor_;
   Shared& sh_;
 };
@@ -723,7 +753,7 @@ int run_server(const ServerOptions& o) {
   unsigned threads = std::max(1u, o.io_threads);
   int exit_code = 0;
   {
-    net::io_context ioc(static_cast<int>(threads));
+    IoPool ioc(threads);
     beast::error_code ec;
     auto addr = net::ip::make_address(o.address, ec);
     if (ec) {
@@ -744,15 +774,15 @@ int run_server(const ServerOptions& o) {
     log::write(log::Level::info, "listening",
                {{"address", where}, {"data_dir", o.data_dir}, {"durability", o.durability}});
 
-    // Commits wake the SSE sessions (on their own strands; this runs on the writer thread).
+    // Commits wake the SSE sessions (on their own I/O threads; this runs on the writer thread).
     std::uint64_t listener_id = es->add_commit_listener([&sh](std::uint64_t) {
       for (auto& s : snapshot(sh, true))
         s->wake();
     });
 
-    net::signal_set signals(ioc, SIGINT, SIGTERM);
-    net::steady_timer drain_timer(ioc);
-    net::steady_timer grace_timer(ioc);
+    net::signal_set signals(ioc.main(), SIGINT, SIGTERM);
+    net::steady_timer drain_timer(ioc.main());
+    net::steady_timer grace_timer(ioc.main());
     int signals_seen = 0;
     std::function<void()> poll_drained = [&] {
       drain_timer.expires_after(std::chrono::milliseconds(20));
@@ -802,13 +832,7 @@ int run_server(const ServerOptions& o) {
     wait_signal();
     listener->start();
 
-    std::vector<std::thread> pool;
-    pool.reserve(threads - 1);
-    for (unsigned i = 1; i < threads; ++i)
-      pool.emplace_back([&ioc] { ioc.run(); });
     ioc.run();
-    for (auto& t : pool)
-      t.join();
 
     es->remove_commit_listener(listener_id);
     // Appends still queued finish here; their completions post to the stopped io_context
