@@ -293,5 +293,65 @@ TEST_F(ServerTest, SlowlorisConnectionsAreClosedWhileOthersAreServed) {
   EXPECT_EQ(closed, slow.size());
 }
 
+TEST_F(ServerTest, MetricsPassPromtool) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no promtool";
+  start();
+  ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/account-1", kEvent)->status, 201);
+  ASSERT_EQ(http(server_.port(), "GET", "/nope")->status, 404);
+  auto r = http(server_.port(), "GET", "/metrics");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("eventcrm_store_group_commit_events_bucket"), std::string::npos);
+  auto file = dir_ / "metrics.txt";
+  {
+    std::ofstream out(file);
+    out << r->body;
+  }
+  std::string cmd =
+      "promtool check metrics < " + file.string() + " > " + (dir_ / "lint.txt").string() + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << r->body;
+}
+
+TEST_F(ServerTest, ConnectionLimitAnswers503) {
+  start({"--max-connections", "2"});
+  Connection a(server_.port()), b(server_.port());
+  ASSERT_TRUE(a.send(make_request("GET", "/healthz")));
+  ASSERT_TRUE(a.read_response());
+  ASSERT_TRUE(b.send(make_request("GET", "/healthz")));
+  ASSERT_TRUE(b.read_response());
+  Connection c(server_.port());
+  auto r = c.read_response(5s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->header("content-type"), "application/problem+json");
+}
+
+TEST_F(ServerTest, OptionsFromConfigFileEnvironmentAndFlagsInThatPrecedence) {
+  auto cfg = dir_ / "serve.conf";
+  {
+    std::ofstream out(cfg);
+    out << "# limits\nmax_body_bytes = 10\nmax-header-bytes = 100000\n";
+  }
+  ::setenv("EVENTCRM_MAX_HEADER_BYTES", "3000", 1);
+  start({"--config", cfg.string(), "--max-body-bytes", "100000"});
+  ::unsetenv("EVENTCRM_MAX_HEADER_BYTES");
+  // The flag beats the config file's body limit; the environment beats its header limit.
+  auto r = http(server_.port(), "POST", "/v1/streams/account-1", kEvent);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201);
+  r = http(server_.port(), "GET", "/healthz", {}, {{"X-Big", std::string(5000, 'b')}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+}
+
+TEST_F(ServerTest, InvalidRequestIdsAreReplaced) {
+  start();
+  auto r = http(server_.port(), "GET", "/healthz", {}, {{"X-Request-Id", "bad id with spaces"}});
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->header("x-request-id").empty());
+  EXPECT_NE(r->header("x-request-id"), "bad id with spaces");
+}
+
 }  // namespace
 }  // namespace eventcrm::test
