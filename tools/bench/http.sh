@@ -41,7 +41,7 @@ trap cleanup EXIT
 free_port() {
   local p
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % 20000))  # below the ephemeral range used by client sockets
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   echo "no free port" >&2
@@ -68,10 +68,11 @@ curl -sf "$url" >"$work/page.json"
 size=$(stat -c %s "$work/page.json")
 
 # --- nginx on loopback serving the same bytes
-nport=$(free_port)
 mkdir -p "$work/www" "$work/nginx"
 cp "$work/page.json" "$work/www/page.json"
-cat >"$work/nginx/nginx.conf" <<CONF
+start_nginx() {
+  nport=$(free_port)
+  cat >"$work/nginx/nginx.conf" <<CONF
 user root;
 worker_processes $THREADS;
 daemon off;
@@ -94,11 +95,21 @@ http {
   }
 }
 CONF
-nginx -c "$work/nginx/nginx.conf" &
-nginx_pid=$!
-for _ in $(seq 50); do
-  curl -sf -o /dev/null "http://127.0.0.1:$nport/page.json" && break
-  sleep 0.1
+  nginx -c "$work/nginx/nginx.conf" 2>>"$work/nginx/start.log" &
+  nginx_pid=$!
+  for _ in $(seq 50); do
+    curl -sf -o /dev/null "http://127.0.0.1:$nport/page.json" && return 0
+    kill -0 "$nginx_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$nginx_pid" 2>/dev/null || true
+  wait "$nginx_pid" 2>/dev/null || true
+  nginx_pid=""
+  return 1
+}
+for attempt in 1 2 3 4 5; do
+  start_nginx && break
+  [ "$attempt" = 5 ] && { echo "nginx did not start: $(cat "$work/nginx/start.log")" >&2; exit 1; }
 done
 nurl="http://127.0.0.1:$nport/page.json"
 
