@@ -229,6 +229,39 @@ TEST_F(ServerTest, SseSendsHeartbeats) {
   EXPECT_NE(c.buffer().find(": heartbeat"), std::string::npos);
 }
 
+TEST_F(ServerTest, SlowSseClientsAreDropped) {
+  start({"--write-timeout-ms", "300"});
+  // A client with a tiny receive window that never reads.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(server_.port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_TRUE(send_all(fd, make_request("GET", "/v1/events/live")));
+  std::string big = R"({"events":[{"type":"account.opened.v1","data":{"x":")" +
+                    std::string(200'000, 'a') + "\"}}]}";
+  bool dropped = false;
+  for (int i = 0; i < 100 && !dropped; ++i) {
+    auto r = http(server_.port(), "POST", "/v1/streams/account-1", big);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201);
+    if (i % 10 == 9) {
+      std::this_thread::sleep_for(400ms);
+      auto m = http(server_.port(), "GET", "/metrics");
+      ASSERT_TRUE(m);
+      dropped = m->body.find("eventcrm_sse_dropped_total 0") == std::string::npos;
+    }
+  }
+  close(fd);
+  EXPECT_TRUE(dropped) << "the slow SSE client was not dropped";
+  auto m = http(server_.port(), "GET", "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("eventcrm_sse_subscribers 0"), std::string::npos);
+}
+
 TEST_F(ServerTest, GracefulShutdownKeepsEveryAcknowledgedAppend) {
   start({"--durability", "sync"});
   int port = server_.port();
