@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <map>
 #include <set>
@@ -37,28 +38,41 @@ std::string header(const rd_kafka_message_t* m, const char* name) {
   return std::string(static_cast<const char*>(v), n);
 }
 
-// Consumes `topic` from the beginning until `want` distinct ce_ids arrived or the time is up.
+// Reads every message of `topic` (all partitions, from the beginning up to each partition's
+// high watermark), without a consumer group, so the count is exactly what the topic holds.
 std::vector<Received> consume(const std::string& brokers, const std::string& topic,
-                              std::size_t want, std::chrono::seconds limit) {
+                              std::size_t /*want*/, std::chrono::seconds limit) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
-  std::string group =
-      "test-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof err);
-  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", "relay-test-reader", err, sizeof err);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
   rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   EXPECT_NE(rk, nullptr) << err;
   rd_kafka_poll_set_consumer(rk);
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_subscribe(rk, topics);
-  rd_kafka_topic_partition_list_destroy(topics);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  EXPECT_EQ(rd_kafka_metadata(rk, 0, t, &md, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::map<int, std::int64_t> high;  // partition -> high watermark
+  for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
+    std::int64_t lo = 0, hi = 0;
+    EXPECT_EQ(rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &lo, &hi, 10000),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    if (hi > lo)
+      high[p] = hi;
+  }
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(t);
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(8);
+  for (const auto& [p, hi] : high) {
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
   std::vector<Received> out;
-  std::set<std::string> ids;
   auto deadline = std::chrono::steady_clock::now() + limit;
-  while (ids.size() < want && std::chrono::steady_clock::now() < deadline) {
+  while (!high.empty() && std::chrono::steady_clock::now() < deadline) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
     if (m == nullptr)
       continue;
@@ -70,12 +84,14 @@ std::vector<Received> consume(const std::string& brokers, const std::string& top
       r.position = std::stoull(header(m, "ce_position"));
       r.stream_version = std::stoll(header(m, "ce_streamversion"));
       r.partition = m->partition;
-      ids.insert(r.ce_id);
       out.push_back(std::move(r));
+      if (auto it = high.find(m->partition); it != high.end() && m->offset + 1 >= it->second) {
+        high.erase(it);
+      }
     }
     rd_kafka_message_destroy(m);
   }
-  rd_kafka_consumer_close(rk);
+  EXPECT_TRUE(high.empty()) << "partitions not read to their end in time";
   rd_kafka_destroy(rk);
   return out;
 }
