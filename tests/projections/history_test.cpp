@@ -5,6 +5,8 @@
 #include <chrono>
 #include <random>
 
+#include <time.h>
+
 #include "projections/customer_history.hpp"
 #include "projections/fixture.hpp"
 
@@ -171,22 +173,34 @@ TEST_F(HistoryTest, APageOf100IsFastForACustomerWith10000Events) {
       flush("lead-x");
   }
   start();
-  std::vector<double> ms;
+  // Wall time is printed; the assertion is on this thread's CPU time, so a loaded shared
+  // machine (preemption) does not fail the test while a slow query still does.
+  auto cpu_ms = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+  };
+  std::vector<double> wall, cpu;
   for (int i = 0; i < 200; ++i) {
     const std::uint64_t after = rng() % 9900;
     const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_ms();
     auto p = page("big", [&](projections::HistoryQuery& h) {
       h.after = after;
       h.limit = 100;
     });
-    ms.push_back(
+    cpu.push_back(cpu_ms() - c0);
+    wall.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     ASSERT_EQ(p.items.size(), 100u);
   }
-  std::sort(ms.begin(), ms.end());
-  const double p99 = ms[ms.size() * 99 / 100];
-  std::printf("history page of 100 (with data): p50 %.2f ms, p99 %.2f ms\n", ms[ms.size() / 2],
-              p99);
+  std::sort(wall.begin(), wall.end());
+  std::sort(cpu.begin(), cpu.end());
+  const double p99 = cpu[cpu.size() * 99 / 100];
+  std::printf(
+      "history page of 100 (with data): wall p50 %.2f ms p99 %.2f ms; cpu p50 %.2f ms p99 %.2f "
+      "ms\n",
+      wall[wall.size() / 2], wall[wall.size() * 99 / 100], cpu[cpu.size() / 2], p99);
 #if defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(p99, 100.0);  // sanitizers slow everything down several times
 #else
