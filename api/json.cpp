@@ -79,7 +79,7 @@ struct Converter {
         simdjson::dom::object obj = el.get_object().value_unsafe();
         out.members.reserve(obj.size());
         for (simdjson::dom::key_value_pair kv : obj) {
-          out.members.emplace_back(std::string(kv.key), Value{});
+          out.members.push_back(Member{std::string(kv.key), Value{}});
           if (!convert(kv.value, out.members.back().second))
             return false;
         }

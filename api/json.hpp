@@ -16,13 +16,15 @@ namespace eventcrm::api::json {
 
 inline constexpr std::size_t max_depth = 32;
 
+struct Member;
+
 struct Value {
   enum class Kind : std::uint8_t { null, boolean, number, string, array, object };
   Kind kind = Kind::null;
   bool boolean = false;
   std::string text;  // string: the decoded value; number: its JSON text
   std::vector<Value> items;
-  std::vector<std::pair<std::string, Value>> members;  // in document order, unique keys
+  std::vector<Member> members;  // in document order, unique keys
 
   bool is_object() const noexcept { return kind == Kind::object; }
   bool is_string() const noexcept { return kind == Kind::string; }
@@ -31,6 +33,12 @@ struct Value {
   const Value* find(std::string_view key) const noexcept;
   // Integer value of a number, false when not an integer or out of int64 range.
   bool as_int64(std::int64_t& out) const noexcept;
+};
+
+// An object member; `first`/`second` like a map entry.
+struct Member {
+  std::string first;
+  Value second;
 };
 
 const char* kind_name(Value::Kind k) noexcept;
