@@ -11,7 +11,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
@@ -21,6 +20,8 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "projections/bytes.hpp"
 
@@ -111,28 +112,78 @@ struct Db {
   std::unique_ptr<rocksdb::DB> db;
 };
 
+// The committed rows a worker has read or written in its current slot, so lookups that repeat
+// (a stream's account, a counter) skip RocksDB. Only the worker writes its slot, so the cache is
+// coherent; it lives as long as one pass over one slot and is dropped when it grows too large.
+struct RowCache {
+  static constexpr std::size_t kMaxEntries = 1u << 18;
+  std::unordered_map<std::string, std::optional<std::string>> rows;
+  void remember(const std::string& key, std::optional<std::string> value) {
+    if (rows.size() >= kMaxEntries)
+      rows.clear();
+    rows.insert_or_assign(key, std::move(value));
+  }
+};
+
+// One commit's writes: a plain WriteBatch plus an overlay of this batch's rows (so an event reads
+// what earlier events of the batch wrote), with per-event save points.
 class BatchImpl final : public Batch {
  public:
-  BatchImpl(rocksdb::WriteBatchWithIndex& wb, rocksdb::DB& db, std::string prefix)
-      : wb_(wb), db_(db), prefix_(std::move(prefix)) {}
+  BatchImpl(rocksdb::DB& db, const std::string& prefix, RowCache& cache)
+      : db_(db), prefix_(prefix), cache_(cache) {}
   void put(std::string_view key, std::string_view value) override {
-    auto s = wb_.Put(full(key), rocksdb::Slice(value.data(), value.size()));
+    const std::string& k = full(key);
+    auto s = wb_.Put(k, rocksdb::Slice(value.data(), value.size()));
     if (!s.ok())
       throw std::runtime_error("read-model batch put: " + s.ToString());
+    overlay(k, std::string(value));
   }
   void del(std::string_view key) override {
-    auto s = wb_.Delete(full(key));
+    const std::string& k = full(key);
+    auto s = wb_.Delete(k);
     if (!s.ok())
       throw std::runtime_error("read-model batch delete: " + s.ToString());
+    overlay(k, std::nullopt);
   }
   std::optional<std::string> get(std::string_view key) override {
+    const std::string& k = full(key);
+    if (auto it = pending_.find(k); it != pending_.end())
+      return it->second;
+    if (auto it = cache_.rows.find(k); it != cache_.rows.end())
+      return it->second;
     std::string value;
-    auto s = wb_.GetFromBatchAndDB(&db_, rocksdb::ReadOptions(), full(key), &value);
-    if (s.IsNotFound())
-      return std::nullopt;
-    if (!s.ok())
+    auto s = db_.Get(rocksdb::ReadOptions(), k, &value);
+    std::optional<std::string> out;
+    if (s.ok()) {
+      out = std::move(value);
+    } else if (!s.IsNotFound()) {
       throw std::runtime_error("read-model read: " + s.ToString());
-    return value;
+    }
+    cache_.remember(k, out);
+    return out;
+  }
+
+  void save_point() {
+    wb_.SetSavePoint();
+    undo_.clear();
+  }
+  // Undoes the writes since the last save point.
+  void rollback() {
+    (void)wb_.RollbackToSavePoint();
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+      if (it->second)
+        pending_[it->first] = std::move(*it->second);
+      else
+        pending_.erase(it->first);
+    }
+    undo_.clear();
+  }
+  rocksdb::WriteBatch& write_batch() { return wb_; }
+  // After the batch is durable: its rows are the committed state.
+  void committed() {
+    for (auto& [k, v] : pending_)
+      cache_.remember(k, std::move(v));
+    pending_.clear();
   }
 
  private:
@@ -141,9 +192,23 @@ class BatchImpl final : public Batch {
     key_.append(key);
     return key_;
   }
-  rocksdb::WriteBatchWithIndex& wb_;
+  void overlay(const std::string& k, std::optional<std::string> value) {
+    auto it = pending_.find(k);
+    if (it == pending_.end()) {
+      undo_.emplace_back(k, std::nullopt);
+      pending_.emplace(k, std::move(value));
+    } else {
+      undo_.emplace_back(k, std::move(it->second));
+      it->second = std::move(value);
+    }
+  }
   rocksdb::DB& db_;
-  std::string prefix_;
+  const std::string& prefix_;
+  RowCache& cache_;
+  rocksdb::WriteBatch wb_;
+  std::unordered_map<std::string, std::optional<std::string>> pending_;
+  // (key, its overlay entry before the current event: nullopt = absent)
+  std::vector<std::pair<std::string, std::optional<std::optional<std::string>>>> undo_;
   std::string key_;
 };
 
@@ -284,6 +349,8 @@ class RuntimeImpl final : public Runtime {
         w->state = State::stopped;
       w->cv.notify_all();
     }
+    // Rows written since the last flush would otherwise be replayed from the WAL at every open.
+    (void)db_->db->Flush(rocksdb::FlushOptions());
   }
 
   std::vector<ProjectionStatus> status() const override {
@@ -604,6 +671,7 @@ class RuntimeImpl final : public Runtime {
       return true;
     };
     bool live = false;
+    RowCache cache;
     auto sub = store_.subscribe(pos, w.filter);
     for (;;) {
       if (stopping_) {
@@ -642,13 +710,12 @@ class RuntimeImpl final : public Runtime {
         }
         continue;
       }
-      rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, true);
-      BatchImpl batch(wb, *db_->db, prefix);
+      BatchImpl batch(*db_->db, prefix, cache);
       std::size_t applied = 0;
       std::optional<std::uint64_t> poison;
       std::string error;
       for (const auto& e : *events) {
-        wb.SetSavePoint();
+        batch.save_point();
         try {
           w.projection->apply(e, batch);
           ++applied;
@@ -659,18 +726,19 @@ class RuntimeImpl final : public Runtime {
           error = "unknown exception";
         }
         // The poison event's partial writes are undone; those before it commit.
-        (void)wb.RollbackToSavePoint();
+        batch.rollback();
         poison = e.position;
         break;
       }
       const std::uint64_t next_pos = poison ? *poison - 1 : sub->position();
-      auto s = wb.GetWriteBatch()->Put(ckey, be64(next_pos));
+      auto s = batch.write_batch().Put(ckey, be64(next_pos));
       if (s.ok())
-        s = db_->db->Write(wo, wb.GetWriteBatch());
+        s = db_->db->Write(wo, &batch.write_batch());
       if (!s.ok()) {
         fail(w, pos, "cannot commit the read model: " + s.ToString());
         return Outcome::done;
       }
+      batch.committed();
       pos = persisted = next_pos;
       set_position(w, building, pos, applied);
       if (poison) {
