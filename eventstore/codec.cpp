@@ -30,7 +30,8 @@ struct Reader {
   bool ok = true;
 
   std::uint64_t fixed64() {
-    if (in.size() < 8) return fail();
+    if (in.size() < 8)
+      return fail();
     std::uint64_t v = get_be64(in);
     in.remove_prefix(8);
     return v;
@@ -38,11 +39,13 @@ struct Reader {
   std::uint64_t varint() {
     std::uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-      if (in.empty()) return fail();
+      if (in.empty())
+        return fail();
       auto b = static_cast<std::uint8_t>(in.front());
       in.remove_prefix(1);
       v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
+      if ((b & 0x80) == 0)
+        return v;
     }
     return fail();
   }
@@ -75,7 +78,8 @@ void put_be64(std::string& out, std::uint64_t v) {
 
 std::uint64_t get_be64(std::string_view in) {
   std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[i]);
+  for (int i = 0; i < 8; ++i)
+    v = (v << 8) | static_cast<std::uint8_t>(in[i]);
   return v;
 }
 
@@ -123,7 +127,8 @@ std::string encode_record(const RecordedEvent& e) {
 }
 
 bool decode_record(std::string_view in, RecordedEvent& e, std::size_t* canonical_size) {
-  if (in.size() < 1 + 24 + 32 || static_cast<std::uint8_t>(in.front()) != kFormat) return false;
+  if (in.size() < 1 + 24 + 32 || static_cast<std::uint8_t>(in.front()) != kFormat)
+    return false;
   Reader r{in.substr(1, in.size() - 1 - 32)};
   e.position = r.fixed64();
   e.stream_version = static_cast<std::int64_t>(r.fixed64());
@@ -137,38 +142,51 @@ bool decode_record(std::string_view in, RecordedEvent& e, std::size_t* canonical
   e.metadata.correlation_id = r.str();
   e.metadata.causation_id = r.str();
   std::uint64_t n = r.varint();
-  if (!r.ok || n > r.in.size()) return false;
+  if (!r.ok || n > r.in.size())
+    return false;
   e.metadata.extra.clear();
   for (std::uint64_t i = 0; i < n && r.ok; ++i) {
     auto k = r.str();
     auto v = r.str();
     e.metadata.extra.emplace_back(std::move(k), std::move(v));
   }
-  if (!r.ok || !r.in.empty()) return false;
+  if (!r.ok || !r.in.empty())
+    return false;
   std::memcpy(e.hash.data(), in.data() + in.size() - 32, 32);
-  if (canonical_size) *canonical_size = in.size() - 32;
+  if (canonical_size)
+    *canonical_size = in.size() - 32;
   return true;
 }
 
 Hash chain_hash(const Hash& prev, std::string_view canonical) {
   Hash out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (ctx == nullptr) throw std::runtime_error("EVP_MD_CTX_new failed");
+  // One context per thread, reused: allocating one per event shows in the writer's profile.
+  struct Ctx {
+    EVP_MD_CTX* p = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(p); }
+  };
+  thread_local Ctx holder;
+  EVP_MD_CTX* ctx = holder.p;
+  if (ctx == nullptr)
+    throw std::runtime_error("EVP_MD_CTX_new failed");
   unsigned int len = 0;
   bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
             EVP_DigestUpdate(ctx, prev.data(), prev.size()) == 1 &&
             EVP_DigestUpdate(ctx, canonical.data(), canonical.size()) == 1 &&
             EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
-  EVP_MD_CTX_free(ctx);
-  if (!ok || len != out.size()) throw std::runtime_error("SHA-256 failed");
+  if (!ok || len != out.size())
+    throw std::runtime_error("SHA-256 failed");
   return out;
 }
 
 namespace {
 int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 }  // namespace
@@ -179,7 +197,8 @@ std::string uuid_bytes(std::string_view uuid) {
   int hi = -1;
   for (char c : uuid) {
     int v = hexval(c);
-    if (v < 0) continue;
+    if (v < 0)
+      continue;
     if (hi < 0) {
       hi = v;
     } else {
@@ -194,7 +213,8 @@ std::string new_uuid_v7(std::int64_t unix_ms) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::uint8_t b[16];
   auto ms = static_cast<std::uint64_t>(unix_ms);
-  for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
   std::uint64_t r1 = rng(), r2 = rng();
   for (int i = 6; i < 16; ++i) {
     b[i] = static_cast<std::uint8_t>(i < 14 ? r1 >> (8 * (i - 6)) : r2 >> (8 * (i - 14)));
@@ -205,7 +225,8 @@ std::string new_uuid_v7(std::int64_t unix_ms) {
   std::string s;
   s.reserve(36);
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      s.push_back('-');
     s.push_back(kHex[b[i] >> 4]);
     s.push_back(kHex[b[i] & 0xf]);
   }

@@ -40,12 +40,17 @@ Unexpected<Error> fail(errc code, std::string message, std::string stream = {},
   return unexpected(Error{code, std::move(message), std::move(stream), current});
 }
 
-Error io_error(const rocksdb::Status& s) { return Error{errc::io_error, s.ToString(), {}, {}}; }
+Error io_error(const rocksdb::Status& s) {
+  return Error{errc::io_error, s.ToString(), {}, {}};
+}
 
-bool valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+bool valid_utf8(std::string_view s) {
+  return simdjson::validate_utf8(s.data(), s.size());
+}
 
 // Checks one event as given by a caller; fills in a generated id.
-std::optional<Error> validate_event(NewEvent& ev, const Options& o, Clock& clock) {
+std::optional<Error> validate_event(NewEvent& ev, const Options& o, Clock& clock, bool& generated) {
+  generated = false;
   if (!valid_event_type(ev.type)) {
     return Error{errc::invalid_event_type,
                  "event type '" + ev.type.substr(0, 128) +
@@ -55,6 +60,7 @@ std::optional<Error> validate_event(NewEvent& ev, const Options& o, Clock& clock
   }
   if (ev.id.empty()) {
     ev.id = detail::new_uuid_v7(clock.now_ms());
+    generated = true;
   } else if (!valid_uuid(ev.id)) {
     return Error{errc::invalid_event_id, "event id must be a UUID (8-4-4-4-12 hex)", {}, {}};
   } else {
@@ -62,9 +68,10 @@ std::optional<Error> validate_event(NewEvent& ev, const Options& o, Clock& clock
                    [](char c) { return static_cast<char>(std::tolower(c)); });
   }
   const auto& m = ev.metadata;
-  std::size_t size = ev.data.size() + m.actor.size() + m.reason.size() +
-                     m.correlation_id.size() + m.causation_id.size();
-  for (const auto& [k, v] : m.extra) size += k.size() + v.size();
+  std::size_t size = ev.data.size() + m.actor.size() + m.reason.size() + m.correlation_id.size() +
+                     m.causation_id.size();
+  for (const auto& [k, v] : m.extra)
+    size += k.size() + v.size();
   if (size > o.max_event_bytes) {
     return Error{errc::event_too_large,
                  "event of " + std::to_string(size) + " bytes exceeds the limit of " +
@@ -86,7 +93,8 @@ std::optional<Error> validate_event(NewEvent& ev, const Options& o, Clock& clock
       return Error{errc::invalid_json, "metadata keys must be non-empty and unique", {}, {}};
     }
   }
-  if (!utf8) return Error{errc::invalid_json, "metadata must be valid UTF-8", {}, {}};
+  if (!utf8)
+    return Error{errc::invalid_json, "metadata must be valid UTF-8", {}, {}};
   return std::nullopt;
 }
 
@@ -95,7 +103,8 @@ class SubscriptionImpl;
 class RocksEventStore final : public EventStore {
  public:
   explicit RocksEventStore(Options o) : opts_(std::move(o)) {
-    if (!opts_.clock) opts_.clock = std::make_shared<SystemClock>();
+    if (!opts_.clock)
+      opts_.clock = std::make_shared<SystemClock>();
   }
   ~RocksEventStore() override { close(); }
 
@@ -117,9 +126,8 @@ class RocksEventStore final : public EventStore {
 
   void append_async(std::vector<StreamAppend> parts, AppendCallback done) override;
 
-  Result<std::vector<RecordedEvent>> read_stream(std::string_view stream,
-                                                 std::int64_t from_version, Direction direction,
-                                                 std::size_t limit) override;
+  Result<std::vector<RecordedEvent>> read_stream(std::string_view stream, std::int64_t from_version,
+                                                 Direction direction, std::size_t limit) override;
   Result<LogPage> read_all(std::uint64_t after, std::size_t limit, const Filter& filter,
                            std::size_t scan_limit) override;
   Result<LogPage> read_all_backward(std::uint64_t before, std::size_t limit, const Filter& filter,
@@ -163,6 +171,9 @@ class RocksEventStore final : public EventStore {
     std::vector<StreamAppend> parts;
     AppendCallback done;
     std::size_t events = 0;
+    // Per event in append order: the store generated its id (a fresh UUIDv7 cannot have been
+    // committed before, so the idempotency lookup is skipped for it).
+    std::vector<bool> generated;
   };
   // What the writer has staged in the current batch but not yet committed.
   struct Staged {
@@ -222,14 +233,19 @@ class SubscriptionImpl final : public Subscription {
     auto deadline = std::chrono::steady_clock::now() + wait;
     for (;;) {
       auto page = store_.read_all(pos_, max, filter_, 10'000);
-      if (!page) return unexpected(std::move(page).error());
+      if (!page)
+        return unexpected(std::move(page).error());
       pos_ = page->scanned_to;
-      if (!page->events.empty()) return std::move(page->events);
-      if (pos_ < store_.head()) continue;  // a stretch of filtered-out events
+      if (!page->events.empty())
+        return std::move(page->events);
+      if (pos_ < store_.head())
+        continue;  // a stretch of filtered-out events
       auto now = std::chrono::steady_clock::now();
-      if (now >= deadline || store_.is_closed()) return std::vector<RecordedEvent>{};
+      if (now >= deadline || store_.is_closed())
+        return std::vector<RecordedEvent>{};
       store_.wait_for(pos_, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
-      if (store_.head() <= pos_) return std::vector<RecordedEvent>{};
+      if (store_.head() <= pos_)
+        return std::vector<RecordedEvent>{};
     }
   }
   std::uint64_t position() const override { return pos_; }
@@ -256,21 +272,26 @@ Status<Error> RocksEventStore::open_db() {
   auto table = [&](bool bloom) {
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache;
-    if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    if (bloom)
+      t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     return rocksdb::NewBlockBasedTableFactory(t);
   };
   rocksdb::ColumnFamilyOptions plain(o), point(o);
   plain.table_factory.reset(table(false));
   point.table_factory.reset(table(true));
   std::vector<rocksdb::ColumnFamilyDescriptor> descs = {
-      {rocksdb::kDefaultColumnFamilyName, plain}, {"events", plain}, {"streams", point},
-      {"heads", point},                           {"ids", point},    {"snapshots", point},
+      {rocksdb::kDefaultColumnFamilyName, plain},
+      {"events", plain},
+      {"streams", point},
+      {"heads", point},
+      {"ids", point},
+      {"snapshots", point},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(rocksdb::DBOptions(o), opts_.path, descs, &cfs_, &raw);
   if (!s.ok()) {
-    return fail(errc::io_error, "cannot open the event store at the data directory: " +
-                                    s.ToString());
+    return fail(errc::io_error,
+                "cannot open the event store at the data directory: " + s.ToString());
   }
   db_.reset(raw);
   events_cf_ = cfs_[1];
@@ -302,9 +323,11 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
     stats_.append_failures.fetch_add(1, std::memory_order_relaxed);
     done(unexpected(std::move(e)));
   };
-  if (parts.empty()) return reject(Error{errc::empty_batch, "nothing to append", {}, {}});
+  if (parts.empty())
+    return reject(Error{errc::empty_batch, "nothing to append", {}, {}});
   std::size_t total = 0;
   std::unordered_set<std::string_view> streams, ids;
+  std::vector<bool> generated;
   for (auto& part : parts) {
     if (!valid_stream_name(part.stream)) {
       return reject(Error{errc::invalid_stream_name,
@@ -315,54 +338,64 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
     }
     if (!streams.insert(part.stream).second) {
       return reject(Error{errc::duplicate_stream_in_batch,
-                          "a stream may appear only once in a multi-stream append", part.stream,
+                          "a stream may appear only once in a multi-stream append",
+                          part.stream,
                           {}});
     }
     if (part.events.empty()) {
       return reject(Error{errc::empty_batch, "no events for stream", part.stream, {}});
     }
     if (part.expected.kind == ExpectedVersion::Kind::exact && part.expected.version < -1) {
-      return reject(Error{errc::wrong_expected_version, "expected version must be >= -1",
-                          part.stream, {}});
+      return reject(
+          Error{errc::wrong_expected_version, "expected version must be >= -1", part.stream, {}});
     }
     total += part.events.size();
     if (total > opts_.max_events_per_append) {
-      return reject(Error{errc::batch_too_large,
-                          "at most " + std::to_string(opts_.max_events_per_append) +
-                              " events per append",
-                          {},
-                          {}});
+      return reject(
+          Error{errc::batch_too_large,
+                "at most " + std::to_string(opts_.max_events_per_append) + " events per append",
+                {},
+                {}});
     }
     for (auto& ev : part.events) {
-      if (auto err = validate_event(ev, opts_, *opts_.clock)) {
+      bool gen = false;
+      if (auto err = validate_event(ev, opts_, *opts_.clock, gen)) {
         err->stream = part.stream;
         return reject(std::move(*err));
       }
+      generated.push_back(gen);
       if (!ids.insert(ev.id).second) {
-        return reject(Error{errc::invalid_event_id, "event id " + ev.id + " appears twice",
-                            part.stream, {}});
+        return reject(
+            Error{errc::invalid_event_id, "event id " + ev.id + " appears twice", part.stream, {}});
       }
     }
   }
   {
     std::lock_guard lk(queue_mu_);
-    if (stopping_) return reject(Error{errc::closed, "the event store is closed", {}, {}});
-    queue_.push_back(Pending{std::move(parts), std::move(done), total});
+    if (stopping_)
+      return reject(Error{errc::closed, "the event store is closed", {}, {}});
+    queue_.push_back(Pending{std::move(parts), std::move(done), total, std::move(generated)});
   }
   queue_cv_.notify_one();
 }
 
 Result<std::int64_t> RocksEventStore::current_version(const std::string& stream,
                                                       const Staged& staged) {
-  if (auto it = staged.heads.find(stream); it != staged.heads.end()) return it->second;
-  if (auto it = head_cache_.find(stream); it != head_cache_.end()) return it->second;
+  if (auto it = staged.heads.find(stream); it != staged.heads.end())
+    return it->second;
+  if (auto it = head_cache_.find(stream); it != head_cache_.end())
+    return it->second;
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), heads_cf_, stream, &v);
-  if (s.IsNotFound()) return std::int64_t{-1};
-  if (!s.ok()) return unexpected(io_error(s));
-  if (v.size() != 8) return fail(errc::corrupted, "bad stream head", stream);
+  if (s.IsNotFound())
+    return std::int64_t{-1};
+  if (!s.ok())
+    return unexpected(io_error(s));
+  if (v.size() != 8)
+    return fail(errc::corrupted, "bad stream head", stream);
   auto ver = static_cast<std::int64_t>(get_be64(v));
-  if (head_cache_.size() > 1'000'000) head_cache_.clear();
+  if (head_cache_.size() > 1'000'000)
+    head_cache_.clear();
   head_cache_.emplace(stream, ver);
   return ver;
 }
@@ -374,11 +407,15 @@ Result<std::optional<RecordedEvent>> RocksEventStore::find_id(const std::string&
   }
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), ids_cf_, uuid16, &v);
-  if (s.IsNotFound()) return std::optional<RecordedEvent>{};
-  if (!s.ok()) return unexpected(io_error(s));
-  if (v.size() != 8) return fail(errc::corrupted, "bad id index entry");
+  if (s.IsNotFound())
+    return std::optional<RecordedEvent>{};
+  if (!s.ok())
+    return unexpected(io_error(s));
+  if (v.size() != 8)
+    return fail(errc::corrupted, "bad id index entry");
   auto ev = read_position(get_be64(v));
-  if (!ev) return unexpected(std::move(ev).error());
+  if (!ev)
+    return unexpected(std::move(ev).error());
   return std::optional<RecordedEvent>(std::move(*ev));
 }
 
@@ -388,22 +425,27 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
                                             std::uint64_t& next_pos, Hash& prev,
                                             std::int64_t& last_time) {
   // Idempotency: are these event ids already committed (or staged)?
-  std::size_t found = 0, total = 0;
+  std::size_t found = 0, total = 0, supplied = 0;
   bool all_same = true;
   std::vector<RecordedEvent> existing;
   for (const auto& part : p.parts) {
     for (const auto& ev : part.events) {
-      ++total;
+      if (p.generated[total++])
+        continue;
+      ++supplied;
       auto hit = find_id(detail::uuid_bytes(ev.id), staged);
-      if (!hit) return unexpected(std::move(hit).error());
-      if (!*hit) continue;
+      if (!hit)
+        return unexpected(std::move(hit).error());
+      if (!*hit)
+        continue;
       ++found;
-      if (!detail::same_content(**hit, ev, part.stream)) all_same = false;
+      if (!detail::same_content(**hit, ev, part.stream))
+        all_same = false;
       existing.push_back(std::move(**hit));
     }
   }
   if (found > 0) {
-    if (found != total || !all_same) {
+    if (found != total || supplied != total || !all_same) {
       return fail(errc::idempotency_conflict,
                   "event ids were already committed with different content or in another place",
                   p.parts.front().stream);
@@ -431,12 +473,14 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
   std::vector<std::int64_t> currents;
   for (const auto& part : p.parts) {
     auto cur = current_version(part.stream, staged);
-    if (!cur) return unexpected(std::move(cur).error());
+    if (!cur)
+      return unexpected(std::move(cur).error());
     const auto& e = part.expected;
     bool ok = true;
     std::string want;
     switch (e.kind) {
-      case ExpectedVersion::Kind::any: break;
+      case ExpectedVersion::Kind::any:
+        break;
       case ExpectedVersion::Kind::no_stream:
         ok = *cur == -1;
         want = "no stream";
@@ -451,10 +495,10 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
         break;
     }
     if (!ok) {
-      return fail(errc::wrong_expected_version,
-                  "stream " + part.stream + " is at version " + std::to_string(*cur) +
-                      ", expected " + want,
-                  part.stream, *cur);
+      return fail(
+          errc::wrong_expected_version,
+          "stream " + part.stream + " is at version " + std::to_string(*cur) + ", expected " + want,
+          part.stream, *cur);
     }
     currents.push_back(*cur);
   }
@@ -463,6 +507,7 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
   r.first_position = next_pos;
   std::int64_t now = std::max(opts_.clock->now_ms(), last_time);
   std::string canonical;
+  std::size_t index = 0;
   for (std::size_t pi = 0; pi < p.parts.size(); ++pi) {
     auto& part = p.parts[pi];
     std::int64_t version = currents[pi];
@@ -488,7 +533,8 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
       auto uuid16 = detail::uuid_bytes(rec.id);
       wb.Put(ids_cf_, uuid16, pos_key);
       r.event_ids.push_back(rec.id);
-      staged.ids.emplace(std::move(uuid16), std::move(rec));
+      if (!p.generated[index++])
+        staged.ids.emplace(std::move(uuid16), std::move(rec));
     }
     s.last_version = version;
     wb.Put(heads_cf_, part.stream, be64(static_cast<std::uint64_t>(version)));
@@ -503,6 +549,7 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
 void RocksEventStore::writer_loop() {
   std::vector<Pending> batch;
   std::vector<Result<AppendResult>> results;
+  rocksdb::WriteBatch wb;  // reused: keeps its capacity between commits
   rocksdb::WriteOptions wo;
   wo.sync = opts_.durability == Durability::sync;
   for (;;) {
@@ -510,7 +557,8 @@ void RocksEventStore::writer_loop() {
     {
       std::unique_lock lk(queue_mu_);
       queue_cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty() && stopping_) break;
+      if (queue_.empty() && stopping_)
+        break;
       std::size_t events = 0;
       while (!queue_.empty() &&
              (batch.empty() || events + queue_.front().events <= opts_.max_group_commit_events)) {
@@ -519,14 +567,15 @@ void RocksEventStore::writer_loop() {
         queue_.pop_front();
       }
     }
-    rocksdb::WriteBatch wb;
+    wb.Clear();
     Staged staged;
     std::uint64_t next_pos = head_.load() + 1;
     Hash prev = last_hash_;
     std::int64_t last_time = last_time_;
     results.clear();
     try {
-      for (auto& p : batch) results.push_back(stage(p, wb, staged, next_pos, prev, last_time));
+      for (auto& p : batch)
+        results.push_back(stage(p, wb, staged, next_pos, prev, last_time));
     } catch (const std::exception& e) {
       // A broken invariant (allocation, hashing): fail the whole batch, write nothing.
       results.clear();
@@ -548,11 +597,13 @@ void RocksEventStore::writer_loop() {
         // Cached heads may include staged versions from earlier stages: drop the cache.
         head_cache_.clear();
         for (auto& r : results) {
-          if (r && r->last_position > head_.load()) r = unexpected(io_error(s));
+          if (r && r->last_position > head_.load())
+            r = unexpected(io_error(s));
         }
         written = 0;
       } else {
-        for (auto& [stream, ver] : staged.heads) head_cache_[stream] = ver;
+        for (auto& [stream, ver] : staged.heads)
+          head_cache_[stream] = ver;
         last_hash_ = prev;
         last_time_ = last_time;
         stats_.commits.fetch_add(1, std::memory_order_relaxed);
@@ -577,7 +628,8 @@ void RocksEventStore::writer_loop() {
     }
     if (written > 0) {
       std::lock_guard lk(listeners_mu_);
-      for (auto& [id, fn] : listeners_) fn(head_.load());
+      for (auto& [id, fn] : listeners_)
+        fn(head_.load());
     }
   }
 }
@@ -588,7 +640,8 @@ Result<RecordedEvent> RocksEventStore::read_position(std::uint64_t pos) {
   if (s.IsNotFound()) {
     return fail(errc::not_found, "no event at position " + std::to_string(pos));
   }
-  if (!s.ok()) return unexpected(io_error(s));
+  if (!s.ok())
+    return unexpected(io_error(s));
   RecordedEvent e;
   if (!detail::decode_record(v, e) || e.position != pos) {
     return fail(errc::corrupted, "event at position " + std::to_string(pos) + " is corrupted");
@@ -597,8 +650,7 @@ Result<RecordedEvent> RocksEventStore::read_position(std::uint64_t pos) {
 }
 
 Result<std::vector<RecordedEvent>> RocksEventStore::read_stream(std::string_view stream,
-                                                                std::int64_t from,
-                                                                Direction dir,
+                                                                std::int64_t from, Direction dir,
                                                                 std::size_t limit) {
   if (!valid_stream_name(stream)) {
     return fail(errc::invalid_stream_name, "invalid stream name", std::string(stream));
@@ -613,9 +665,11 @@ Result<std::vector<RecordedEvent>> RocksEventStore::read_stream(std::string_view
       it->Seek(detail::stream_key(stream, std::max<std::int64_t>(from, 0)));
       for (; it->Valid() && keys.size() < limit; it->Next()) {
         auto k = it->key().ToStringView();
-        if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) break;
+        if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix)
+          break;
         auto pos = get_be64(it->value().ToStringView());
-        if (pos > committed) break;
+        if (pos > committed)
+          break;
         keys.push_back(be64(pos));
       }
     } else {
@@ -628,16 +682,20 @@ Result<std::vector<RecordedEvent>> RocksEventStore::read_stream(std::string_view
       }
       for (; it->Valid() && keys.size() < limit; it->Prev()) {
         auto k = it->key().ToStringView();
-        if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) break;
+        if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix)
+          break;
         auto pos = get_be64(it->value().ToStringView());
-        if (pos > committed) continue;
+        if (pos > committed)
+          continue;
         keys.push_back(be64(pos));
       }
     }
-    if (!it->status().ok()) return unexpected(io_error(it->status()));
+    if (!it->status().ok())
+      return unexpected(io_error(it->status()));
   }
   std::vector<RecordedEvent> out;
-  if (keys.empty()) return out;
+  if (keys.empty())
+    return out;
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
@@ -645,7 +703,8 @@ Result<std::vector<RecordedEvent>> RocksEventStore::read_stream(std::string_view
                 statuses.data());
   out.reserve(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (!statuses[i].ok()) return unexpected(io_error(statuses[i]));
+    if (!statuses[i].ok())
+      return unexpected(io_error(statuses[i]));
     RecordedEvent e;
     if (!detail::decode_record(values[i].ToStringView(), e)) {
       return fail(errc::corrupted, "corrupted event in stream", std::string(stream));
@@ -660,7 +719,8 @@ Result<LogPage> RocksEventStore::read_all(std::uint64_t after, std::size_t limit
   LogPage page;
   page.scanned_to = after;
   std::uint64_t committed = head();
-  if (after >= committed || limit == 0) return page;
+  if (after >= committed || limit == 0)
+    return page;
   std::string upper = be64(committed + 1);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
@@ -677,11 +737,14 @@ Result<LogPage> RocksEventStore::read_all(std::uint64_t after, std::size_t limit
     ++scanned;
     if (filter.matches(e)) {
       page.events.push_back(std::move(e));
-      if (page.events.size() >= limit) break;
+      if (page.events.size() >= limit)
+        break;
     }
-    if (scanned >= scan_limit) break;
+    if (scanned >= scan_limit)
+      break;
   }
-  if (!it->status().ok()) return unexpected(io_error(it->status()));
+  if (!it->status().ok())
+    return unexpected(io_error(it->status()));
   if (!it->Valid() && page.events.size() < limit && scanned < scan_limit) {
     page.scanned_to = std::max(page.scanned_to, committed);
   }
@@ -689,13 +752,14 @@ Result<LogPage> RocksEventStore::read_all(std::uint64_t after, std::size_t limit
 }
 
 Result<LogPage> RocksEventStore::read_all_backward(std::uint64_t before, std::size_t limit,
-                                                   const Filter& filter,
-                                                   std::size_t scan_limit) {
+                                                   const Filter& filter, std::size_t scan_limit) {
   LogPage page;
   std::uint64_t committed = head();
-  if (before == 0 || before > committed + 1) before = committed + 1;
+  if (before == 0 || before > committed + 1)
+    before = committed + 1;
   page.scanned_to = before;
-  if (before <= 1 || limit == 0) return page;
+  if (before <= 1 || limit == 0)
+    return page;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_cf_));
   std::size_t scanned = 0;
   for (it->SeekForPrev(be64(before - 1)); it->Valid(); it->Prev()) {
@@ -708,22 +772,29 @@ Result<LogPage> RocksEventStore::read_all_backward(std::uint64_t before, std::si
     ++scanned;
     if (filter.matches(e)) {
       page.events.push_back(std::move(e));
-      if (page.events.size() >= limit) break;
+      if (page.events.size() >= limit)
+        break;
     }
-    if (scanned >= scan_limit) break;
+    if (scanned >= scan_limit)
+      break;
   }
-  if (!it->status().ok()) return unexpected(io_error(it->status()));
+  if (!it->status().ok())
+    return unexpected(io_error(it->status()));
   return page;
 }
 
 Result<RecordedEvent> RocksEventStore::get_event(std::string_view id) {
-  if (!valid_uuid(id)) return fail(errc::invalid_event_id, "event id must be a UUID");
+  if (!valid_uuid(id))
+    return fail(errc::invalid_event_id, "event id must be a UUID");
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), ids_cf_, detail::uuid_bytes(id), &v);
-  if (s.IsNotFound()) return fail(errc::not_found, "no event with id " + std::string(id));
-  if (!s.ok()) return unexpected(io_error(s));
+  if (s.IsNotFound())
+    return fail(errc::not_found, "no event with id " + std::string(id));
+  if (!s.ok())
+    return unexpected(io_error(s));
   auto pos = get_be64(v);
-  if (pos > head()) return fail(errc::not_found, "no event with id " + std::string(id));
+  if (pos > head())
+    return fail(errc::not_found, "no event with id " + std::string(id));
   return read_position(pos);
 }
 
@@ -739,7 +810,8 @@ Result<std::int64_t> RocksEventStore::stream_version(std::string_view stream) {
     return fail(errc::invalid_stream_name, "invalid stream name", std::string(stream));
   }
   auto last = read_stream(stream, -1, Direction::backward, 1);
-  if (!last) return unexpected(std::move(last).error());
+  if (!last)
+    return unexpected(std::move(last).error());
   return last->empty() ? std::int64_t{-1} : last->front().stream_version;
 }
 
@@ -751,9 +823,12 @@ VerifyReport RocksEventStore::verify(std::uint64_t from, std::uint64_t to,
                                      const std::function<void(std::uint64_t)>& progress) {
   VerifyReport rep;
   std::uint64_t committed = head();
-  if (to == 0 || to > committed) to = committed;
-  if (from == 0) from = 1;
-  if (from > to) return rep;
+  if (to == 0 || to > committed)
+    to = committed;
+  if (from == 0)
+    from = 1;
+  if (from > to)
+    return rep;
   Hash prev{};
   if (from > 1) {
     auto before = read_position(from - 1);
@@ -777,22 +852,29 @@ VerifyReport RocksEventStore::verify(std::uint64_t from, std::uint64_t to,
   for (it->Seek(be64(from)); it->Valid() && expect <= to; it->Next()) {
     auto key = it->key().ToStringView();
     std::size_t canon = 0;
-    if (key.size() != 8) return broken(expect, "malformed key in the event log");
+    if (key.size() != 8)
+      return broken(expect, "malformed key in the event log");
     auto pos = get_be64(key);
-    if (pos != expect) return broken(expect, "event missing from the log (gap)");
+    if (pos != expect)
+      return broken(expect, "event missing from the log (gap)");
     if (!detail::decode_record(it->value().ToStringView(), e, &canon) || e.position != pos) {
       return broken(pos, "event record cannot be decoded");
     }
     auto h = detail::chain_hash(prev, it->value().ToStringView().substr(0, canon));
-    if (h != e.hash) return broken(pos, "hash does not match the event's content and chain");
+    if (h != e.hash)
+      return broken(pos, "hash does not match the event's content and chain");
     prev = h;
     ++rep.checked;
     ++expect;
-    if (progress && (rep.checked & 0xffff) == 0) progress(pos);
+    if (progress && (rep.checked & 0xffff) == 0)
+      progress(pos);
   }
-  if (!it->status().ok()) return broken(expect, "storage error: " + it->status().ToString());
-  if (expect <= to) return broken(expect, "event missing from the log (truncated)");
-  if (progress) progress(to);
+  if (!it->status().ok())
+    return broken(expect, "storage error: " + it->status().ToString());
+  if (expect <= to)
+    return broken(expect, "event missing from the log (truncated)");
+  if (progress)
+    progress(to);
   return rep;
 }
 
@@ -801,35 +883,42 @@ Status<Error> RocksEventStore::save_snapshot(std::string_view stream, std::int64
   std::string v = be64(static_cast<std::uint64_t>(version));
   v.append(bytes);
   auto s = db_->Put(rocksdb::WriteOptions(), snapshots_cf_, stream, v);
-  if (!s.ok()) return unexpected(io_error(s));
+  if (!s.ok())
+    return unexpected(io_error(s));
   return Ok{};
 }
 
 Result<EventStore::Snapshot> RocksEventStore::load_snapshot(std::string_view stream) {
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), snapshots_cf_, stream, &v);
-  if (s.IsNotFound()) return Snapshot{};
-  if (!s.ok()) return unexpected(io_error(s));
-  if (v.size() < 8) return fail(errc::corrupted, "bad snapshot", std::string(stream));
+  if (s.IsNotFound())
+    return Snapshot{};
+  if (!s.ok())
+    return unexpected(io_error(s));
+  if (v.size() < 8)
+    return fail(errc::corrupted, "bad snapshot", std::string(stream));
   return Snapshot{static_cast<std::int64_t>(get_be64(v)), v.substr(8)};
 }
 
 void RocksEventStore::close() {
   std::lock_guard lk(close_mu_);
-  if (closed_.load() && !db_) return;
+  if (closed_.load() && !db_)
+    return;
   {
     std::lock_guard q(queue_mu_);
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  if (writer_.joinable())
+    writer_.join();
   {
     std::lock_guard h(head_mu_);
     closed_ = true;
   }
   head_cv_.notify_all();
   if (db_) {
-    for (auto* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
+    for (auto* cf : cfs_)
+      db_->DestroyColumnFamilyHandle(cf);
     cfs_.clear();
     db_->Close();
     db_.reset();
@@ -841,7 +930,8 @@ void RocksEventStore::close() {
 Result<std::unique_ptr<EventStore>> EventStore::open(Options options) {
   auto store = std::make_unique<RocksEventStore>(std::move(options));
   auto s = store->open_db();
-  if (!s) return unexpected(std::move(s).error());
+  if (!s)
+    return unexpected(std::move(s).error());
   return std::unique_ptr<EventStore>(std::move(store));
 }
 
