@@ -53,8 +53,8 @@ rm -rf "$work/eventcrm"
 
 log "db_bench --benchmarks=fillseq,readseq --num=$events --value_size=$value_size ..."
 dbb="$(db_bench --benchmarks=fillseq,readseq --num="$events" --value_size="$value_size" \
-  --key_size=8 --db="$work/db_bench" --compression_type=none --threads=1 2>&1)"
-readseq_per_sec="$(awk '/^readseq/ { for (i = 1; i <= NF; i++) if ($i == "ops/sec;") print $(i-1) }' <<<"$dbb")"
+  --key_size=8 --db="$work/db_bench" --compression_type=none --threads=1 2>/dev/null)"
+readseq_per_sec="$(awk '/^readseq/ { for (i = 2; i <= NF; i++) if ($i ~ /^ops\/sec/) { print $(i-1); exit } }' <<<"$dbb")"
 [[ -n "$readseq_per_sec" ]] || die "could not read db_bench's readseq figure: $dbb"
 ratio="$(awk -v a="$events_per_sec" -v b="$readseq_per_sec" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')"
 
