@@ -27,7 +27,7 @@ for layer in "${!allowed[@]}"; do
     sed -E 's/^([^:]+):([0-9]+):(.*)$/\1:\2:\3/')
 done
 # Third-party types stay inside their module.
-for pat in "rocksdb/:eventstore projections tests tools" "boost/:api" "librdkafka/:consumers tests" "simdjson:eventstore api projections consumers tests"; do
+for pat in "rocksdb/:eventstore projections tests tools" "boost/:api tests" "librdkafka/:consumers tests" "simdjson:eventstore api projections consumers tests"; do
   hdr="${pat%%:*}"
   owners="${pat#*:}"
   while IFS= read -r file; do

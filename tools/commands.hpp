@@ -13,8 +13,11 @@ void register_serve(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_verify(CLI::App& app);
 void register_dev_broker(CLI::App& app);
+void register_rebuild(CLI::App& app);
+void register_export(CLI::App& app);
 // Benchmarks that live beside their module register under the `bench` subcommand.
 void register_bench_relay(CLI::App& bench);
+void register_bench_rebuild(CLI::App& bench);
 
 int& exit_code();
 

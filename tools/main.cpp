@@ -17,8 +17,11 @@ int main(int argc, char** argv) {
   eventcrm::tools::register_serve(app);
   eventcrm::tools::register_bench(app);
   eventcrm::tools::register_bench_relay(*app.get_subcommand("bench"));
+  eventcrm::tools::register_bench_rebuild(*app.get_subcommand("bench"));
   eventcrm::tools::register_verify(app);
   eventcrm::tools::register_dev_broker(app);
+  eventcrm::tools::register_rebuild(app);
+  eventcrm::tools::register_export(app);
   CLI11_PARSE(app, argc, argv);
   return eventcrm::tools::exit_code();
 }
