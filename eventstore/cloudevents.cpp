@@ -13,13 +13,27 @@ void append_json_string(std::string& out, std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -58,7 +72,8 @@ std::string format_rfc3339_ms(std::int64_t unix_ms) {
 
 namespace {
 bool num(std::string_view s, std::size_t pos, std::size_t len, int& out) {
-  if (pos + len > s.size()) return false;
+  if (pos + len > s.size())
+    return false;
   auto r = std::from_chars(s.data() + pos, s.data() + pos + len, out);
   return r.ec == std::errc{} && r.ptr == s.data() + pos + len;
 }
@@ -71,7 +86,9 @@ std::int64_t days_from_civil(int y, int m, int d) {
   const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return static_cast<std::int64_t>(era) * 146097 + doe - 719468;
 }
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 }  // namespace
 
 bool parse_rfc3339_ms(std::string_view s, std::int64_t& unix_ms) {
@@ -85,20 +102,25 @@ bool parse_rfc3339_ms(std::string_view s, std::int64_t& unix_ms) {
     return false;
   }
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60) return false;
-  if (d > kDays[mo - 1] + (mo == 2 && leap(y) ? 1 : 0)) return false;
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60)
+    return false;
+  if (d > kDays[mo - 1] + (mo == 2 && leap(y) ? 1 : 0))
+    return false;
   std::size_t i = 19;
   int ms = 0;
   if (i < s.size() && s[i] == '.') {
     ++i;
     int digits = 0;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (digits < 3) ms = ms * 10 + (s[i] - '0');
+      if (digits < 3)
+        ms = ms * 10 + (s[i] - '0');
       ++digits;
       ++i;
     }
-    if (digits == 0) return false;
-    for (int k = digits; k < 3; ++k) ms *= 10;
+    if (digits == 0)
+      return false;
+    for (int k = digits; k < 3; ++k)
+      ms *= 10;
   }
   int offset_min = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
@@ -114,7 +136,8 @@ bool parse_rfc3339_ms(std::string_view s, std::int64_t& unix_ms) {
   } else {
     return false;
   }
-  if (i != s.size()) return false;
+  if (i != s.size())
+    return false;
   std::int64_t days = days_from_civil(y, mo, d);
   std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + (sec == 60 ? 59 : sec) -
                       static_cast<std::int64_t>(offset_min) * 60;
@@ -141,7 +164,8 @@ void append_cloudevent_json(std::string& out, const RecordedEvent& e) {
   out += R"(,"streamversion":)";
   out += std::to_string(e.stream_version);
   auto opt = [&out](std::string_view key, const std::string& v) {
-    if (v.empty()) return;
+    if (v.empty())
+      return;
     out += ",\"";
     out += key;
     out += "\":";
@@ -158,7 +182,8 @@ void append_cloudevent_json(std::string& out, const RecordedEvent& e) {
     out += R"(,"metadata":{)";
     bool first = true;
     for (const auto& [k, v] : e.metadata.extra) {
-      if (!first) out += ',';
+      if (!first)
+        out += ',';
       first = false;
       append_json_string(out, k);
       out += ':';

@@ -36,7 +36,7 @@ const char* to_string(errc e) noexcept;
 struct Error {
   errc code{};
   std::string message;
-  std::string stream;                         // the stream concerned, when there is one
+  std::string stream;                           // the stream concerned, when there is one
   std::optional<std::int64_t> current_version;  // for wrong_expected_version (-1: no stream)
 };
 

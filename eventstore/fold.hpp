@@ -13,7 +13,7 @@ namespace eventcrm::store {
 template <class State>
 struct Folded {
   State state{};
-  std::int64_t version = -1;  // the stream version folded up to (-1: no stream)
+  std::int64_t version = -1;    // the stream version folded up to (-1: no stream)
   std::size_t events_read = 0;  // events folded after the snapshot (0 when fully snapshotted)
 };
 
@@ -35,7 +35,8 @@ Result<Folded<State>> fold_stream(EventStore& store, std::string_view stream, Ap
   Folded<State> out;
   if (snapshots) {
     auto snap = store.load_snapshot(stream);
-    if (!snap) return unexpected(std::move(snap).error());
+    if (!snap)
+      return unexpected(std::move(snap).error());
     if (snap->version >= 0) {
       State s{};
       if (snapshots->decode(snap->bytes, s)) {
@@ -46,13 +47,15 @@ Result<Folded<State>> fold_stream(EventStore& store, std::string_view stream, Ap
   }
   for (;;) {
     auto events = store.read_stream(stream, out.version + 1, Direction::forward, page);
-    if (!events) return unexpected(std::move(events).error());
+    if (!events)
+      return unexpected(std::move(events).error());
     for (const auto& e : *events) {
       apply(out.state, e);
       out.version = e.stream_version;
       ++out.events_read;
     }
-    if (events->size() < page) break;
+    if (events->size() < page)
+      break;
   }
   if (snapshots && out.events_read >= snapshots->every && out.version >= 0) {
     // A failed snapshot write only costs the next load time; the log stays the truth.

@@ -17,7 +17,8 @@ struct Histogram {
 
   void observe(double v) noexcept {
     std::size_t i = 0;
-    while (i < N && v > bounds[i]) ++i;
+    while (i < N && v > bounds[i])
+      ++i;
     counts[i].fetch_add(1, std::memory_order_relaxed);
     count.fetch_add(1, std::memory_order_relaxed);
     double s = sum.load(std::memory_order_relaxed);
@@ -34,8 +35,8 @@ struct StoreStats {
   // events per group commit
   Histogram<12> batch_events{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096}};
   // seconds per RocksDB write (incl. WAL fsync in sync mode)
-  Histogram<14> write_seconds{{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                               0.025, 0.05, 0.1, 0.25, 0.5, 1.0}};
+  Histogram<14> write_seconds{{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                               0.05, 0.1, 0.25, 0.5, 1.0}};
 };
 
 }  // namespace eventcrm::store

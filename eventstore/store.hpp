@@ -26,7 +26,7 @@ enum class Durability : std::uint8_t {
 };
 
 struct Options {
-  std::string path;                      // the data directory (created if missing)
+  std::string path;  // the data directory (created if missing)
   Durability durability = Durability::sync;
   std::size_t max_event_bytes = 1 << 20;  // data + metadata of one event
   std::size_t max_events_per_append = 10'000;
@@ -64,8 +64,7 @@ class EventStore {
   // Reads the global log after `after_position` (exclusive), up to `limit` matching events,
   // scanning at most `scan_limit` events.
   virtual Result<LogPage> read_all(std::uint64_t after_position, std::size_t limit,
-                                   const Filter& filter = {},
-                                   std::size_t scan_limit = 100'000) = 0;
+                                   const Filter& filter = {}, std::size_t scan_limit = 100'000) = 0;
   // Reads the log backwards from `before_position` (exclusive; 0 = from the head).
   virtual Result<LogPage> read_all_backward(std::uint64_t before_position, std::size_t limit,
                                             const Filter& filter = {},

@@ -1,8 +1,8 @@
 // `eventcrm verify`: recompute the hash chain of the log and report the first broken position.
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
 #include <unistd.h>
+#include <cstdio>
 
 #include "eventstore/cloudevents.hpp"
 #include "eventstore/store.hpp"
@@ -41,16 +41,17 @@ void register_verify(CLI::App& app) {
     std::uint64_t to = args->to == 0 ? s.head() : args->to;
     bool tty = isatty(STDERR_FILENO) != 0 && !args->json;
     auto rep = s.verify(args->from, to, [&](std::uint64_t pos) {
-      if (!tty || to == 0) return;
+      if (!tty || to == 0)
+        return;
       std::fprintf(stderr, "\rverifying %llu / %llu (%.0f%%)", static_cast<unsigned long long>(pos),
-                   static_cast<unsigned long long>(to), 100.0 * static_cast<double>(pos) /
-                                                            static_cast<double>(to));
+                   static_cast<unsigned long long>(to),
+                   100.0 * static_cast<double>(pos) / static_cast<double>(to));
     });
-    if (tty) std::fprintf(stderr, "\n");
+    if (tty)
+      std::fprintf(stderr, "\n");
     if (args->json) {
-      std::string broken = rep.first_broken_position
-                               ? std::to_string(*rep.first_broken_position)
-                               : std::string("null");
+      std::string broken = rep.first_broken_position ? std::to_string(*rep.first_broken_position)
+                                                     : std::string("null");
       std::string problem;
       store::append_json_string(problem, rep.problem);
       std::printf("{\"ok\":%s,\"checked\":%llu,\"first_broken_position\":%s,\"problem\":%s}\n",
@@ -61,8 +62,8 @@ void register_verify(CLI::App& app) {
                   static_cast<unsigned long long>(rep.checked));
     } else {
       std::printf("BROKEN at position %llu: %s (%llu events verified before it)\n",
-                  static_cast<unsigned long long>(*rep.first_broken_position),
-                  rep.problem.c_str(), static_cast<unsigned long long>(rep.checked));
+                  static_cast<unsigned long long>(*rep.first_broken_position), rep.problem.c_str(),
+                  static_cast<unsigned long long>(rep.checked));
     }
     exit_code() = rep.ok ? 0 : 1;
   });

@@ -36,7 +36,8 @@ NewEvent ev(std::string type = "opportunity.stage_changed.v1", std::string data 
 
 std::vector<NewEvent> evs(int n) {
   std::vector<NewEvent> v;
-  for (int i = 0; i < n; ++i) v.push_back(ev("lead.created.v1", R"({"i":)" + std::to_string(i) + "}"));
+  for (int i = 0; i < n; ++i)
+    v.push_back(ev("lead.created.v1", R"({"i":)" + std::to_string(i) + "}"));
   return v;
 }
 
@@ -47,7 +48,8 @@ struct StoreFixture : ::testing::Test {
 
   void SetUp() override { reopen(); }
   void reopen(Durability d = Durability::sync) {
-    if (store) store->close();
+    if (store)
+      store->close();
     store.reset();
     Options o;
     o.path = dir.str();
@@ -153,8 +155,9 @@ TEST_F(StoreFixture, MultiStreamAppendIsAllOrNothing) {
 }
 
 TEST_F(StoreFixture, IdempotentRetryReturnsTheOriginalResult) {
-  std::vector<NewEvent> batch = {ev("lead.created.v1", R"({"a":1})", "0193a0c4-0000-7000-8000-000000000001"),
-                                 ev("lead.created.v1", R"({"a":2})", "0193a0c4-0000-7000-8000-000000000002")};
+  std::vector<NewEvent> batch = {
+      ev("lead.created.v1", R"({"a":1})", "0193a0c4-0000-7000-8000-000000000001"),
+      ev("lead.created.v1", R"({"a":2})", "0193a0c4-0000-7000-8000-000000000002")};
   auto first = store->append("lead-7", ExpectedVersion::no_stream(), batch);
   ASSERT_TRUE(first);
   ASSERT_TRUE(store->append("lead-8", ExpectedVersion::any(), evs(1)));
@@ -206,7 +209,8 @@ TEST_F(StoreFixture, ConcurrentWritersGetGapFreePositionsAndContiguousVersions) 
           for (;;) {
             auto v = store->stream_version("opportunity-hot");
             auto r = store->append("opportunity-hot", ExpectedVersion::exact(*v), evs(1));
-            if (r) break;
+            if (r)
+              break;
             ASSERT_EQ(r.error().code, errc::wrong_expected_version);
             conflicts++;
           }
@@ -216,7 +220,8 @@ TEST_F(StoreFixture, ConcurrentWritersGetGapFreePositionsAndContiguousVersions) 
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   const std::uint64_t expected = kThreads / 2 * kPerThread + kThreads / 2 * kPerThread * 2;
   EXPECT_EQ(store->head(), expected);
   auto page = store->read_all(0, expected + 10);
@@ -264,7 +269,8 @@ TEST_F(StoreFixture, ReadAllFiltersAndPages) {
   std::uint64_t after = 0;
   for (int guard = 0; guard < 10; ++guard) {
     auto page = store->read_all(after, 1);
-    if (page->events.empty()) break;
+    if (page->events.empty())
+      break;
     seen.push_back(page->events[0].position);
     after = page->scanned_to;
   }
@@ -292,11 +298,13 @@ TEST_F(StoreFixture, SubscriptionCatchesUpThenFollowsLiveWithoutGapOrDuplicate) 
   for (int guard = 0; guard < 1000 && got.size() < 140; ++guard) {
     auto batch = sub->next(16, std::chrono::milliseconds(200));
     ASSERT_TRUE(batch);
-    for (auto& e : *batch) got.push_back(e.position);
+    for (auto& e : *batch)
+      got.push_back(e.position);
   }
   writer.join();
   ASSERT_EQ(got.size(), 140u);
-  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], 11 + i);
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(got[i], 11 + i);
   auto none = sub->next(10, std::chrono::milliseconds(20));
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
@@ -306,7 +314,8 @@ TEST_F(StoreFixture, FilteredSubscriptionSkipsOtherEvents) {
   Filter f;
   f.categories = {"account"};
   auto sub = store->subscribe(0, f);
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(store->append("lead-1", ExpectedVersion::any(), evs(1)));
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(store->append("lead-1", ExpectedVersion::any(), evs(1)));
   ASSERT_TRUE(store->append("account-1", ExpectedVersion::any(), evs(1)));
   auto batch = sub->next(10, std::chrono::milliseconds(500));
   ASSERT_TRUE(batch);
@@ -390,8 +399,10 @@ TEST_F(StoreFixture, VerifyCatchesATamperedEvent) {
     ASSERT_TRUE(eventcrm::store::detail::decode_record(value, e));
     e.data = R"({"i":999})";
     ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[1], key,
-                         eventcrm::store::detail::encode_record(e)).ok());
-    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+                         eventcrm::store::detail::encode_record(e))
+                    .ok());
+    for (auto* h : handles)
+      raw->DestroyColumnFamilyHandle(h);
     delete raw;
   }
   reopen();
