@@ -68,7 +68,7 @@ bool media_accepted(std::string_view accept, Produces produces) {
     if (params.find("q=0") != std::string_view::npos &&
         params.find("q=0.") == std::string_view::npos)
       continue;
-    if (item == "*/*")
+    if (item == "*/*" || produces == Produces::any)
       return true;
     switch (produces) {
       case Produces::json:
@@ -84,6 +84,8 @@ bool media_accepted(std::string_view accept, Produces produces) {
         if (iequals(item, "text/event-stream") || iequals(item, "text/*"))
           return true;
         break;
+      case Produces::any:
+        return true;
     }
   }
   return false;
@@ -255,6 +257,8 @@ std::string_view Router::label(int index) const noexcept {
 Router make_router() {
   std::vector<Route> routes = ops_routes();
   for (Route& r : event_routes())
+    routes.push_back(r);
+  for (Route& r : audit_routes())
     routes.push_back(r);
   return Router(std::move(routes));
 }

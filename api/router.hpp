@@ -19,6 +19,7 @@ class EventStore;
 namespace eventcrm::api {
 
 class Metrics;
+class Extensions;
 
 std::uint64_t next_context_id() noexcept;
 
@@ -31,6 +32,7 @@ struct Context {
   std::atomic<bool>* draining = nullptr;  // shutting down: /readyz answers 503
   std::atomic<std::size_t>* inflight_appends = nullptr;
   std::atomic<std::size_t>* sse_subscribers = nullptr;
+  Extensions* extensions = nullptr;  // projections, relay, … (null: none)
 };
 
 // Completes an asynchronous handler; may be called from any thread, exactly once.
@@ -38,7 +40,8 @@ using Completion = std::function<void(Response)>;
 using SyncHandler = Response (*)(const Request&, const Context&);
 using AsyncHandler = void (*)(const Request&, const Context&, Completion);
 
-enum class Produces : std::uint8_t { json, text, event_stream };
+// `any`: the handler negotiates itself (e.g. JSON, NDJSON or CSV exports).
+enum class Produces : std::uint8_t { json, text, event_stream, any };
 
 struct Route {
   Method method;
@@ -85,6 +88,7 @@ class Router {
 // The application's route table (handlers/*.cpp register theirs here).
 std::vector<Route> event_routes();
 std::vector<Route> ops_routes();
+std::vector<Route> audit_routes();
 Router make_router();
 
 }  // namespace eventcrm::api

@@ -737,6 +737,24 @@ int run_server(const ServerOptions& o) {
     return 1;
   }
   std::unique_ptr<store::EventStore> es = std::move(*opened);
+  std::unique_ptr<Extensions> ext;
+  if (o.extensions) {
+    std::string error;
+    ext = o.extensions(*es, error);
+    if (!ext) {
+      log::write(log::Level::error, "cannot start", {{"error", error}});
+      es->close();
+      return 1;
+    }
+  }
+  // Extensions stop before the store closes, whichever way this function returns.
+  struct StopExtensions {
+    std::unique_ptr<Extensions>& e;
+    ~StopExtensions() {
+      if (e)
+        e->stop();
+    }
+  } stop_extensions{ext};
 
   Shared sh;
   for (const Route& r : sh.router.routes())
@@ -751,6 +769,7 @@ int run_server(const ServerOptions& o) {
   sh.ctx.draining = &sh.draining;
   sh.ctx.inflight_appends = &sh.inflight_appends;
   sh.ctx.sse_subscribers = &sh.sse_subscribers;
+  sh.ctx.extensions = ext.get();
 
   unsigned threads = std::max(1u, o.io_threads);
   int exit_code = 0;
@@ -760,6 +779,8 @@ int run_server(const ServerOptions& o) {
     auto addr = net::ip::make_address(o.address, ec);
     if (ec) {
       log::write(log::Level::error, "invalid listen address", {{"address", o.address}});
+      if (ext)
+        ext->stop();
       es->close();
       return 2;
     }
@@ -767,6 +788,8 @@ int run_server(const ServerOptions& o) {
     std::string error;
     if (!listener->open(tcp::endpoint(addr, o.port), error)) {
       log::write(log::Level::error, "cannot listen", {{"address", o.address}, {"error", error}});
+      if (ext)
+        ext->stop();
       es->close();
       return 1;
     }
@@ -837,6 +860,8 @@ int run_server(const ServerOptions& o) {
     ioc.run();
 
     es->remove_commit_listener(listener_id);
+    if (ext)
+      ext->stop();
     // Appends still queued finish here; their completions post to the stopped io_context
     // and are dropped with it (each was durable before its completion ran).
     es->close();

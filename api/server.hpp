@@ -3,12 +3,37 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "api/limits.hpp"
 
+namespace eventcrm::store {
+class EventStore;
+}
+namespace eventcrm::projections {
+class Runtime;
+}
+
 namespace eventcrm::api {
+
+// What the composition root (tools/) runs beside the server once the store is open: the
+// projection workers, the Kafka relay, inbound consumers. The server asks it for the read
+// models, for extra /metrics lines and for readiness; it stops it before closing the store.
+class Extensions {
+ public:
+  virtual ~Extensions() = default;
+  virtual projections::Runtime* projections() { return nullptr; }
+  // Appends Prometheus text-format families (with HELP and TYPE) to /metrics.
+  virtual void metrics(std::string& /*out*/) {}
+  // Non-empty: why the server is not ready (/readyz answers 503 with it).
+  virtual std::string not_ready_reason() { return {}; }
+  // Extra fields for the /readyz body: `"name":value` pairs without braces, or empty.
+  virtual std::string readiness_detail() { return {}; }
+  virtual void stop() {}
+};
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
@@ -20,6 +45,8 @@ struct ServerOptions {
   std::string log_level = "info";   // trace|debug|info|warn|error|off
   std::string log_format = "text";  // text|json
   bool access_log = true;
+  // Called once the store is open; may fail with a message (the server then exits).
+  std::function<std::unique_ptr<Extensions>(store::EventStore&, std::string& error)> extensions;
 };
 
 // Opens the store, serves until SIGTERM/SIGINT (a second signal forces), drains in-flight

@@ -11,7 +11,9 @@
 #include <string>
 
 #include "api/server.hpp"
+#include "consumers/kafka_options.hpp"
 #include "tools/commands.hpp"
+#include "tools/serve_wiring.hpp"
 
 namespace eventcrm::tools {
 
@@ -25,6 +27,10 @@ bool parse_number(const std::string& s, T& out) {
 
 struct ServeState {
   api::ServerOptions opts;
+  Wiring wiring;
+  std::string topic_mode = "single";
+  std::string content_mode = "binary";
+  std::vector<std::string> kafka_config;
   std::string config;
   bool print_routes = false;
   // Option name → how a config-file value is applied (when neither flag nor env set it).
@@ -159,6 +165,20 @@ void register_serve(CLI::App& app) {
          "Time for in-flight requests at shutdown");
   cmd->add_flag("--access-log,!--no-access-log", o.access_log, "One log line per request")
       ->envname("EVENTCRM_ACCESS_LOG");
+  Wiring& w = st->wiring;
+  cmd->add_flag("--projections,!--no-projections", w.projections,
+                "Run the projection workers (read models)")
+      ->envname("EVENTCRM_PROJECTIONS");
+  add_value(cmd, *st, "kafka-brokers", w.relay_options.kafka.brokers, "EVENTCRM_KAFKA_BROKERS",
+            "Kafka bootstrap servers; set: publish every committed event (the relay)");
+  add_value(cmd, *st, "kafka-topic", w.relay_options.topic, "EVENTCRM_KAFKA_TOPIC",
+            "The topic (single mode) or topic prefix (per-category mode)");
+  add_value(cmd, *st, "kafka-topic-mode", st->topic_mode, "EVENTCRM_KAFKA_TOPIC_MODE",
+            "single (one topic) | per-category (<topic>.<category>)");
+  add_value(cmd, *st, "kafka-content-mode", st->content_mode, "EVENTCRM_KAFKA_CONTENT_MODE",
+            "binary (ce_* headers) | structured (CloudEvents JSON value)");
+  cmd->add_option("--kafka-config", st->kafka_config,
+                  "Any librdkafka property as key=value (repeatable), e.g. security.protocol=SSL");
 
   cmd->callback([st] {
     if (st->print_routes) {
@@ -171,6 +191,35 @@ void register_serve(CLI::App& app) {
       exit_code() = 2;
       return;
     }
+    Wiring& wiring = st->wiring;
+    wiring.data_dir = st->opts.data_dir;
+    wiring.relay = !wiring.relay_options.kafka.brokers.empty();
+    for (const auto& kv : st->kafka_config) {
+      std::pair<std::string, std::string> prop;
+      if (!consumers::parse_property(kv, prop)) {
+        std::cerr << "--kafka-config wants key=value, got \"" << kv << "\"\n";
+        exit_code() = 2;
+        return;
+      }
+      wiring.relay_options.kafka.properties.push_back(std::move(prop));
+    }
+    if (st->topic_mode != "single" && st->topic_mode != "per-category") {
+      std::cerr << "--kafka-topic-mode is single or per-category\n";
+      exit_code() = 2;
+      return;
+    }
+    if (st->content_mode != "binary" && st->content_mode != "structured") {
+      std::cerr << "--kafka-content-mode is binary or structured\n";
+      exit_code() = 2;
+      return;
+    }
+    wiring.relay_options.topic_mode = st->topic_mode == "single"
+                                          ? consumers::TopicMode::single
+                                          : consumers::TopicMode::per_category;
+    wiring.relay_options.content = st->content_mode == "binary"
+                                       ? consumers::ContentMode::binary
+                                       : consumers::ContentMode::structured;
+    st->opts.extensions = make_extensions(wiring);
     exit_code() = api::run_server(st->opts);
   });
 }

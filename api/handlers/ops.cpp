@@ -3,7 +3,10 @@
 #include "api/openapi_doc.hpp"
 #include "api/problem.hpp"
 #include "api/router.hpp"
+#include "api/server.hpp"
+#include "eventstore/cloudevents.hpp"
 #include "eventstore/store.hpp"
+#include "projections/runtime.hpp"
 
 namespace eventcrm::api {
 
@@ -18,8 +21,40 @@ Response readyz(const Request&, const Context& ctx) {
     return problem(errc::not_ready, "the event store is not open");
   if (ctx.draining != nullptr && ctx.draining->load())
     return problem(errc::not_ready, "the server is shutting down");
-  return json_response(
-      200, "{\"status\":\"ready\",\"position\":" + std::to_string(ctx.store->head()) + "}");
+  std::string detail;
+  if (ctx.extensions != nullptr) {
+    if (auto why = ctx.extensions->not_ready_reason(); !why.empty())
+      return problem(errc::not_ready, why);
+    detail = ctx.extensions->readiness_detail();
+  }
+  std::string body = "{\"status\":\"ready\",\"position\":" + std::to_string(ctx.store->head());
+  if (!detail.empty())
+    body += "," + detail;
+  return json_response(200, body + "}");
+}
+
+// Per projection: lag in positions and seconds, and whether it failed (Prometheus families).
+void projection_metrics(const projections::Runtime& rt, std::string& out) {
+  auto all = rt.status();
+  auto family = [&](const char* name, const char* help, auto value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
+    for (const auto& s : all) {
+      out += name;
+      out += "{projection=";
+      store::append_json_string(out, s.name);
+      out += "} " + value(s) + "\n";
+    }
+  };
+  family("eventcrm_projection_lag_events", "Log positions the projection is behind the head.",
+         [](const projections::ProjectionStatus& s) { return std::to_string(s.lag_events); });
+  family("eventcrm_projection_lag_seconds", "Age of the oldest event not yet applied.",
+         [](const projections::ProjectionStatus& s) { return std::to_string(s.lag_seconds); });
+  family("eventcrm_projection_checkpoint", "Log position the served read model reflects.",
+         [](const projections::ProjectionStatus& s) { return std::to_string(s.checkpoint); });
+  family("eventcrm_projection_failed", "1 when the projection stopped on a poison event.",
+         [](const projections::ProjectionStatus& s) {
+           return std::string(s.state == projections::State::failed ? "1" : "0");
+         });
 }
 
 Response metrics(const Request&, const Context& ctx) {
@@ -28,6 +63,11 @@ Response metrics(const Request&, const Context& ctx) {
   if (ctx.metrics != nullptr)
     res.body = ctx.metrics->render(ctx.store != nullptr ? &ctx.store->stats() : nullptr,
                                    ctx.store != nullptr ? ctx.store->head() : 0);
+  if (ctx.extensions != nullptr) {
+    if (const auto* rt = ctx.extensions->projections())
+      projection_metrics(*rt, res.body);
+    ctx.extensions->metrics(res.body);
+  }
   res.set_header("Cache-Control", "no-store");
   return res;
 }

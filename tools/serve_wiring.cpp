@@ -1,0 +1,141 @@
+// Starts the projection runtime and the relay for `eventcrm serve`, and reports on them.
+#include "tools/serve_wiring.hpp"
+
+#include <filesystem>
+#include <mutex>
+
+#include "eventstore/cloudevents.hpp"
+#include "projections/registry.hpp"
+#include "projections/runtime.hpp"
+
+namespace eventcrm::tools {
+namespace {
+
+class ServeExtensions final : public api::Extensions {
+ public:
+  ServeExtensions(Wiring w) : w_(std::move(w)) {}
+  ~ServeExtensions() override { stop(); }
+
+  bool start(store::EventStore& store, std::string& error) {
+    if (w_.projections) {
+      projections::RuntimeOptions ro;
+      ro.path = projections::readmodels_path(w_.data_dir);
+      auto rt = projections::Runtime::open(store, ro);
+      if (!rt) {
+        error = "cannot open the read models: " + rt.error().message;
+        return false;
+      }
+      runtime_ = std::move(*rt);
+      for (auto& p : projections::all_projections()) {
+        if (auto added = runtime_->add(std::move(p)); !added) {
+          error = added.error().message;
+          return false;
+        }
+      }
+      runtime_->start();
+    }
+    if (w_.relay) {
+      if (w_.relay_options.checkpoint_path.empty()) {
+        w_.relay_options.checkpoint_path =
+            (std::filesystem::path(w_.data_dir) / "relay.checkpoint").string();
+      }
+      auto r = consumers::Relay::start(store, w_.relay_options);
+      if (!r) {
+        error = "cannot start the Kafka relay: " + r.error();
+        return false;
+      }
+      relay_ = std::move(*r);
+    }
+    return true;
+  }
+
+  projections::Runtime* projections() override { return runtime_.get(); }
+
+  void metrics(std::string& out) override {
+    if (!relay_)
+      return;
+    auto s = relay_->status();
+    auto metric = [&out](const char* name, const char* type, const char* help,
+                         const std::string& value) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+             name + " " + value + "\n";
+    };
+    metric("eventcrm_relay_checkpoint", "gauge",
+           "Last log position acknowledged by Kafka (all before it are too).",
+           std::to_string(s.checkpoint));
+    metric("eventcrm_relay_lag_events", "gauge", "Log positions not yet acknowledged by Kafka.",
+           std::to_string(s.head - std::min(s.head, s.checkpoint)));
+    metric("eventcrm_relay_lag_seconds", "gauge", "Age of the oldest unacknowledged event.",
+           std::to_string(s.lag_seconds));
+    metric("eventcrm_relay_delivered_total", "counter", "Messages acknowledged by Kafka.",
+           std::to_string(s.delivered));
+    metric("eventcrm_relay_delivery_errors_total", "counter",
+           "Failed deliveries (the relay resends from its checkpoint).",
+           std::to_string(s.delivery_errors));
+  }
+
+  std::string not_ready_reason() override {
+    if (!runtime_)
+      return {};
+    for (const auto& s : runtime_->status()) {
+      if (s.serving_version == 0)
+        return "projection " + s.name + " is still building its first read model";
+      if (s.state != projections::State::failed && s.lag_events > w_.ready_max_lag)
+        return "projection " + s.name + " is " + std::to_string(s.lag_events) +
+               " events behind the log";
+    }
+    return {};
+  }
+
+  std::string readiness_detail() override {
+    std::string out;
+    if (runtime_) {
+      std::size_t failed = 0;
+      std::uint64_t max_lag = 0;
+      for (const auto& s : runtime_->status()) {
+        failed += s.state == projections::State::failed;
+        max_lag = std::max(max_lag, s.lag_events);
+      }
+      out += "\"projections\":{\"max_lag_events\":" + std::to_string(max_lag) +
+             ",\"failed\":" + std::to_string(failed) + "}";
+    }
+    if (relay_) {
+      auto s = relay_->status();
+      if (!out.empty())
+        out += ",";
+      out += "\"relay\":{\"checkpoint\":" + std::to_string(s.checkpoint) +
+             ",\"lag_events\":" + std::to_string(s.head - std::min(s.head, s.checkpoint)) +
+             ",\"lag_seconds\":" + std::to_string(s.lag_seconds) + "}";
+    }
+    return out;
+  }
+
+  void stop() override {
+    std::lock_guard lk(mu_);
+    if (relay_)
+      relay_->stop();
+    if (runtime_)
+      runtime_->stop();
+  }
+
+ private:
+  Wiring w_;
+  std::mutex mu_;
+  std::unique_ptr<projections::Runtime> runtime_;
+  std::unique_ptr<consumers::Relay> relay_;
+};
+
+}  // namespace
+
+std::function<std::unique_ptr<api::Extensions>(store::EventStore&, std::string&)> make_extensions(
+    Wiring wiring) {
+  return
+      [wiring](store::EventStore& store, std::string& error) -> std::unique_ptr<api::Extensions> {
+        auto ext = std::make_unique<ServeExtensions>(wiring);
+        if (!ext->start(store, error))
+          return nullptr;
+        return ext;
+      };
+}
+
+}  // namespace eventcrm::tools

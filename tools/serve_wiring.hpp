@@ -1,0 +1,25 @@
+// The composition root of `eventcrm serve`: what runs beside the HTTP server once the store is
+// open (projection workers, the Kafka relay), handed to the server as its extensions.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/server.hpp"
+#include "consumers/relay.hpp"
+
+namespace eventcrm::tools {
+
+struct Wiring {
+  std::string data_dir;
+  bool projections = true;
+  bool relay = false;  // on when Kafka brokers are configured
+  consumers::RelayOptions relay_options;
+  std::uint64_t ready_max_lag = 100'000;  // /readyz: projections at most this far behind
+};
+
+std::function<std::unique_ptr<api::Extensions>(store::EventStore&, std::string&)> make_extensions(
+    Wiring wiring);
+
+}  // namespace eventcrm::tools
