@@ -37,10 +37,12 @@ struct World {
     o.path = dir.string();
     o.durability = store::Durability::relaxed;
     auto s = store::EventStore::open(o);
-    if (!s) std::abort();
+    if (!s)
+      std::abort();
     store = std::move(*s);
     std::vector<std::string> labels;
-    for (const auto& r : router.routes()) labels.emplace_back(r.pattern);
+    for (const auto& r : router.routes())
+      labels.emplace_back(r.pattern);
     metrics = std::make_unique<api::Metrics>(labels);
     ctx.store = store.get();
     ctx.metrics = metrics.get();
@@ -69,22 +71,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   boost::beast::error_code ec;
   std::size_t used = parser.put(boost::asio::buffer(data, size), ec);
   (void)used;
-  if (ec || !parser.is_done()) return 0;
+  if (ec || !parser.is_done())
+    return 0;
   auto& msg = parser.get();
 
   std::vector<api::HeaderField> headers;
-  for (const auto& f : msg) headers.emplace_back(f.name_string(), f.value());
+  for (const auto& f : msg)
+    headers.emplace_back(f.name_string(), f.value());
   api::Request req;
   req.method = api::parse_method(msg.method_string());
   req.target = msg.target();
   auto q = req.target.find('?');
   req.path = req.target.substr(0, q);
-  if (q != std::string_view::npos) req.query = req.target.substr(q + 1);
+  if (q != std::string_view::npos)
+    req.query = req.target.substr(q + 1);
   req.body = msg.body();
   req.headers = headers;
   api::Response res = w.router.handle(req, w.ctx);
   // Invariants: never a server error for any input, and every error is a problem document.
-  if (res.status >= 500 && res.status != 503) std::abort();
-  if (res.status >= 400 && res.content_type != "application/problem+json") std::abort();
+  if (res.status >= 500 && res.status != 503)
+    std::abort();
+  if (res.status >= 400 && res.content_type != "application/problem+json")
+    std::abort();
   return 0;
 }
