@@ -192,7 +192,7 @@ class KafkaRelay final : public Relay {
         store::append_cloudevent_json(value, e);
         add("content-type", "application/cloudevents+json");
       }
-      rd_kafka_vu_t vus[5];
+      rd_kafka_vu_t vus[6];
       vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
       vus[0].u.cstr = topic.c_str();
       vus[1].vtype = RD_KAFKA_VTYPE_KEY;
@@ -203,8 +203,10 @@ class KafkaRelay final : public Relay {
       vus[3].u.headers = hdrs;
       vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
       vus[4].u.ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(e.position));
-      // RD_KAFKA_MSG_F_COPY is the default for produceva: the value is copied.
-      rd_kafka_error_t* err = rd_kafka_produceva(rk_.get(), vus, 5);
+      // Without F_COPY librdkafka would keep pointing into `value` after this scope ends.
+      vus[5].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+      vus[5].u.i = RD_KAFKA_MSG_F_COPY;
+      rd_kafka_error_t* err = rd_kafka_produceva(rk_.get(), vus, 6);
       if (err == nullptr) {
         ++outstanding_;
         produced_.fetch_add(1, std::memory_order_relaxed);
