@@ -90,7 +90,7 @@ class Parser {
       Value member;
       if (!value(member, depth))
         return false;
-      v.members.emplace_back(std::move(k), std::move(member));
+      v.members.push_back(Member{std::move(k), std::move(member)});
       ws();
       if (i_ < s_.size() && s_[i_] == ',') {
         ++i_;

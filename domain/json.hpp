@@ -16,16 +16,25 @@ namespace eventcrm::domain::json {
 
 inline constexpr std::size_t kMaxDepth = 64;
 
+struct Member;
+
 struct Value {
   enum class Kind : std::uint8_t { null, boolean, number, string, array, object };
   Kind kind = Kind::null;
   bool boolean = false;
   std::string text;  // string: decoded value; number: its JSON text
   std::vector<Value> items;
-  std::vector<std::pair<std::string, Value>> members;  // document order, unique keys
+  // Document order, unique keys. (A named struct rather than std::pair: pair needs Value
+  // complete, which clang's libstdc++ checks here.)
+  std::vector<Member> members;
 
   const Value* find(std::string_view key) const noexcept;
   bool as_int64(std::int64_t& out) const noexcept;
+};
+
+struct Member {
+  std::string first;  // the key
+  Value second;       // the value
 };
 
 // Parses one complete JSON document: rejects bad syntax, invalid UTF-8, control characters in
