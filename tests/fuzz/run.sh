@@ -14,5 +14,6 @@ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVENTCRM_FUZZ=
   -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
 cmake --build "$dir" -j"${JOBS:-2}" --target http_request_fuzz
 mkdir -p "$dir/tests/fuzz/corpus"
-"$dir/bin/http_request_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
+  "$dir/bin/http_request_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
   "$dir/tests/fuzz/corpus" tests/fuzz/corpus
