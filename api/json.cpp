@@ -1,6 +1,8 @@
 // Strict request-body decoding on simdjson's DOM parser (never On-Demand for untrusted input).
 #include "api/json.hpp"
 
+#include "eventstore/cloudevents.hpp"
+
 #include <simdjson.h>
 #include <algorithm>
 #include <charconv>
@@ -163,45 +165,7 @@ Result<Value, DecodeError> decode(std::string_view body) {
 }
 
 void write_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    out.append(s.data() + start, i - start);
-    start = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        out += "\\u00";
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xF]);
-    }
-  }
-  out.append(s.data() + start, s.size() - start);
-  out.push_back('"');
+  store::append_json_string(out, s);  // one escaper for every JSON we write
 }
 
 void write(std::string& out, const Value& v) {
