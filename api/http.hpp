@@ -31,6 +31,8 @@ struct Request {
   std::string_view body;
   std::span<const HeaderField> headers;
   std::string_view request_id;
+  // Who is asking, once authenticated; empty: "anonymous" (no authentication configured).
+  std::string_view principal;
   // Path parameters ({stream}, {id}), percent-decoded, in pattern order.
   std::vector<std::string> params;
   int route = -1;  // index of the matched route (set by the router), -1 when none

@@ -29,8 +29,14 @@ ProblemInfo problem_info(errc code) noexcept {
       return {431, "headers-too-large", "Request header fields too large"};
     case errc::conflict:
       return {409, "conflict", "Concurrency conflict"};
+    case errc::invalid_transition:
+      return {409, "invalid-transition", "Not allowed in the record's current state"};
+    case errc::already_exists:
+      return {409, "already-exists", "The record already exists"};
     case errc::idempotency_conflict:
       return {409, "idempotency-conflict", "Event id already used differently"};
+    case errc::idempotency_key_reused:
+      return {422, "idempotency-key-reused", "Idempotency key reused for another request"};
     case errc::rate_limited:
       return {429, "rate-limited", "Too many requests"};
     case errc::not_ready:
@@ -125,6 +131,19 @@ Response to_response(const Problem& p) {
       b += "\"no_stream\"";
     else
       b += std::to_string(*p.current_version);
+  }
+  if (!p.allowed.empty()) {
+    b += ",\"allowed\":[";
+    for (std::size_t i = 0; i < p.allowed.size(); ++i) {
+      if (i)
+        b.push_back(',');
+      json::write_string(b, p.allowed[i]);
+    }
+    b.push_back(']');
+  }
+  if (!p.existing_id.empty()) {
+    b += ",\"existing_id\":";
+    json::write_string(b, p.existing_id);
   }
   if (!p.errors.empty()) {
     b += ",\"errors\":[";

@@ -24,8 +24,11 @@ enum class errc : std::uint8_t {
   unsupported_media_type,
   payload_too_large,
   headers_too_large,
-  conflict,  // optimistic concurrency
+  conflict,            // optimistic concurrency
+  invalid_transition,  // the record's state does not allow the action (409, with `allowed`)
+  already_exists,      // a record with the same identity exists (409, with `existing_id`)
   idempotency_conflict,
+  idempotency_key_reused,  // the same Idempotency-Key with another request (422)
   rate_limited,
   not_ready,
   unavailable,
@@ -44,6 +47,8 @@ struct Problem {
   std::vector<FieldError> errors;
   std::optional<std::int64_t> current_version;  // 409 on a stale expected version
   std::string stream;
+  std::vector<std::string> allowed;  // invalid_transition: what the record allows now
+  std::string existing_id;           // already_exists: the record that is already there
 };
 
 struct ProblemInfo {

@@ -258,8 +258,11 @@ Router make_router() {
   std::vector<Route> routes = ops_routes();
   for (Route& r : event_routes())
     routes.push_back(r);
-  for (Route& r : audit_routes())
-    routes.push_back(r);
+  for (auto* table : {audit_routes, account_routes, contact_routes, lead_routes, opportunity_routes,
+                      sales_report_routes, care_routes, commerce_routes, settings_routes}) {
+    for (Route& r : table())
+      routes.push_back(r);
+  }
   return Router(std::move(routes));
 }
 

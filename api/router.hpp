@@ -15,11 +15,15 @@
 namespace eventcrm::store {
 class EventStore;
 }
+namespace eventcrm::app {
+class CommandRunner;
+}
 
 namespace eventcrm::api {
 
 class Metrics;
 class Extensions;
+class Workers;
 
 std::uint64_t next_context_id() noexcept;
 
@@ -32,7 +36,9 @@ struct Context {
   std::atomic<bool>* draining = nullptr;  // shutting down: /readyz answers 503
   std::atomic<std::size_t>* inflight_appends = nullptr;
   std::atomic<std::size_t>* sse_subscribers = nullptr;
-  Extensions* extensions = nullptr;  // projections, relay, … (null: none)
+  Extensions* extensions = nullptr;        // projections, relay, … (null: none)
+  app::CommandRunner* commands = nullptr;  // the command side (null: read-only)
+  Workers* workers = nullptr;              // where blocking work runs, off the I/O threads
 };
 
 // Completes an asynchronous handler; may be called from any thread, exactly once.
@@ -89,6 +95,14 @@ class Router {
 std::vector<Route> event_routes();
 std::vector<Route> ops_routes();
 std::vector<Route> audit_routes();
+std::vector<Route> account_routes();       // handlers/accounts.cpp
+std::vector<Route> contact_routes();       // handlers/contacts.cpp
+std::vector<Route> lead_routes();          // handlers/leads.cpp (incl. web-form capture)
+std::vector<Route> opportunity_routes();   // handlers/opportunities.cpp
+std::vector<Route> sales_report_routes();  // handlers/sales_reports.cpp (pipeline, dashboard, 360)
+std::vector<Route> care_routes();          // handlers/care.cpp (activities, appointments, tasks)
+std::vector<Route> commerce_routes();      // handlers/commerce.cpp (quotes, orders, contracts)
+std::vector<Route> settings_routes();      // handlers/settings.cpp
 Router make_router();
 
 }  // namespace eventcrm::api

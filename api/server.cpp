@@ -24,8 +24,11 @@
 
 #include "api/log.hpp"
 #include "api/metrics.hpp"
+#include "api/openapi_doc.hpp"
 #include "api/problem.hpp"
 #include "api/router.hpp"
+#include "api/workers.hpp"
+#include "app/command_runner.hpp"
 #include "eventstore/cloudevents.hpp"
 #include "eventstore/store.hpp"
 
@@ -706,6 +709,10 @@ std::string random_prefix() {
 
 }  // namespace
 
+std::string openapi_document() {
+  return std::string(openapi_json());
+}
+
 std::vector<std::string> route_list() {
   std::vector<std::string> out;
   Router r = make_router();
@@ -770,6 +777,12 @@ int run_server(const ServerOptions& o) {
   sh.ctx.inflight_appends = &sh.inflight_appends;
   sh.ctx.sse_subscribers = &sh.sse_subscribers;
   sh.ctx.extensions = ext.get();
+  SystemClock clock;
+  app::RandomIdGenerator ids;
+  app::CommandRunner runner(*es, clock, ids);
+  Workers workers(std::max(1u, o.command_threads));
+  sh.ctx.commands = &runner;
+  sh.ctx.workers = &workers;
 
   unsigned threads = std::max(1u, o.io_threads);
   int exit_code = 0;
@@ -859,6 +872,9 @@ int run_server(const ServerOptions& o) {
 
     ioc.run();
 
+    // Commands still running finish before the store closes; their completions post to the
+    // stopped io_context and are dropped with it.
+    workers.stop();
     es->remove_commit_listener(listener_id);
     if (ext)
       ext->stop();

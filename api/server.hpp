@@ -40,6 +40,9 @@ struct ServerOptions {
   std::uint16_t port = 8080;  // 0: an ephemeral port, printed as "listening on ADDR:PORT"
   std::string data_dir = "./data";
   unsigned io_threads = 2;
+  // Threads that run commands and consistency waits (they block on the log's group commit, so
+  // there are many; a group commit gathers the appends of all of them).
+  unsigned command_threads = 64;
   std::string durability = "sync";  // sync|relaxed
   Limits limits;
   std::string log_level = "info";   // trace|debug|info|warn|error|off
@@ -55,5 +58,7 @@ int run_server(const ServerOptions& options);
 
 // "METHOD /pattern" for every route the router knows, in table order.
 std::vector<std::string> route_list();
+// The OpenAPI document GET /openapi.json serves.
+std::string openapi_document();
 
 }  // namespace eventcrm::api

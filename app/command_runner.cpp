@@ -1,7 +1,11 @@
 // The non-template parts of the command runner: context, error mapping, multi-stream appends.
 #include "app/command_runner.hpp"
 
+#include <openssl/sha.h>
+
+#include <charconv>
 #include <cstdio>
+#include <memory>
 
 namespace eventcrm::app {
 
@@ -21,6 +25,8 @@ const char* to_string(errc e) noexcept {
       return "store_failure";
     case errc::corrupted:
       return "corrupted";
+    case errc::idempotency_mismatch:
+      return "idempotency_mismatch";
   }
   return "unknown";
 }
@@ -44,6 +50,113 @@ std::string RandomIdGenerator::next() {
   return buf;
 }
 
+namespace {
+constexpr std::string_view kDigestKey = "idempotency_digest";
+constexpr std::string_view kCountKey = "idempotency_events";
+
+std::string format_uuid(std::uint64_t hi, std::uint64_t lo) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  return buf;
+}
+
+std::string_view extra(const store::Metadata& m, std::string_view key) {
+  for (const auto& [k, v] : m.extra) {
+    if (k == key)
+      return v;
+  }
+  return {};
+}
+}  // namespace
+
+std::string digest_of(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * SHA256_DIGEST_LENGTH);
+  for (unsigned char c : digest) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+std::string derived_id(std::string_view key, std::string_view purpose) {
+  std::string input = "eventcrm.idempotency";
+  input.push_back('\0');
+  input += key;
+  input.push_back('\0');
+  input += purpose;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  std::uint64_t hi = 0, lo = 0;
+  for (int i = 0; i < 8; ++i) {
+    hi = (hi << 8) | digest[i];
+    lo = (lo << 8) | digest[8 + i];
+  }
+  hi = (hi & ~0xF000ULL) | 0x8000ULL;              // version 8: custom (RFC 9562)
+  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
+  return format_uuid(hi, lo);
+}
+
+std::string CommandRunner::new_id(const CommandOptions& options, std::string_view purpose) {
+  if (options.idempotency_key.empty())
+    return ids_.next();
+  return derived_id(options.idempotency_key, purpose);
+}
+
+void CommandRunner::stamp(std::vector<store::StreamAppend>& parts, const CommandOptions& options) {
+  if (options.idempotency_key.empty())
+    return;
+  std::size_t total = 0;
+  for (const auto& p : parts)
+    total += p.events.size();
+  std::size_t i = 0;
+  for (auto& p : parts) {
+    for (auto& e : p.events) {
+      e.id = derived_id(options.idempotency_key, "event-" + std::to_string(i++));
+      e.metadata.extra.emplace_back(kDigestKey, options.request_digest);
+      e.metadata.extra.emplace_back(kCountKey, std::to_string(total));
+    }
+  }
+}
+
+Result<std::optional<Replay>> CommandRunner::replay(const CommandOptions& options) {
+  if (options.idempotency_key.empty())
+    return std::optional<Replay>{};
+  auto first = store_.get_event(derived_id(options.idempotency_key, "event-0"));
+  if (!first) {
+    if (first.error().code == store::errc::not_found)
+      return std::optional<Replay>{};
+    return unexpected(from_store(std::move(first).error()));
+  }
+  if (extra(first->metadata, kDigestKey) != options.request_digest) {
+    return unexpected(Error{errc::idempotency_mismatch,
+                            "this Idempotency-Key was used for a different request",
+                            {},
+                            {},
+                            {}});
+  }
+  std::size_t count = 1;
+  std::string_view n = extra(first->metadata, kCountKey);
+  if (std::from_chars(n.data(), n.data() + n.size(), count).ec != std::errc{} || count == 0 ||
+      count > 10'000)
+    count = 1;
+  Replay out;
+  out.push_back(std::move(*first));
+  for (std::size_t i = 1; i < count; ++i) {
+    auto e = store_.get_event(derived_id(options.idempotency_key, "event-" + std::to_string(i)));
+    if (!e)
+      return unexpected(from_store(std::move(e).error()));
+    out.push_back(std::move(*e));
+  }
+  return std::optional<Replay>{std::move(out)};
+}
+
 CommandRunner::CommandRunner(store::EventStore& store, Clock& clock, IdGenerator& ids,
                              RunnerOptions options)
     : store_(store), clock_(clock), ids_(ids), options_(std::move(options)) {}
@@ -56,13 +169,23 @@ Result<domain::Context> CommandRunner::context(std::string_view id, const Comman
   ctx.now = domain::Timestamp{clock_.now_ms()};
   ctx.actor = options.metadata.actor;
   ctx.id = std::string(id);
-  ctx.new_id = [this] { return ids_.next(); };
+  if (options.idempotency_key.empty()) {
+    ctx.new_id = [this] { return ids_.next(); };
+  } else {
+    // Deterministic: a retried keyed command names the same records.
+    auto counter = std::make_shared<int>(0);
+    ctx.new_id = [key = options.idempotency_key, counter] {
+      return derived_id(key, "new-" + std::to_string((*counter)++));
+    };
+  }
   ctx.assignment_notifications = settings->state.assignment_notifications();
   ctx.pipeline = options_.pipeline;
   return ctx;
 }
 
-Result<store::AppendResult> CommandRunner::append_parts(std::vector<store::StreamAppend> parts) {
+Result<store::AppendResult> CommandRunner::append_parts(std::vector<store::StreamAppend> parts,
+                                                        const CommandOptions& options) {
+  stamp(parts, options);
   auto r = store_.append_multi(std::move(parts));
   if (!r)
     return unexpected(from_store(std::move(r).error()));

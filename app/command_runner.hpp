@@ -23,23 +23,36 @@
 namespace eventcrm::app {
 
 enum class errc {
-  not_found = 1,       // 404
-  already_exists,      // 409
-  invalid_transition,  // 409, with `allowed`
-  validation,          // 422, with `fields`
-  conflict,            // 409, with `current_version` (stale If-Match or retries exhausted)
-  store_failure,       // 503: the log could not be read or written
-  corrupted,           // 500: a stored event of ours does not decode
+  not_found = 1,         // 404
+  already_exists,        // 409
+  invalid_transition,    // 409, with `allowed`
+  validation,            // 422, with `fields`
+  conflict,              // 409, with `current_version` (stale If-Match or retries exhausted)
+  store_failure,         // 503: the log could not be read or written
+  corrupted,             // 500: a stored event of ours does not decode
+  idempotency_mismatch,  // 422: the idempotency key was used for another request
 };
 
 const char* to_string(errc e) noexcept;
 
 struct Error {
+  Error() = default;
+  Error(errc c, std::string m, std::vector<std::string> a = {},
+        std::vector<domain::FieldError> f = {}, std::optional<std::int64_t> v = {},
+        std::string existing = {})
+      : code(c),
+        message(std::move(m)),
+        allowed(std::move(a)),
+        fields(std::move(f)),
+        current_version(v),
+        existing_id(std::move(existing)) {}
+
   errc code{};
   std::string message;
   std::vector<std::string> allowed;             // invalid_transition
   std::vector<domain::FieldError> fields;       // validation
   std::optional<std::int64_t> current_version;  // conflict: the stream's version now (-1: none)
+  std::string existing_id;                      // already_exists: the record already there
 };
 
 template <class T>
@@ -58,7 +71,23 @@ struct CommandOptions {
   // and the command is never retried.
   std::optional<std::int64_t> expected_version;
   store::Metadata metadata;  // actor (the principal), reason, correlation and causation ids
+  // Idempotency: a client's key, already scoped by the caller (e.g. principal and route), and a
+  // digest of the request. The events a keyed command writes get ids derived from the key, so
+  // the log itself remembers it: the same key again returns the first result and writes
+  // nothing; the same key with another request digest is errc::idempotency_mismatch. Records a
+  // keyed command creates get ids derived from the key as well (new_id(options)).
+  std::string idempotency_key;
+  std::string request_digest;
 };
+
+// The events a keyed command wrote the first time, in append order.
+using Replay = std::vector<store::RecordedEvent>;
+
+// A hex SHA-256 of a request, for CommandOptions::request_digest.
+std::string digest_of(std::string_view bytes);
+
+// A stable id (UUID-shaped, version 8) from a key and a purpose: the same inputs, the same id.
+std::string derived_id(std::string_view key, std::string_view purpose);
 
 // Fresh ids for new records; production ids are random UUIDs.
 class IdGenerator {
@@ -94,8 +123,17 @@ class CommandRunner {
   CommandRunner(store::EventStore& store, Clock& clock, IdGenerator& ids,
                 RunnerOptions options = {});
 
-  // A fresh id for a record to be created.
+  // A fresh id for a record to be created (derived from the idempotency key when there is one,
+  // so a retried create names the same record).
   std::string new_id() { return ids_.next(); }
+  std::string new_id(const CommandOptions& options, std::string_view purpose = "record");
+
+  // What a keyed command wrote the first time: nullopt when the key is unused (or absent),
+  // errc::idempotency_mismatch when it was used for another request.
+  Result<std::optional<Replay>> replay(const CommandOptions& options);
+  // Gives the events of a keyed command their derived ids and records the key's digest and
+  // event count in their metadata. No-op without a key.
+  static void stamp(std::vector<store::StreamAppend>& parts, const CommandOptions& options);
   store::EventStore& store() { return store_; }
 
   // Folds a record's stream into its state.
@@ -111,8 +149,9 @@ class CommandRunner {
   Result<domain::Context> context(std::string_view id, const CommandOptions& options);
 
   // Appends events decided for several streams at once, all or nothing. Exposed for the
-  // multi-record commands (lead conversion, quote acceptance).
-  Result<store::AppendResult> append_parts(std::vector<store::StreamAppend> parts);
+  // multi-record commands (lead conversion, quote acceptance). Stamps keyed commands.
+  Result<store::AppendResult> append_parts(std::vector<store::StreamAppend> parts,
+                                           const CommandOptions& options = {});
 
   static Error from_domain(domain::Error e);
   static Error from_store(store::Error e);
@@ -198,6 +237,21 @@ Result<CommandResult> CommandRunner::run(std::string_view id, const typename A::
                                          const CommandOptions& options) {
   std::string stream = domain::stream_name(A::category, id);
   const bool retry = !options.expected_version && A::retryable(command);
+  auto replayed = [&]() -> Result<std::optional<CommandResult>> {
+    auto r = replay(options);
+    if (!r)
+      return unexpected(std::move(r).error());
+    if (!*r || (*r)->empty())
+      return std::optional<CommandResult>{};
+    const store::RecordedEvent& last = (*r)->back();
+    return std::optional<CommandResult>{
+        CommandResult{std::string(id), last.stream_version, last.position}};
+  };
+  if (auto first = replayed(); !first || *first) {
+    if (!first)
+      return unexpected(std::move(first).error());
+    return std::move(**first);
+  }
   for (int attempt = 1;; ++attempt) {
     auto loaded = load<A>(id);
     if (!loaded)
@@ -216,10 +270,21 @@ Result<CommandResult> CommandRunner::run(std::string_view id, const typename A::
       return CommandResult{std::string(id), loaded->version, 0};
     auto expected = loaded->version < 0 ? store::ExpectedVersion::no_stream()
                                         : store::ExpectedVersion::exact(loaded->version);
-    auto appended = store_.append(stream, expected, to_new_events<A>(*decided, options));
+    std::vector<store::StreamAppend> parts;
+    parts.push_back({stream, expected, to_new_events<A>(*decided, options)});
+    stamp(parts, options);
+    auto appended = store_.append_multi(std::move(parts));
     if (appended) {
       return CommandResult{std::string(id), appended->streams.front().last_version,
                            appended->last_position};
+    }
+    if (!options.idempotency_key.empty()) {
+      // A concurrent request with the same key may have won the race.
+      auto again = replayed();
+      if (!again)
+        return unexpected(std::move(again).error());
+      if (*again)
+        return std::move(**again);
     }
     Error err = from_store(std::move(appended).error());
     if (err.code != errc::conflict || !retry || attempt >= options_.max_attempts) {

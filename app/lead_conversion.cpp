@@ -7,6 +7,40 @@ Result<ConversionResult> convert_lead(CommandRunner& runner, std::string_view le
                                       const domain::lead::Convert& command,
                                       const CommandOptions& options) {
   using namespace domain;
+  // A keyed conversion that already happened: rebuild its answer from the events it wrote.
+  auto replayed = [&]() -> Result<std::optional<ConversionResult>> {
+    auto r = runner.replay(options);
+    if (!r)
+      return unexpected(std::move(r).error());
+    if (!*r || (*r)->empty())
+      return std::optional<ConversionResult>{};
+    ConversionResult out;
+    out.lead =
+        CommandResult{std::string(lead_id), (*r)->front().stream_version, (*r)->back().position};
+    for (const store::RecordedEvent& e : **r) {
+      auto dash = e.stream.find('-');
+      std::string_view category = std::string_view(e.stream).substr(0, dash);
+      std::string id = e.stream.substr(dash + 1);
+      if (category == lead::kCategory) {
+        out.lead.version = e.stream_version;
+      } else if (category == account::kCategory) {
+        out.account_id = id;
+        out.account_created = true;
+      } else if (category == contact::kCategory) {
+        out.contact_id = id;
+      } else if (category == opportunity::kCategory) {
+        out.opportunity_id = id;
+      }
+    }
+    if (out.account_id.empty() && command.account_id)
+      out.account_id = *command.account_id;
+    return std::optional<ConversionResult>{std::move(out)};
+  };
+  if (auto first = replayed(); !first || *first) {
+    if (!first)
+      return unexpected(std::move(first).error());
+    return std::move(**first);
+  }
   for (int attempt = 1;; ++attempt) {
     auto lead = runner.load<lead::Aggregate>(lead_id);
     if (!lead)
@@ -47,7 +81,14 @@ Result<ConversionResult> convert_lead(CommandRunner& runner, std::string_view le
         {stream_name(opportunity::kCategory, decided->opportunity_id),
          store::ExpectedVersion::no_stream(),
          runner.to_new_events<opportunity::Aggregate>(decided->opportunity_events, options)});
-    auto appended = runner.append_parts(std::move(parts));
+    auto appended = runner.append_parts(std::move(parts), options);
+    if (!appended && !options.idempotency_key.empty()) {
+      auto again = replayed();  // a concurrent request with the same key may have won
+      if (!again)
+        return unexpected(std::move(again).error());
+      if (*again)
+        return std::move(**again);
+    }
     if (appended) {
       ConversionResult out;
       out.lead = CommandResult{std::string(lead_id), appended->streams.front().last_version,

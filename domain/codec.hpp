@@ -1,7 +1,7 @@
 // Generic JSON codecs for events (and snapshot states) that describe their fields with
 //   template <class Self, class F> static void fields(Self& self, F&& f) { f("name", self.name); …
 //   }
-// Included by domain .cpp files only; the public headers stay free of JSON types.
+// Included by domain/ and projections/ .cpp files only; public headers stay free of JSON types.
 #pragma once
 
 #include <concepts>

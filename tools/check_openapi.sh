@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Validates api/openapi.json with the Redocly linter (pinned) and checks that every route the
-# server's router knows (`eventcrm serve --print-routes`) is described in it.
+# Validates the OpenAPI document the server serves (api/openapi.json merged with the fragments in
+# api/openapi/, as printed by `eventcrm serve --print-openapi`) with the Redocly linter (pinned),
+# and checks that every route the router knows (`eventcrm serve --print-routes`) is described.
 # Usage: tools/check_openapi.sh [path/to/eventcrm]   (default: build/bin/eventcrm, or $EVENTCRM_BIN)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REDOCLY_VERSION=1.34.20
-doc=api/openapi.json
 bin="${1:-${EVENTCRM_BIN:-build/bin/eventcrm}}"
-
-echo "==> redocly lint ($REDOCLY_VERSION)"
-npx --yes "@redocly/cli@${REDOCLY_VERSION}" lint --format=stylish "$doc"
-
 if [ ! -x "$bin" ]; then
   echo "check_openapi: $bin not found; build first (tools/dev build) or pass the binary" >&2
   exit 1
 fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+doc="$tmp/openapi.json"
+"$bin" serve --print-openapi >"$doc"
+
+echo "==> redocly lint ($REDOCLY_VERSION)"
+npx --yes "@redocly/cli@${REDOCLY_VERSION}" lint --format=stylish "$doc"
+
 echo "==> every route is documented"
 "$bin" serve --print-routes | node -e '
   const fs = require("fs");

@@ -33,6 +33,7 @@ struct ServeState {
   std::vector<std::string> kafka_config;
   std::string config;
   bool print_routes = false;
+  bool print_openapi = false;
   // Option name → how a config-file value is applied (when neither flag nor env set it).
   std::map<std::string, std::function<bool(const std::string&)>> setters;
   std::map<std::string, CLI::Option*> options;
@@ -131,10 +132,13 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--config", st->config, "Config file with `key = value` lines")
       ->envname("EVENTCRM_CONFIG");
   cmd->add_flag("--print-routes", st->print_routes, "Print every route and exit");
+  cmd->add_flag("--print-openapi", st->print_openapi, "Print the OpenAPI document and exit");
   add_value(cmd, *st, "address", o.address, "EVENTCRM_ADDRESS", "Listen address");
   add_value(cmd, *st, "port", o.port, "EVENTCRM_PORT", "Listen port (0: ephemeral)");
   add_value(cmd, *st, "data-dir", o.data_dir, "EVENTCRM_DATA_DIR", "Event store directory");
   add_value(cmd, *st, "io-threads", o.io_threads, "EVENTCRM_IO_THREADS", "I/O threads");
+  add_value(cmd, *st, "command-threads", o.command_threads, "EVENTCRM_COMMAND_THREADS",
+            "threads running commands and consistency waits");
   add_value(cmd, *st, "durability", o.durability, "EVENTCRM_DURABILITY", "sync|relaxed");
   add_value(cmd, *st, "log-level", o.log_level, "EVENTCRM_LOG_LEVEL",
             "trace|debug|info|warn|error|off");
@@ -181,6 +185,11 @@ void register_serve(CLI::App& app) {
                   "Any librdkafka property as key=value (repeatable), e.g. security.protocol=SSL");
 
   cmd->callback([st] {
+    if (st->print_openapi) {
+      std::cout << api::openapi_document() << "\n";
+      exit_code() = 0;
+      return;
+    }
     if (st->print_routes) {
       for (const std::string& r : api::route_list())
         std::cout << r << "\n";

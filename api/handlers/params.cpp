@@ -22,7 +22,10 @@ bool parse_i64(std::string_view s, std::int64_t& out) noexcept {
   return ec == std::errc{} && p == s.data() + s.size();
 }
 
-Query::Query(const Request& req, std::initializer_list<std::string_view> allowed) {
+Query::Query(const Request& req, std::initializer_list<std::string_view> allowed)
+    : Query(req, std::vector<std::string_view>(allowed)) {}
+
+Query::Query(const Request& req, const std::vector<std::string_view>& allowed) {
   if (!parse_query(req.query, items_)) {
     fail("query", "malformed percent-encoding in the query string");
     items_.clear();

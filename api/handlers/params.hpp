@@ -18,6 +18,7 @@ class Query {
  public:
   // Parses `req.query`, allowing only `allowed` names.
   Query(const Request& req, std::initializer_list<std::string_view> allowed);
+  Query(const Request& req, const std::vector<std::string_view>& allowed);
 
   std::optional<std::string_view> get(std::string_view name) const;
   std::vector<std::string> list(std::string_view name) const;  // repeated and comma-separated

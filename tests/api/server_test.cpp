@@ -75,7 +75,7 @@ TEST_F(ServerTest, AppendsAndReadsOverHttp) {
   {
     std::ifstream in(EVENTCRM_OPENAPI, std::ios::binary);
     std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(r->body, file) << "GET /openapi.json must serve api/openapi.json";
+    EXPECT_EQ(r->body, file) << "GET /openapi.json must serve the merged api/openapi*.json";
   }
 
   r = http(server_.port(), "GET", "/metrics");

@@ -1,0 +1,128 @@
+// Accounts over HTTP: create, edit, assign an owner, archive; detail and list queries.
+// Commands are decided in domain/account.cpp and run by app::CommandRunner; the read model is
+// projections/accounts.cpp.
+#include "api/handlers/command.hpp"
+#include "api/handlers/query.hpp"
+#include "domain/account.hpp"
+#include "projections/accounts.hpp"
+
+namespace eventcrm::api {
+namespace {
+
+namespace account = domain::account;
+using Aggregate = account::Aggregate;
+constexpr std::string_view kCollection = "accounts";
+
+const query::Collection& collection() {
+  static const query::Collection c{kCollection,
+                                   projections::kAccounts,
+                                   &projections::accounts_spec(),
+                                   {"owner_id", "status", "industry"},
+                                   {"created_at"}};
+  return c;
+}
+
+account::Profile read_profile(command::Fields& f) {
+  account::Profile p;
+  p.name = f.text("name", false);
+  p.industry = f.text("industry", false);
+  p.website = f.text("website", false, 500);
+  p.email = f.text("email", false, 320);
+  p.phone = f.text("phone", false, 50);
+  p.tax_id = f.text("tax_id", false, 50);
+  p.address = f.text("address", false, 1000);
+  return p;
+}
+
+#define EVENTCRM_PROFILE_FIELDS "name", "industry", "website", "email", "phone", "tax_id", "address"
+
+void create(const Request& req, const Context& ctx, Completion done) {
+  json::Value body;
+  if (auto bad = command::parse_object(req, body))
+    return done(std::move(*bad));
+  command::Fields f(body, {EVENTCRM_PROFILE_FIELDS, "owner_id"});
+  account::Create c;
+  c.profile = read_profile(f);
+  if (!c.profile.name)
+    f.fail("name", "is required");
+  c.owner_id = f.text("owner_id", false);
+  if (!f.ok())
+    return done(f.problem());
+  app::CommandOptions options;
+  if (auto bad = command::read_envelope(req, &body, options))
+    return done(std::move(*bad));
+  std::string id = ctx.commands != nullptr ? ctx.commands->new_id(options) : std::string();
+  command::run<Aggregate>(ctx, std::move(done), std::move(id), std::move(c), std::move(options),
+                          kCollection, true);
+}
+
+void update(const Request& req, const Context& ctx, Completion done) {
+  json::Value body;
+  if (auto bad = command::parse_object(req, body))
+    return done(std::move(*bad));
+  command::Fields f(body, {EVENTCRM_PROFILE_FIELDS});
+  account::Update c{read_profile(f)};
+  if (!f.ok())
+    return done(f.problem());
+  app::CommandOptions options;
+  if (auto bad = command::read_envelope(req, &body, options))
+    return done(std::move(*bad));
+  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), std::move(c),
+                          std::move(options), kCollection, false);
+}
+
+void assign(const Request& req, const Context& ctx, Completion done) {
+  json::Value body;
+  if (auto bad = command::parse_object(req, body))
+    return done(std::move(*bad));
+  command::Fields f(body, {"owner_id"});
+  auto owner = f.text("owner_id", true);
+  if (!f.ok())
+    return done(f.problem());
+  app::CommandOptions options;
+  if (auto bad = command::read_envelope(req, &body, options))
+    return done(std::move(*bad));
+  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), account::AssignOwner{*owner},
+                          std::move(options), kCollection, false);
+}
+
+void archive(const Request& req, const Context& ctx, Completion done) {
+  json::Value body;
+  if (auto bad = command::parse_object(req, body))
+    return done(std::move(*bad));
+  command::Fields f(body, {});
+  auto reason = f.text("reason", false, 1000);
+  if (!f.ok())
+    return done(f.problem());
+  app::CommandOptions options;
+  if (auto bad = command::read_envelope(req, &body, options))
+    return done(std::move(*bad));
+  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), account::Archive{reason},
+                          std::move(options), kCollection, false);
+}
+
+void get(const Request& req, const Context& ctx, Completion done) {
+  query::get(req, ctx, std::move(done), collection());
+}
+
+void list(const Request& req, const Context& ctx, Completion done) {
+  query::list(req, ctx, std::move(done), collection());
+}
+
+}  // namespace
+
+std::vector<Route> account_routes() {
+  return {
+      {Method::post, "/v1/accounts", nullptr, create, Produces::json, true, "Create an account"},
+      {Method::get, "/v1/accounts", nullptr, list, Produces::json, false, "List accounts"},
+      {Method::get, "/v1/accounts/{id}", nullptr, get, Produces::json, false, "An account"},
+      {Method::patch, "/v1/accounts/{id}", nullptr, update, Produces::json, true,
+       "Edit an account's profile"},
+      {Method::post, "/v1/accounts/{id}/assign", nullptr, assign, Produces::json, true,
+       "Assign an account's owner"},
+      {Method::post, "/v1/accounts/{id}/archive", nullptr, archive, Produces::json, true,
+       "Archive an account"},
+  };
+}
+
+}  // namespace eventcrm::api

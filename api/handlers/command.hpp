@@ -1,0 +1,101 @@
+// The write side over HTTP, shared by every collection's handlers: reading a command's body and
+// envelope (If-Match, Idempotency-Key, reason, actor), running it on the command workers (never
+// on an I/O thread), and the answer: 201/200 with {"id","version","position"}, ETag, Location
+// and X-Position, or the problem.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/http.hpp"
+#include "api/json.hpp"
+#include "api/problem.hpp"
+#include "api/router.hpp"
+#include "app/command_runner.hpp"
+#include "domain/money.hpp"
+#include "domain/time.hpp"
+
+namespace eventcrm::api::command {
+
+// Typed, strict access to a JSON object body: members outside `allowed` (plus "reason") are
+// errors, every getter records what is wrong with its field, and `problem()` answers 422 with
+// all of them at once.
+class Fields {
+ public:
+  Fields(const json::Value& root, std::initializer_list<std::string_view> allowed);
+
+  bool has(std::string_view name) const;
+  std::optional<std::string> text(std::string_view name, bool required, std::size_t max = 200);
+  std::optional<std::int64_t> integer(std::string_view name, bool required, std::int64_t min,
+                                      std::int64_t max);
+  std::optional<bool> flag(std::string_view name);
+  std::optional<domain::Decimal> decimal(std::string_view name, bool required);
+  std::optional<domain::Money> money(std::string_view name, bool required);
+  std::optional<domain::Date> date(std::string_view name, bool required);
+  std::optional<domain::Timestamp> time(std::string_view name, bool required);
+  // A nested object or array, or null when absent (required: an error when absent).
+  const json::Value* object(std::string_view name, bool required);
+  const json::Value* array(std::string_view name, bool required);
+  std::vector<std::string> texts(std::string_view name, std::size_t max_items = 100);
+
+  void fail(std::string field, std::string message);
+  bool ok() const noexcept { return errors_.empty(); }
+  Response problem() const;
+  const json::Value& root() const noexcept { return root_; }
+  // The field name as reported: `prefix.name`.
+  void set_prefix(std::string prefix) { prefix_ = std::move(prefix); }
+
+ private:
+  const json::Value* find(std::string_view name, bool required);
+  std::string path(std::string_view name) const;
+
+  const json::Value& root_;
+  std::string prefix_;
+  std::vector<FieldError> errors_;
+};
+
+// Parses the body as one JSON object; else the 400/422 answer.
+std::optional<Response> parse_object(const Request& req, json::Value& out);
+
+// Fills `out` from the request: If-Match → expected version, Idempotency-Key (scoped by the
+// principal; the digest covers method, path and body), X-Reason or the body's "reason",
+// X-Correlation-Id, and the principal as actor. Else the 400 answer.
+std::optional<Response> read_envelope(const Request& req, const json::Value* body,
+                                      app::CommandOptions& out);
+
+// The one mapping from a command failure to its problem.
+Response from_app_error(const app::Error& e);
+
+// `{"id","version","position"}` with ETag, X-Position; 201 + Location
+// `/v1/<collection>/<id>` when `created`.
+Response result(const app::CommandResult& r, std::string_view collection, bool created);
+
+// Runs `job` on the command workers and completes `done` with its answer (429 when the queue
+// is full, 503 when the server has no command side).
+void submit(const Context& ctx, Completion done, std::function<Response()> job);
+
+// True when the record's stream has events (a reference to it may be recorded).
+bool exists(const Context& ctx, std::string_view category, std::string_view id);
+
+// The common case: one command against one record of aggregate A.
+template <class A>
+void run(const Context& ctx, Completion done, std::string id, typename A::Command cmd,
+         app::CommandOptions options, std::string_view collection, bool created) {
+  app::CommandRunner* runner = ctx.commands;
+  submit(ctx, std::move(done),
+         [runner, id = std::move(id), cmd = std::move(cmd), options = std::move(options),
+          collection, created]() -> Response {
+           auto r = runner->run<A>(id, cmd, options);
+           if (!r)
+             return from_app_error(r.error());
+           return result(*r, collection, created);
+         });
+}
+
+}  // namespace eventcrm::api::command

@@ -1,0 +1,8 @@
+// Routes of this area; filled in by its module.
+#include "api/router.hpp"
+
+namespace eventcrm::api {
+
+std::vector<Route> opportunity_routes() { return {}; }
+
+}  // namespace eventcrm::api

@@ -1,0 +1,278 @@
+// Collection read models: documents and their index rows; see records.hpp.
+#include "projections/records.hpp"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace eventcrm::projections::records {
+namespace {
+
+void put_part(std::string& out, std::string_view s) {
+  auto n = static_cast<std::uint32_t>(s.size());
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
+  out += s;
+}
+
+bool get_part(std::string_view& in, std::string_view& out) {
+  if (in.size() < 4)
+    return false;
+  std::uint32_t n = 0;
+  for (int i = 0; i < 4; ++i)
+    n |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  in.remove_prefix(4);
+  if (in.size() < n)
+    return false;
+  out = in.substr(0, n);
+  in.remove_prefix(n);
+  return true;
+}
+
+std::string clean(std::string_view s) {
+  std::string out(s);
+  std::replace(out.begin(), out.end(), '\0', '\1');
+  return out;
+}
+
+std::string index_prefix(std::string_view sort, std::string_view facet, std::string_view value) {
+  std::string k = "i/";
+  k += sort;
+  k.push_back('\0');
+  k += facet;
+  k.push_back('=');
+  k += clean(value);
+  k.push_back('\0');
+  return k;
+}
+
+// The position of a record within one sort: ascending keys as they are, descending ones with
+// every byte inverted and a terminator above any inverted byte, so longer keys come first.
+std::string sort_part(std::string_view key, bool descending, std::string_view id) {
+  std::string k;
+  std::string c = clean(key);
+  if (descending) {
+    for (char ch : c)
+      k.push_back(static_cast<char>(~static_cast<unsigned char>(ch)));
+    k.push_back('\xff');
+  } else {
+    k += c;
+    k.push_back('\0');
+  }
+  k += clean(id);
+  return k;
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string to_hex(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() * 2);
+  for (unsigned char c : s) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+bool from_hex(std::string_view s, std::string& out) {
+  if (s.size() % 2 != 0)
+    return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    return -1;
+  };
+  out.clear();
+  for (std::size_t i = 0; i < s.size(); i += 2) {
+    int hi = nibble(s[i]), lo = nibble(s[i + 1]);
+    if (hi < 0 || lo < 0)
+      return false;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string key_text(std::string_view s) { return ascii_lower(s); }
+
+std::string key_int(std::int64_t v) {
+  // Offset binary, big-endian, as hex: orders like the integers.
+  auto u = static_cast<std::uint64_t>(v) ^ (std::uint64_t{1} << 63);
+  std::string raw;
+  for (int i = 7; i >= 0; --i)
+    raw.push_back(static_cast<char>((u >> (8 * i)) & 0xFF));
+  return to_hex(raw);
+}
+
+std::string key_decimal(domain::Decimal d) { return key_int(d.units()); }
+
+std::optional<std::string> Table::doc(std::string_view id) {
+  return batch_.get("d/" + std::string(id));
+}
+
+void Table::remove(std::string_view id) {
+  std::string meta_key = "m/" + std::string(id);
+  if (auto old = batch_.get(meta_key)) {
+    std::string_view in = *old;
+    std::string_view k;
+    while (get_part(in, k))
+      batch_.del(k);
+  }
+  batch_.del(meta_key);
+  batch_.del("d/" + std::string(id));
+}
+
+void Table::put(const Record& r) {
+  std::string value;
+  put_part(value, r.id);
+  for (const auto& [name, v] : r.facets) {
+    put_part(value, name);
+    put_part(value, v);
+  }
+  std::vector<std::string> keys;
+  for (const std::string& sort : spec_.sorts) {
+    bool descending = !sort.empty() && sort[0] == '-';
+    std::string_view name = descending ? std::string_view(sort).substr(1) : std::string_view(sort);
+    std::string_view key;
+    for (const auto& [n, k] : r.sort_keys) {
+      if (n == name)
+        key = k;
+    }
+    std::string part = sort_part(key, descending, r.id);
+    keys.push_back(index_prefix(sort, "*", "") + part);
+    for (const std::string& facet : spec_.indexed) {
+      for (const auto& [f, v] : r.facets) {
+        if (f == facet)
+          keys.push_back(index_prefix(sort, facet, v) + part);
+      }
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  std::string meta_key = "m/" + r.id;
+  if (auto old = batch_.get(meta_key)) {
+    std::string_view in = *old;
+    std::string_view k;
+    while (get_part(in, k)) {
+      if (!std::binary_search(keys.begin(), keys.end(), k))
+        batch_.del(k);
+    }
+  }
+  std::string meta;
+  for (const std::string& k : keys) {
+    batch_.put(k, value);
+    put_part(meta, k);
+  }
+  batch_.put(meta_key, meta);
+  batch_.put("d/" + r.id, r.doc);
+}
+
+eventcrm::Result<ListPage, ListError> list(const View& view, const Spec& spec,
+                                           const ListQuery& q) {
+  std::string sort = q.sort.empty() ? spec.sorts.front() : q.sort;
+  if (std::find(spec.sorts.begin(), spec.sorts.end(), sort) == spec.sorts.end())
+    return unexpected(ListError::bad_sort);
+  std::string prefix = index_prefix(sort, "*", "");
+  for (const std::string& facet : spec.indexed) {
+    auto it = std::find_if(q.equals.begin(), q.equals.end(),
+                           [&](const auto& e) { return e.first == facet; });
+    if (it != q.equals.end()) {
+      prefix = index_prefix(sort, facet, it->second);
+      break;
+    }
+  }
+  std::string from = prefix;
+  if (!q.cursor.empty()) {
+    std::string after;
+    if (!from_hex(q.cursor, after) || after.empty())
+      return unexpected(ListError::bad_cursor);
+    from += after;
+    from.push_back('\0');  // the first key after it
+  }
+  std::string to = prefix;
+  to.back() = '\1';
+  std::string needle = ascii_lower(q.text);
+
+  ListPage page;
+  std::size_t scanned = 0;
+  std::string last;  // the remainder of the last key looked at
+  bool more = false;
+  view.scan(from, to, [&](std::string_view key, std::string_view value) {
+    std::string_view rest = key.substr(prefix.size());
+    // Once the page is full, the scan only looks for one more match (is there a next page?).
+    const bool full = page.docs.size() >= q.limit;
+    if (++scanned > q.scan_budget) {
+      more = true;  // continue from the last row looked at
+      return false;
+    }
+    std::string_view in = value;
+    std::string_view id;
+    if (!get_part(in, id))
+      return true;
+    Facets facets;
+    std::string_view name, v;
+    while (get_part(in, name) && get_part(in, v))
+      facets.emplace_back(std::string(name), std::string(v));
+    auto facet = [&](std::string_view n) -> const std::string* {
+      for (const auto& [f, val] : facets) {
+        if (f == n)
+          return &val;
+      }
+      return nullptr;
+    };
+    bool match = true;
+    for (const auto& [f, want] : q.equals) {
+      const std::string* got = facet(f);
+      match = match && got != nullptr && *got == want;
+    }
+    for (const Range& r : q.ranges) {
+      const std::string* got = facet(r.facet);
+      match = match && got != nullptr && (r.from.empty() || *got >= r.from) &&
+              (r.to.empty() || *got <= r.to);
+    }
+    if (match && !needle.empty()) {
+      bool found = false;
+      for (const std::string& t : spec.text) {
+        const std::string* got = facet(t);
+        found = found || (got != nullptr && ascii_lower(*got).find(needle) != std::string::npos);
+      }
+      match = found;
+    }
+    if (!match) {
+      if (!full)
+        last = std::string(rest);
+      return true;
+    }
+    if (full) {
+      more = true;
+      return false;
+    }
+    if (auto doc = view.get("d/" + std::string(id))) {
+      page.docs.push_back(std::move(*doc));
+    }
+    last = std::string(rest);
+    return true;
+  });
+  if (more && !last.empty())
+    page.next_cursor = to_hex(last);
+  return page;
+}
+
+void each(const View& view,
+          const std::function<bool(std::string_view id, std::string_view doc)>& fn) {
+  view.scan("d/", "d0", [&](std::string_view key, std::string_view value) {
+    return fn(key.substr(2), value);
+  });
+}
+
+}  // namespace eventcrm::projections::records

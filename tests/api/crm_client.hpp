@@ -1,0 +1,96 @@
+// A small JSON-speaking client over the harness for the collection tests: starts the real
+// server, sends commands and queries, and reads fields of the answers with the API's own
+// strict decoder.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/json.hpp"
+#include "harness.hpp"
+
+namespace eventcrm::test {
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;
+  api::json::Value json;
+
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  // A top-level string or number member as text ("" when absent).
+  std::string str(std::string_view key) const { return text_of(json, key); }
+  std::int64_t num(std::string_view key) const {
+    const api::json::Value* v = json.find(key);
+    std::int64_t n = -1;
+    if (v != nullptr)
+      v->as_int64(n);
+    return n;
+  }
+  static std::string text_of(const api::json::Value& v, std::string_view key) {
+    const api::json::Value* m = v.find(key);
+    if (m == nullptr)
+      return {};
+    if (m->kind == api::json::Value::Kind::null)
+      return "null";
+    return m->text;
+  }
+  const api::json::Value& items() const {
+    static const api::json::Value none;
+    const api::json::Value* v = json.find("items");
+    return v != nullptr ? *v : none;
+  }
+};
+
+class CrmClient {
+ public:
+  explicit CrmClient(int port) : port_(port) {}
+
+  Reply send(const std::string& method, const std::string& target, const std::string& body = {},
+             std::vector<std::pair<std::string, std::string>> headers = {}) {
+    if (!body.empty() || method == "POST" || method == "PATCH")
+      headers.emplace_back("Content-Type", "application/json");
+    auto r = http(port_, method, target, body, std::move(headers));
+    Reply out;
+    if (!r) {
+      ADD_FAILURE() << method << " " << target << ": no response";
+      return out;
+    }
+    out.status = r->status;
+    out.body = r->body;
+    out.headers = r->headers;
+    if (!r->body.empty()) {
+      auto parsed = api::json::decode(r->body);
+      if (parsed)
+        out.json = std::move(*parsed);
+    }
+    return out;
+  }
+  Reply post(const std::string& target, const std::string& body,
+             std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return send("POST", target, body, std::move(headers));
+  }
+  Reply get(const std::string& target, std::vector<std::pair<std::string, std::string>> h = {}) {
+    return send("GET", target, {}, std::move(h));
+  }
+  // Creates a record and returns its id (fails the test otherwise).
+  std::string create(const std::string& collection, const std::string& body) {
+    Reply r = post("/v1/" + collection, body);
+    EXPECT_EQ(r.status, 201) << collection << ": " << r.body;
+    last_position = r.num("position");
+    return r.str("id");
+  }
+
+  std::int64_t last_position = 0;
+
+ private:
+  int port_;
+};
+
+}  // namespace eventcrm::test
