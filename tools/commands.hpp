@@ -18,6 +18,7 @@ void register_export(CLI::App& app);
 // Benchmarks that live beside their module register under the `bench` subcommand.
 void register_bench_relay(CLI::App& bench);
 void register_bench_rebuild(CLI::App& bench);
+void register_bench_http_write(CLI::App& bench);
 
 int& exit_code();
 

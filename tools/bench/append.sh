@@ -41,10 +41,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-log() { echo "$@" >&2; }
-die() { log "append.sh: $*"; exit 1; }
-
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+. "$repo/tools/bench/lib.sh"
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
 if [[ -z "$eventcrm" ]]; then
   for candidate in "$repo"/build/bin/eventcrm "$repo"/build-*/bin/eventcrm; do
     if [[ -x "$candidate" ]]; then eventcrm="$candidate"; break; fi
@@ -54,28 +54,13 @@ fi
 [[ -x "$eventcrm" ]] || die "no eventcrm executable (build it, or pass --eventcrm PATH)"
 command -v db_bench >/dev/null || die "db_bench not found (apt-get install rocksdb-tools)"
 
-pg_bin=""
 if [[ $postgres -eq 1 ]]; then
-  for d in /usr/lib/postgresql/15/bin "$(dirname "$(command -v pg_ctl 2>/dev/null || echo /x/x)")"; do
-    if [[ -x "$d/initdb" && -x "$d/pg_ctl" && -x "$d/pgbench" ]]; then pg_bin="$d"; break; fi
-  done
-  [[ -n "$pg_bin" ]] || die "PostgreSQL 15 binaries not found (or pass --no-postgres)"
+  bench_pg_find || die "PostgreSQL 15 binaries not found (or pass --no-postgres)"
 fi
 
 work="$(mktemp -d "$work_parent/eventcrm-append-bench.XXXXXX")"
-pg_data=""
-pg_sock=""
-pg_port=$((20000 + RANDOM % 20000))
-
-as_pg() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
 cleanup() {
-  if [[ -n "$pg_data" && -f "$pg_data/postmaster.pid" ]]; then
-    as_pg timeout 60 "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null 2>&1 ||
-      as_pg timeout 30 "$pg_bin/pg_ctl" -D "$pg_data" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
+  bench_pg_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -123,42 +108,19 @@ db_bench_calibrate() {  # batch_size
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 pg_start() {
-  local pg_dir="$work/pg"
-  mkdir -p "$pg_dir"
-  pg_data="$pg_dir/data"
-  pg_sock="$pg_dir/sock"
-  mkdir -p "$pg_sock"
-  if [[ $(id -u) -eq 0 ]]; then
-    chown -R postgres: "$pg_dir"
-    chmod o+x "$work"
-  fi
-  as_pg "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --no-sync >"$pg_dir/initdb.log" 2>&1 ||
-    die "initdb failed: $(tail -5 "$pg_dir/initdb.log")"
-  as_pg timeout 60 "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_dir/server.log" -w -t 30 \
-    -o "-c listen_addresses='' -k $pg_sock -p $pg_port -c fsync=on -c synchronous_commit=on \
-        -c max_connections=$((writers + 20)) -c shared_buffers=256MB" start >/dev/null ||
-    die "PostgreSQL did not start: $(tail -5 "$pg_dir/server.log")"
-  as_pg "$pg_bin/psql" -q -h "$pg_sock" -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-    -c "create table events(position bigserial primary key, stream text not null,
-          version bigint not null, type text not null, data jsonb not null,
-          unique(stream, version));
-        create sequence event_version;" >/dev/null
+  bench_pg_start $((writers + 20))
+  bench_pg_sql "create sequence event_version;"
   local pad
   pad="$(head -c $((event_size - 32)) /dev/zero | tr '\0' x)"
   # One event per transaction; (stream, version) distinct: the stream from the client, the
   # version from a sequence.
-  cat >"$pg_dir/append.sql" <<SQL
+  cat >"$work/pg/append.sql" <<SQL
 insert into events(stream, version, type, data)
 values ('bench-' || :client_id, nextval('event_version'), 'bench.appended.v1',
         '{"writer":0,"seq":0,"pad":"$pad"}'::jsonb);
 SQL
-  chmod a+r "$pg_dir/append.sql"
 }
-pg_run() {  # -> transactions/s
-  as_pg timeout $((seconds + 120)) "$pg_bin/pgbench" -n -c "$writers" -j 2 -T "$seconds" \
-    -f "$work/pg/append.sql" -h "$pg_sock" -p "$pg_port" -U postgres postgres 2>&1 |
-    awk '/^tps = / { print $3; exit }'
-}
+pg_run() { bench_pg_run "$work/pg/append.sql" "$writers" "$seconds"; }
 
 # --- the rounds ------------------------------------------------------------------------------
 ours_single=() ours_single_p50=() ours_single_p99=() ours_single_epc=()
@@ -199,11 +161,9 @@ for ((r = 1; r <= rounds; r++)); do
   log "round $r: db_bench batch   $v ops/s"
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-  if (NR == 0) { print 0; exit }
-  if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "null" }'; }
-meets() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "null" && r >= t) ? "yes" : "NO" }'; }
+median() { bench_median "$@"; }
+ratio() { bench_ratio "$@"; }
+meets() { bench_meets "$@"; }
 
 load_end="$(cut -d' ' -f1 /proc/loadavg)"
 m_ours_single="$(median "${ours_single[@]}")"

@@ -27,26 +27,16 @@ for tool in wrk nginx curl; do
 done
 [ -x "$BIN" ] || { echo "http.sh: $BIN not found (build first or pass --bin)" >&2; exit 1; }
 
+. tools/bench/lib.sh
 log() { [ "$JSON" = 1 ] || echo "$@"; }
 work=$(mktemp -d)
 server_pid=""
-nginx_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null || true
+  bench_nginx_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((10000 + RANDOM % 20000))  # below the ephemeral range used by client sockets
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port" >&2
-  exit 1
-}
 
 # --- eventcrm, with a stream of 10 events written through its own append endpoint
 "$BIN" serve --port 0 --data-dir "$work/data" --log-level warn --no-access-log \
@@ -68,67 +58,12 @@ curl -sf "$url" >"$work/page.json"
 size=$(stat -c %s "$work/page.json")
 
 # --- nginx on loopback serving the same bytes
-mkdir -p "$work/www" "$work/nginx"
+mkdir -p "$work/www"
 cp "$work/page.json" "$work/www/page.json"
-start_nginx() {
-  nport=$(free_port)
-  cat >"$work/nginx/nginx.conf" <<CONF
-user root;
-worker_processes $THREADS;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $work/nginx;
-  proxy_temp_path $work/nginx;
-  fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx;
-  scgi_temp_path $work/nginx;
-  default_type application/json;
-  server {
-    listen 127.0.0.1:$nport;
-    root $work/www;
-    etag on;
-  }
-}
-CONF
-  nginx -c "$work/nginx/nginx.conf" 2>>"$work/nginx/start.log" &
-  nginx_pid=$!
-  for _ in $(seq 50); do
-    curl -sf -o /dev/null "http://127.0.0.1:$nport/page.json" && return 0
-    kill -0 "$nginx_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$nginx_pid" 2>/dev/null || true
-  wait "$nginx_pid" 2>/dev/null || true
-  nginx_pid=""
-  return 1
-}
-for attempt in 1 2 3 4 5; do
-  start_nginx && break
-  [ "$attempt" = 5 ] && { echo "nginx did not start: $(cat "$work/nginx/start.log")" >&2; exit 1; }
-done
-nurl="http://127.0.0.1:$nport/page.json"
-
-# wrk output → "rps p50_ms p99_ms"
-run_wrk() {
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1" | awk '
-    function ms(v) {
-      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-      if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-      return v + 0
-    }
-    /Requests\/sec:/ { rps = $2 }
-    $1 == "50%" { p50 = ms($2) }
-    $1 == "99%" { p99 = ms($2) }
-    /Non-2xx/ { bad = $NF }
-    END { if (bad > 0) { print "non-2xx responses: " bad > "/dev/stderr" } printf "%s %s %s\n", rps, p50, p99 }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+bench_nginx_start "$THREADS" page.json
+nurl="http://127.0.0.1:$nginx_port/page.json"
+run_wrk() { bench_wrk "$1" "$THREADS" "$CONNECTIONS" "$DURATION"; }
+median() { mapfile -t v; bench_median "${v[@]}"; }
 
 log "page: $size bytes; $ROUNDS rounds of ${DURATION}s, $CONNECTIONS connections, $THREADS wrk threads"
 : >"$work/e.txt"
