@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 
 namespace eventcrm::projections::records {
 namespace {
@@ -104,7 +105,9 @@ bool from_hex(std::string_view s, std::string& out) {
 
 }  // namespace
 
-std::string key_text(std::string_view s) { return ascii_lower(s); }
+std::string key_text(std::string_view s) {
+  return ascii_lower(s);
+}
 
 std::string key_int(std::int64_t v) {
   // Offset binary, big-endian, as hex: orders like the integers.
@@ -115,7 +118,9 @@ std::string key_int(std::int64_t v) {
   return to_hex(raw);
 }
 
-std::string key_decimal(domain::Decimal d) { return key_int(d.units()); }
+std::string key_decimal(domain::Decimal d) {
+  return key_int(d.units());
+}
 
 std::optional<std::string> Table::doc(std::string_view id) {
   return batch_.get("d/" + std::string(id));
@@ -177,8 +182,7 @@ void Table::put(const Record& r) {
   batch_.put("d/" + r.id, r.doc);
 }
 
-eventcrm::Result<ListPage, ListError> list(const View& view, const Spec& spec,
-                                           const ListQuery& q) {
+eventcrm::Result<ListPage, ListError> list(const View& view, const Spec& spec, const ListQuery& q) {
   std::string sort = q.sort.empty() ? spec.sorts.front() : q.sort;
   if (std::find(spec.sorts.begin(), spec.sorts.end(), sort) == spec.sorts.end())
     return unexpected(ListError::bad_sort);
@@ -268,11 +272,42 @@ eventcrm::Result<ListPage, ListError> list(const View& view, const Spec& spec,
   return page;
 }
 
+namespace {
+// Rows kept in memory for one rendering.
+class MemoryBatch final : public Batch {
+ public:
+  void put(std::string_view key, std::string_view value) override {
+    rows_[std::string(key)] = std::string(value);
+  }
+  void del(std::string_view key) override { rows_.erase(std::string(key)); }
+  std::optional<std::string> get(std::string_view key) override {
+    auto it = rows_.find(std::string(key));
+    if (it == rows_.end())
+      return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::map<std::string, std::string> rows_;
+};
+}  // namespace
+
+std::optional<std::string> render(Projection& projection,
+                                  const std::vector<store::RecordedEvent>& events,
+                                  std::string_view id) {
+  MemoryBatch batch;
+  store::Filter filter = projection.filter();
+  for (const store::RecordedEvent& e : events) {
+    if (filter.empty() || filter.matches(e))
+      projection.apply(e, batch);
+  }
+  return batch.get("d/" + std::string(id));
+}
+
 void each(const View& view,
           const std::function<bool(std::string_view id, std::string_view doc)>& fn) {
-  view.scan("d/", "d0", [&](std::string_view key, std::string_view value) {
-    return fn(key.substr(2), value);
-  });
+  view.scan("d/", "d0",
+            [&](std::string_view key, std::string_view value) { return fn(key.substr(2), value); });
 }
 
 }  // namespace eventcrm::projections::records

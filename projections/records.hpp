@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,7 +70,7 @@ struct Range {
 };
 
 struct ListQuery {
-  std::string sort;  // one of Spec::sorts; empty: the first
+  std::string sort;                                         // one of Spec::sorts; empty: the first
   std::vector<std::pair<std::string, std::string>> equals;  // facet == value
   std::vector<Range> ranges;                                // facet within [from, to]
   std::string text;                                         // `q`
@@ -87,10 +88,17 @@ enum class ListError { bad_sort, bad_cursor };
 
 // One page of a collection, in the asked order. When the scan budget runs out before the page is
 // full, the page is returned short with a cursor to continue from.
-eventcrm::Result<ListPage, ListError> list(const View& view, const Spec& spec,
-                                           const ListQuery& q);
+eventcrm::Result<ListPage, ListError> list(const View& view, const Spec& spec, const ListQuery& q);
+
+// A record as it was at a past point: the collection's projection applied in memory to the
+// record's own events (up to that point), not read from the current rows. nullopt when the
+// events produce no document for `id`.
+std::optional<std::string> render(Projection& projection,
+                                  const std::vector<store::RecordedEvent>& events,
+                                  std::string_view id);
 
 // Every record's document in id order (reports that aggregate over a collection).
-void each(const View& view, const std::function<bool(std::string_view id, std::string_view doc)>& fn);
+void each(const View& view,
+          const std::function<bool(std::string_view id, std::string_view doc)>& fn);
 
 }  // namespace eventcrm::projections::records

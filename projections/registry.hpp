@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "projections/projection.hpp"
@@ -9,5 +10,7 @@
 namespace eventcrm::projections {
 
 std::vector<std::unique_ptr<Projection>> all_projections();
+// A fresh instance of one read model's projection (nullptr: no such read model).
+std::unique_ptr<Projection> make_projection(std::string_view name);
 
 }  // namespace eventcrm::projections

@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
@@ -160,10 +160,9 @@ bool create_accounts(const HttpWriteConfig& cfg, std::vector<std::string>& ids) 
       }
       std::string body;
       for (int i = next++; i < cfg.accounts && !failed; i = next++) {
-        int status = conn.post("/v1/accounts",
-                               "{\"name\":\"Bench account " + std::to_string(i) +
-                                   "\",\"industry\":\"retail\"}",
-                               body);
+        int status = conn.post(
+            "/v1/accounts",
+            "{\"name\":\"Bench account " + std::to_string(i) + "\",\"industry\":\"retail\"}", body);
         if (status != 201) {
           std::fprintf(stderr, "creating account %d: HTTP %d %s\n", i, status, body.c_str());
           failed = true;
@@ -269,11 +268,12 @@ int run(const HttpWriteConfig& cfg) {
         static_cast<unsigned long long>(errors.load()), p50, p99, cfg.connections, ids.size(),
         elapsed);
   } else {
-    std::printf("%.0f activities/s logged (%llu ok, %llu errors), p50 %.2f ms, p99 %.2f ms, "
-                "%d connections, %zu accounts, %.1f s\n",
-                rps, static_cast<unsigned long long>(ok.load()),
-                static_cast<unsigned long long>(errors.load()), p50, p99, cfg.connections,
-                ids.size(), elapsed);
+    std::printf(
+        "%.0f activities/s logged (%llu ok, %llu errors), p50 %.2f ms, p99 %.2f ms, "
+        "%d connections, %zu accounts, %.1f s\n",
+        rps, static_cast<unsigned long long>(ok.load()),
+        static_cast<unsigned long long>(errors.load()), p50, p99, cfg.connections, ids.size(),
+        elapsed);
   }
   return errors.load() == 0 ? 0 : 1;
 }

@@ -7,6 +7,9 @@
 #include "api/problem.hpp"
 #include "api/server.hpp"
 #include "api/workers.hpp"
+#include "eventstore/cloudevents.hpp"
+#include "projections/as_of.hpp"
+#include "projections/registry.hpp"
 #include "projections/runtime.hpp"
 
 namespace eventcrm::api::query {
@@ -74,15 +77,91 @@ void when_applied(const Context& ctx, Completion done, std::vector<std::string> 
     (*shared)(problem(errc::rate_limited, "too many requests waiting; retry shortly"));
 }
 
+namespace {
+
+// `?as_of=`: a log position (digits) or an RFC 3339 time.
+bool parse_as_of(std::string_view v, projections::AsOf& out) {
+  std::uint64_t pos = 0;
+  if (params::parse_u64(v, pos)) {
+    out.position = pos;
+    return true;
+  }
+  std::int64_t ms = 0;
+  if (store::parse_rfc3339_ms(v, ms)) {
+    out.time_ms = ms;
+    return true;
+  }
+  return false;
+}
+
+void set_version_etag(Response& res) {
+  auto parsed = json::decode(res.body);
+  std::int64_t version = 0;
+  if (parsed && parsed->is_object()) {
+    if (const json::Value* v = parsed->find("version"); v != nullptr && v->as_int64(version))
+      res.set_header("ETag", "\"" + std::to_string(version) + "\"");
+  }
+}
+
+// The record rebuilt from its own stream up to the as-of point (runs on a worker: it reads the
+// log).
+Response record_as_of(const Context& ctx, const std::string& projection, const std::string& name,
+                      const std::string& id, projections::AsOf as_of) {
+  auto p = projections::make_projection(projection);
+  if (p == nullptr || p->filter().categories.size() != 1)
+    return problem(errc::bad_request, "as_of is not available for " + name,
+                   {{"as_of", "not supported by this collection"}});
+  std::string stream = p->filter().categories.front() + "-" + id;
+  if (!store::valid_stream_name(stream))
+    return problem(errc::not_found, "no " + name + " record " + id);
+  std::uint64_t at = 0;
+  if (as_of.time_ms) {
+    auto pos = projections::position_at_time(*ctx.store, *as_of.time_ms);
+    if (!pos)
+      return to_response(from_store_error(pos.error()));
+    at = *pos;
+  } else {
+    at = *as_of.position;
+  }
+  auto events = projections::state_as_of(*ctx.store, stream, as_of);
+  if (!events)
+    return to_response(from_store_error(events.error()));
+  std::optional<std::string> doc;
+  if (!events->empty())
+    doc = projections::records::render(*p, *events, id);
+  if (!doc)
+    return problem(errc::not_found, "no " + name + " record " + id + " as of that point");
+  Response res = json_response(200, std::move(*doc));
+  res.set_header("X-Position", std::to_string(at));
+  set_version_etag(res);
+  return res;
+}
+
+}  // namespace
+
 void get(const Request& req, const Context& ctx, Completion done, const Collection& c) {
-  params::Query q(req, {"min_position"});
+  params::Query q(req, {"min_position", "as_of"});
   auto min = min_position(req, q);
+  projections::AsOf as_of;
+  if (auto v = q.get("as_of"); v && !parse_as_of(*v, as_of))
+    q.fail("as_of", "must be a log position or an RFC 3339 time");
   if (!q.ok())
     return done(q.problem());
   std::string id = req.params.at(0);
   std::string name(c.name);
   std::string projection(c.projection);
   const Context* context = &ctx;
+  if (as_of.position || as_of.time_ms) {
+    auto job = [context, projection, name, id, as_of] {
+      return record_as_of(*context, projection, name, id, as_of);
+    };
+    if (ctx.workers == nullptr)
+      return done(job());
+    auto shared = std::make_shared<Completion>(std::move(done));
+    if (!ctx.workers->submit([shared, job] { (*shared)(job()); }))
+      (*shared)(problem(errc::rate_limited, "too many requests waiting; retry shortly"));
+    return;
+  }
   when_applied(ctx, std::move(done), {projection}, min, [context, id, name, projection] {
     Response error;
     auto view = open_view(*context, projection, error);
@@ -94,12 +173,7 @@ void get(const Request& req, const Context& ctx, Completion done, const Collecti
     Response res = json_response(200, std::move(*doc));
     res.set_header("X-Position", std::to_string(view->position()));
     // The record's version is its ETag, so a client can send it back as If-Match.
-    auto parsed = json::decode(res.body);
-    std::int64_t version = 0;
-    if (parsed && parsed->is_object()) {
-      if (const json::Value* v = parsed->find("version"); v != nullptr && v->as_int64(version))
-        res.set_header("ETag", "\"" + std::to_string(version) + "\"");
-    }
+    set_version_etag(res);
     return res;
   });
 }

@@ -3,7 +3,9 @@
 // (filters, text search, sort, cursor pagination, read-your-writes).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "crm_client.hpp"
 
@@ -77,11 +79,36 @@ TEST_F(AccountsTest, CreateEditAssignArchive) {
   EXPECT_EQ(r.status, 404) << r.body;
 }
 
+TEST_F(AccountsTest, AsOfRebuildsTheRecordFromItsStream) {
+  CrmClient c(server_.port());
+  Reply r = c.post("/v1/accounts", R"({"name":"Old Name Co"})");
+  ASSERT_EQ(r.status, 201);
+  std::string id = r.str("id");
+  std::string created_at = std::to_string(r.num("position"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  r = c.send("PATCH", "/v1/accounts/" + id, R"({"name":"New Name Co"})");
+  ASSERT_EQ(r.status, 200);
+  std::string renamed_at = std::to_string(r.num("position"));
+
+  r = c.get("/v1/accounts/" + id + "?as_of=" + created_at);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.str("name"), "Old Name Co");
+  EXPECT_EQ(r.header("etag"), "\"0\"");
+  EXPECT_EQ(r.header("x-position"), created_at);
+  r = c.get("/v1/accounts/" + id + "?as_of=" + renamed_at);
+  EXPECT_EQ(r.str("name"), "New Name Co");
+  r = c.get("/v1/accounts/" + id + "?as_of=2020-01-01T00:00:00Z");
+  EXPECT_EQ(r.status, 404) << r.body;
+  r = c.get("/v1/accounts/" + id + "?as_of=2999-01-01T00:00:00Z");
+  EXPECT_EQ(r.str("name"), "New Name Co");
+  EXPECT_EQ(c.get("/v1/accounts/" + id + "?as_of=yesterday").status, 400);
+}
+
 TEST_F(AccountsTest, BadInputIsRefusedAndChangesNothing) {
   CrmClient c(server_.port());
   std::uint64_t before = std::stoull(c.get("/v1/events?limit=1").header("x-position"));
-  for (const char* body :
-       {R"({"nam":"typo"})", R"({"name":42})", R"({})", R"([1,2])", R"({"name":"a","owner_id":{}})"}) {
+  for (const char* body : {R"({"nam":"typo"})", R"({"name":42})", R"({})", R"([1,2])",
+                           R"({"name":"a","owner_id":{}})"}) {
     Reply r = c.post("/v1/accounts", body);
     EXPECT_EQ(r.status, 422) << body << " → " << r.body;
     EXPECT_EQ(r.header("content-type"), "application/problem+json");
