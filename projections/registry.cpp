@@ -13,4 +13,12 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   return all;
 }
 
+std::unique_ptr<Projection> make_projection(std::string_view name) {
+  for (auto& p : all_projections()) {
+    if (p->name() == name)
+      return std::move(p);
+  }
+  return nullptr;
+}
+
 }  // namespace eventcrm::projections
