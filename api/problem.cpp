@@ -132,7 +132,8 @@ Response to_response(const Problem& p) {
     else
       b += std::to_string(*p.current_version);
   }
-  if (!p.allowed.empty()) {
+  // An invalid transition always says what is allowed, even when nothing is (a final state).
+  if (!p.allowed.empty() || p.code == errc::invalid_transition) {
     b += ",\"allowed\":[";
     for (std::size_t i = 0; i < p.allowed.size(); ++i) {
       if (i)

@@ -47,6 +47,7 @@ void Aggregate::apply(State& s, const Event& e) {
                  [&](const Completed&) { s.status = Status::completed; },
                  [&](const Cancelled&) { s.status = Status::cancelled; },
                  [&](const ReminderDue&) { s.reminded = true; },
+                 [&](const ReminderSkipped&) { s.reminded = true; },
              },
              e);
 }
@@ -72,6 +73,8 @@ Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
   if (std::holds_alternative<RecordReminder>(cmd)) {
     if (auto r = reminder_due(s, ctx.now))
       return Events{*r};
+    if (s.status == Status::scheduled && !s.reminded && ctx.now >= s.remind_at())
+      return Events{ReminderSkipped{s.id, s.account_id, s.remind_at(), s.ends_at}};
     return Events{};
   }
   if (s.status != Status::scheduled)
@@ -79,11 +82,13 @@ Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
   return std::visit(
       codec::overloaded{
           [&](const Reschedule& c) -> Result<Events> {
+            Timestamp ends =
+                c.ends_at.value_or(Timestamp{c.starts_at.ms + (s.ends_at.ms - s.starts_at.ms)});
             Validation v;
-            check_times(v, c.starts_at, c.ends_at, c.remind_minutes_before);
+            check_times(v, c.starts_at, ends, c.remind_minutes_before);
             if (!v.ok())
               return v.error();
-            return Events{Rescheduled{s.id, s.account_id, c.starts_at, c.ends_at,
+            return Events{Rescheduled{s.id, s.account_id, c.starts_at, ends,
                                       c.remind_minutes_before.value_or(s.remind_minutes_before)}};
           },
           [&](const Complete& c) -> Result<Events> {

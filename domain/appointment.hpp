@@ -110,7 +110,27 @@ struct ReminderDue {
   bool operator==(const ReminderDue&) const = default;
 };
 
-using Event = std::variant<Scheduled, Rescheduled, Completed, Cancelled, ReminderDue>;
+// Recorded instead of the reminder when its time is only reached after the appointment has ended
+// (the server was down throughout, or the appointment was entered afterwards): nothing is sent,
+// and the schedule no longer has a reminder pending.
+struct ReminderSkipped {
+  static constexpr std::string_view kType = "appointment.reminder_skipped.v1";
+  std::string appointment_id;
+  std::string account_id;
+  Timestamp remind_at;
+  Timestamp ends_at;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("appointment_id", s.appointment_id);
+    f("account_id", s.account_id);
+    f("remind_at", s.remind_at);
+    f("ends_at", s.ends_at);
+  }
+  bool operator==(const ReminderSkipped&) const = default;
+};
+
+using Event =
+    std::variant<Scheduled, Rescheduled, Completed, Cancelled, ReminderDue, ReminderSkipped>;
 
 enum class Status { none, scheduled, completed, cancelled };
 
@@ -123,7 +143,7 @@ struct State {
   Timestamp starts_at;
   Timestamp ends_at;
   int remind_minutes_before = 15;
-  bool reminded = false;  // for the current schedule (a reschedule re-arms it)
+  bool reminded = false;  // for the current schedule, sent or skipped (a reschedule re-arms it)
 
   Timestamp remind_at() const { return starts_at.plus_minutes(-remind_minutes_before); }
 };
@@ -141,7 +161,7 @@ struct Schedule {
 };
 struct Reschedule {
   Timestamp starts_at;
-  Timestamp ends_at;
+  std::optional<Timestamp> ends_at;          // default: keeps the appointment's duration
   std::optional<int> remind_minutes_before;  // default: unchanged
 };
 struct Complete {
@@ -150,7 +170,8 @@ struct Complete {
 struct Cancel {
   std::optional<std::string> reason;
 };
-// Sent by the scheduler: records the reminder when it is due (nothing otherwise).
+// Sent by the scheduler: records the reminder when it is due, ReminderSkipped when its time came
+// after the appointment ended, nothing otherwise.
 struct RecordReminder {};
 using Command = std::variant<Schedule, Reschedule, Complete, Cancel, RecordReminder>;
 

@@ -2,7 +2,10 @@
 #include "projections/registry.hpp"
 
 #include "projections/accounts.hpp"
+#include "projections/activities.hpp"
+#include "projections/appointments.hpp"
 #include "projections/customer_history.hpp"
+#include "projections/tasks.hpp"
 
 namespace eventcrm::projections {
 
@@ -10,6 +13,9 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   std::vector<std::unique_ptr<Projection>> all;
   all.push_back(make_customer_history());
   all.push_back(make_accounts());
+  all.push_back(make_activities());
+  all.push_back(make_appointments());
+  all.push_back(make_tasks());
   return all;
 }
 

@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <mutex>
 
+#include "app/reminders.hpp"
 #include "eventstore/cloudevents.hpp"
+#include "projections/appointments.hpp"
 #include "projections/registry.hpp"
 #include "projections/runtime.hpp"
 
@@ -33,6 +35,10 @@ class ServeExtensions final : public api::Extensions {
         }
       }
       runtime_->start();
+      // Appointment reminders, found through the appointments read model.
+      reminders_ = std::make_unique<app::ReminderService>(
+          store, projections::make_reminder_index(*runtime_));
+      reminders_->start();
     }
     if (w_.relay) {
       if (w_.relay_options.checkpoint_path.empty()) {
@@ -112,6 +118,8 @@ class ServeExtensions final : public api::Extensions {
 
   void stop() override {
     std::lock_guard lk(mu_);
+    if (reminders_)
+      reminders_->stop();
     if (relay_)
       relay_->stop();
     if (runtime_)
@@ -123,6 +131,7 @@ class ServeExtensions final : public api::Extensions {
   std::mutex mu_;
   std::unique_ptr<projections::Runtime> runtime_;
   std::unique_ptr<consumers::Relay> relay_;
+  std::unique_ptr<app::ReminderService> reminders_;  // stopped before the runtime it reads
 };
 
 }  // namespace

@@ -76,6 +76,10 @@ TEST(Appointment, ScheduleRescheduleCompleteCancel) {
        {scheduled},
        appointment::Cancel{std::string("ill")},
        E{appointment::Cancelled{"r-1", "a-1", std::string("ill")}}},
+      {"reschedule keeping the duration",
+       {scheduled},
+       appointment::Reschedule{later, {}, 10},
+       E{appointment::Rescheduled{"r-1", "a-1", later, at("2026-03-06T10:00:00Z"), 10}}},
       {"reschedule a cancelled one",
        {scheduled, appointment::Cancelled{"r-1", "a-1", {}}},
        appointment::Reschedule{later, later_end, {}},
@@ -125,6 +129,49 @@ TEST(Appointment, ReminderIsDueOnceAtTheSetTime) {
 
   A::apply(s, appointment::Cancelled{"r-1", "a-1", {}});
   EXPECT_FALSE(appointment::reminder_due(s, at("2026-03-06T08:30:00Z")));
+}
+
+TEST(Appointment, ReminderTooLateIsSkippedOnce) {
+  using A = appointment::Aggregate;
+  using E = std::vector<appointment::Event>;
+  // kNow is 2026-03-02T10:00:00Z.
+  appointment::Scheduled past{
+      "r-1", "a-1",  {}, {}, "Visit", {}, at("2026-03-02T08:00:00Z"), at("2026-03-02T09:00:00Z"),
+      15,    "u-bob"};
+  appointment::Scheduled running = past;
+  running.ends_at = at("2026-03-02T11:00:00Z");
+  appointment::Scheduled upcoming = past;
+  upcoming.starts_at = at("2026-03-02T10:10:00Z");
+  upcoming.ends_at = at("2026-03-02T10:40:00Z");
+  appointment::ReminderSkipped skipped{"r-1", "a-1", at("2026-03-02T07:45:00Z"),
+                                       at("2026-03-02T09:00:00Z")};
+  appointment::ReminderDue late{
+      "r-1", "a-1", "u-bob", "Visit", at("2026-03-02T08:00:00Z"), at("2026-03-02T07:45:00Z")};
+  run_cases<A>({
+      {"ended before its reminder was recorded", {past}, appointment::RecordReminder{}, E{skipped}},
+      {"skipped only once", {past, skipped}, appointment::RecordReminder{}, E{}},
+      {"still running: the late reminder is sent",
+       {running},
+       appointment::RecordReminder{},
+       E{late}},
+      {"due within the reminder window",
+       {upcoming},
+       appointment::RecordReminder{},
+       E{appointment::ReminderDue{"r-1", "a-1", "u-bob", "Visit", at("2026-03-02T10:10:00Z"),
+                                  at("2026-03-02T09:55:00Z")}}},
+      {"cancelled: nothing",
+       {past, appointment::Cancelled{"r-1", "a-1", {}}},
+       appointment::RecordReminder{},
+       E{}},
+      {"unknown appointment", {}, appointment::RecordReminder{}, Fails{errc::not_found}},
+  });
+  // A reschedule after a skipped reminder arms a new one.
+  appointment::State s;
+  A::apply(s, past);
+  A::apply(s, skipped);
+  A::apply(s, appointment::Rescheduled{"r-1", "a-1", at("2026-03-03T09:00:00Z"),
+                                       at("2026-03-03T10:00:00Z"), 15});
+  EXPECT_TRUE(appointment::reminder_due(s, at("2026-03-03T08:45:00Z")));
 }
 
 TEST(Task, Commands) {

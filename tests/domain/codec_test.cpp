@@ -100,6 +100,8 @@ TEST(Codec, EveryEventTypeRoundTrips) {
   round_trip<appointment::Aggregate>(appointment::Cancelled{"p-1", "a-1", kO});
   round_trip<appointment::Aggregate>(
       appointment::ReminderDue{"p-1", "a-1", "u", kS, kT, kT.plus_minutes(-10)});
+  round_trip<appointment::Aggregate>(
+      appointment::ReminderSkipped{"p-1", "a-1", kT.plus_minutes(-10), kT.plus_minutes(30)});
 
   round_trip<task::Aggregate>(
       task::Created{"t-1", kS, kO, "u", day("2026-03-03"), kO, kO, kO, "u", kT});
