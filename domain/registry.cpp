@@ -10,31 +10,39 @@
 #include "domain/opportunity.hpp"
 #include "domain/order.hpp"
 #include "domain/quote.hpp"
+#include "domain/schema.hpp"
 #include "domain/settings.hpp"
 #include "domain/task.hpp"
+
+#include <utility>
+#include <variant>
 
 namespace eventcrm::domain {
 namespace {
 
-struct Module {
-  std::string_view category;
-  std::vector<std::string_view> (*types)();
-  Status<Error> (*check)(std::string_view type, std::string_view json);
-};
+template <class A>
+Status<Error> check(std::string_view type, std::string_view json) {
+  auto e = A::decode(type, json);
+  if (!e)
+    return unexpected(std::move(e).error());
+  return Ok{};
+}
+
+// One entry per alternative of the module's event variant.
+template <class A, std::size_t... I>
+std::vector<EventTypeInfo> entries(std::index_sequence<I...>) {
+  using Event = typename A::Event;
+  return {EventTypeInfo{std::variant_alternative_t<I, Event>::kType, A::category, &check<A>,
+                        &schema::document<std::variant_alternative_t<I, Event>>}...};
+}
 
 template <class A>
-Module module() {
-  return Module{A::category, &A::event_types,
-                [](std::string_view type, std::string_view json) -> Status<Error> {
-                  auto e = A::decode(type, json);
-                  if (!e)
-                    return unexpected(std::move(e).error());
-                  return Ok{};
-                }};
+std::vector<EventTypeInfo> module() {
+  return entries<A>(std::make_index_sequence<std::variant_size_v<typename A::Event>>{});
 }
 
 std::vector<EventTypeInfo> build() {
-  const Module modules[] = {
+  const std::vector<EventTypeInfo> modules[] = {
       module<account::Aggregate>(),  module<contact::Aggregate>(),
       module<lead::Aggregate>(),     module<opportunity::Aggregate>(),
       module<activity::Aggregate>(), module<appointment::Aggregate>(),
@@ -44,12 +52,12 @@ std::vector<EventTypeInfo> build() {
   };
   std::vector<EventTypeInfo> out;
   for (const auto& m : modules) {
-    for (auto type : m.types()) {
+    for (const auto& info : m) {
       bool seen = false;
       for (const auto& e : out)
-        seen = seen || e.type == type;
+        seen = seen || e.type == info.type;
       if (!seen)
-        out.push_back({type, m.category, m.check});
+        out.push_back(info);
     }
   }
   return out;

@@ -16,6 +16,9 @@ struct EventTypeInfo {
   std::string_view category;  // the module whose streams carry it ("opportunity")
   // Decodes the payload with the type's codec; a validation error says what is wrong.
   Status<Error> (*check)(std::string_view type, std::string_view json);
+  // The JSON Schema of its payload, generated from the codec's field description (published in
+  // domain/schemas/<type>.json by `eventcrm schemas --write`).
+  std::string (*schema)();
 };
 
 // Every known event type once, in module order (a type shared by several modules, such as

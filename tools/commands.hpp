@@ -15,6 +15,7 @@ void register_verify(CLI::App& app);
 void register_dev_broker(CLI::App& app);
 void register_rebuild(CLI::App& app);
 void register_export(CLI::App& app);
+void register_schemas(CLI::App& app);
 // Benchmarks that live beside their module register under the `bench` subcommand.
 void register_bench_relay(CLI::App& bench);
 void register_bench_rebuild(CLI::App& bench);

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   eventcrm::tools::register_dev_broker(app);
   eventcrm::tools::register_rebuild(app);
   eventcrm::tools::register_export(app);
+  eventcrm::tools::register_schemas(app);
   CLI11_PARSE(app, argc, argv);
   return eventcrm::tools::exit_code();
 }
