@@ -15,8 +15,9 @@ namespace eventcrm::domain::quote {
 
 inline constexpr std::string_view kCategory = "quote";
 
+// A priced line: a catalogue product, or a free-text item (at least one of the two).
 struct Line {
-  std::string product_id;
+  std::optional<std::string> product_id;
   std::optional<std::string> description;
   Decimal quantity;
   Decimal unit_price;

@@ -96,6 +96,41 @@ TEST(Quote, Lifecycle) {
                expired_ctx);
 }
 
+TEST(Quote, FreeTextLinesNeedADescription) {
+  using A = quote::Aggregate;
+  using E = std::vector<quote::Event>;
+  std::vector<quote::Line> free_text = {
+      {{}, std::string("On-site training, 2 days"), dec("2"), dec("4500000"), dec("0"), dec("10")}};
+  auto free_totals = *quote::compute_totals(free_text, "VND");
+  EXPECT_TRUE(free_totals.total == vnd("9900000"));
+  std::vector<quote::Line> neither = {
+      {{}, {}, dec("1"), dec("1"), dec("0"), dec("0")},
+      {std::string(""), std::string(""), dec("1"), dec("1"), dec("0"), dec("0")}};
+  quote::Create create{"a-1", {}, {}, "VND", free_text, {}};
+  quote::Created created_free{"r-1",     "a-1",       {}, {},      "VND",
+                              free_text, free_totals, {}, "u-ann", kNow};
+  run_cases<A>({
+      {"create with a free-text line", {}, create, E{created_free}},
+      {"a line with neither product nor description",
+       {},
+       quote::Create{"a-1", {}, {}, "VND", neither, {}},
+       Fails{errc::validation, {}, {"lines[0].product_id", "lines[1].product_id"}}},
+      {"replace with no lines",
+       {created_free},
+       quote::ReplaceLines{{}},
+       Fails{errc::validation, {}, {"lines"}}},
+      {"send twice",
+       {created_free, quote::Sent{"r-1", "a-1", kNow}},
+       quote::Send{},
+       Fails{errc::invalid_transition, {"accept", "reject"}}},
+      {"accept twice",
+       {created_free, quote::Sent{"r-1", "a-1", kNow}, quote::Accepted{"r-1", "a-1", "o-1", kNow}},
+       quote::Accept{"o-2"},
+       Fails{errc::invalid_transition}},
+      {"missing quote", {}, quote::Send{}, Fails{errc::not_found}},
+  });
+}
+
 TEST(Order, FromAnAcceptedQuote) {
   quote::State q;
   for (const quote::Event& e : std::vector<quote::Event>{created(), sent()}) {
