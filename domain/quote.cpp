@@ -27,7 +27,7 @@ void check_lines(Validation& v, const std::vector<Line>& lines) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     std::string at = "lines[" + std::to_string(i) + "].";
     const Line& l = lines[i];
-    const bool product = l.product_id && !l.product_id->empty();
+    const bool product = !l.product_id.empty();
     const bool described = l.description && !l.description->empty();
     v.require(product || described, at + "product_id", "a product_id or a description");
     v.require(l.quantity > Decimal{}, at + "quantity", "must be positive");

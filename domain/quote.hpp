@@ -15,9 +15,10 @@ namespace eventcrm::domain::quote {
 
 inline constexpr std::string_view kCategory = "quote";
 
-// A priced line: a catalogue product, or a free-text item (at least one of the two).
+// A priced line: a catalogue product, or a free-text item (at least one of the two). An empty
+// product_id is a free-text line (kept a string so the published event schemas stay as they are).
 struct Line {
-  std::optional<std::string> product_id;
+  std::string product_id;
   std::optional<std::string> description;
   Decimal quantity;
   Decimal unit_price;
