@@ -4,7 +4,9 @@
 #include "projections/accounts.hpp"
 #include "projections/activities.hpp"
 #include "projections/appointments.hpp"
+#include "projections/contacts.hpp"
 #include "projections/customer_history.hpp"
+#include "projections/leads.hpp"
 #include "projections/tasks.hpp"
 
 namespace eventcrm::projections {
@@ -13,6 +15,8 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   std::vector<std::unique_ptr<Projection>> all;
   all.push_back(make_customer_history());
   all.push_back(make_accounts());
+  all.push_back(make_contacts());
+  all.push_back(make_leads());
   all.push_back(make_activities());
   all.push_back(make_appointments());
   all.push_back(make_tasks());

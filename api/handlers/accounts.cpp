@@ -3,6 +3,7 @@
 // projections/accounts.cpp.
 #include "api/handlers/command.hpp"
 #include "api/handlers/query.hpp"
+#include "app/duplicates.hpp"
 #include "domain/account.hpp"
 #include "projections/accounts.hpp"
 
@@ -40,20 +41,31 @@ void create(const Request& req, const Context& ctx, Completion done) {
   json::Value body;
   if (auto bad = command::parse_object(req, body))
     return done(std::move(*bad));
-  command::Fields f(body, {EVENTCRM_PROFILE_FIELDS, "owner_id"});
+  command::Fields f(body, {EVENTCRM_PROFILE_FIELDS, "owner_id", "force"});
   account::Create c;
   c.profile = read_profile(f);
   if (!c.profile.name)
     f.fail("name", "is required");
   c.owner_id = f.text("owner_id", false);
+  bool force = f.flag("force").value_or(false);
   if (!f.ok())
     return done(f.problem());
   app::CommandOptions options;
   if (auto bad = command::read_envelope(req, &body, options))
     return done(std::move(*bad));
   std::string id = ctx.commands != nullptr ? ctx.commands->new_id(options) : std::string();
-  command::run<Aggregate>(ctx, std::move(done), std::move(id), std::move(c), std::move(options),
-                          kCollection, true);
+  // Duplicate detection on the normalised email, phone and tax id (app/duplicates.hpp).
+  auto identities = app::identities_of(c.profile.email, c.profile.phone, c.profile.tax_id);
+  app::CommandRunner* runner = ctx.commands;
+  command::submit(ctx, std::move(done),
+                  [runner, id = std::move(id), c = std::move(c), identities = std::move(identities),
+                   force, options = std::move(options)]() -> Response {
+                    auto r =
+                        app::create_unique<Aggregate>(*runner, id, c, identities, force, options);
+                    if (!r)
+                      return command::from_app_error(r.error());
+                    return command::result(*r, kCollection, true);
+                  });
 }
 
 void update(const Request& req, const Context& ctx, Completion done) {
