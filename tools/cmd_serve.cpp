@@ -181,6 +181,10 @@ void register_serve(CLI::App& app) {
             "single (one topic) | per-category (<topic>.<category>)");
   add_value(cmd, *st, "kafka-content-mode", st->content_mode, "EVENTCRM_KAFKA_CONTENT_MODE",
             "binary (ce_* headers) | structured (CloudEvents JSON value)");
+  cmd->add_flag("--kafka-inbound,!--no-kafka-inbound", w.inbound,
+                "Consume the inbound topics (crm.inbound.leads, crm.inbound.interactions) into "
+                "commands; needs --kafka-brokers")
+      ->envname("EVENTCRM_KAFKA_INBOUND");
   cmd->add_option("--kafka-config", st->kafka_config,
                   "Any librdkafka property as key=value (repeatable), e.g. security.protocol=SSL");
 
@@ -228,6 +232,11 @@ void register_serve(CLI::App& app) {
     wiring.relay_options.content = st->content_mode == "binary"
                                        ? consumers::ContentMode::binary
                                        : consumers::ContentMode::structured;
+    if (wiring.inbound && !wiring.relay) {
+      std::cerr << "--kafka-inbound needs --kafka-brokers\n";
+      exit_code() = 2;
+      return;
+    }
     st->opts.extensions = make_extensions(wiring);
     exit_code() = api::run_server(st->opts);
   });

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "app/command_runner.hpp"
+#include "app/inbound.hpp"
 #include "app/reminders.hpp"
 #include "eventstore/cloudevents.hpp"
 #include "projections/appointments.hpp"
@@ -52,12 +54,63 @@ class ServeExtensions final : public api::Extensions {
       }
       relay_ = std::move(*r);
     }
+    if (w_.inbound && !start_inbound(store, error))
+      return false;
+    return true;
+  }
+
+  // Each inbound message runs the command the API would, keyed by the message id; a rejected
+  // one goes to the topic's dead-letter topic, a store failure is retried.
+  bool start_inbound(store::EventStore& store, std::string& error) {
+    runner_ = std::make_unique<app::CommandRunner>(store, clock_, ids_);
+    consumers::InboundOptions io;
+    io.kafka = w_.relay_options.kafka;
+    io.group_id = w_.inbound_group;
+    io.topics = {w_.inbound_leads_topic, w_.inbound_interactions_topic};
+    auto handler = [this](const consumers::InboundMessage& m) -> consumers::HandlerResult {
+      app::InboundKind kind = m.topic == w_.inbound_leads_topic ? app::InboundKind::lead
+                                                                : app::InboundKind::interaction;
+      auto out = app::run_inbound(*runner_, kind, m.value, m.id, "kafka:" + m.topic);
+      switch (out.kind) {
+        case app::InboundOutcome::Kind::done:
+          return {consumers::Outcome::done, {}};
+        case app::InboundOutcome::Kind::rejected:
+          return {consumers::Outcome::rejected, out.error};
+        case app::InboundOutcome::Kind::retry:
+          return {consumers::Outcome::retry, out.error};
+      }
+      return {consumers::Outcome::retry, "unknown outcome"};
+    };
+    auto c = consumers::InboundConsumer::start(io, handler);
+    if (!c) {
+      error = "cannot start the inbound consumers: " + c.error();
+      return false;
+    }
+    inbound_ = std::move(*c);
     return true;
   }
 
   projections::Runtime* projections() override { return runtime_.get(); }
 
   void metrics(std::string& out) override {
+    if (inbound_) {
+      auto s = inbound_->status();
+      out +=
+          "# HELP eventcrm_inbound_processed_total Inbound messages turned into commands.\n"
+          "# TYPE eventcrm_inbound_processed_total counter\n"
+          "eventcrm_inbound_processed_total " +
+          std::to_string(s.processed) +
+          "\n# HELP eventcrm_inbound_dead_lettered_total Inbound messages sent to a "
+          "dead-letter topic.\n"
+          "# TYPE eventcrm_inbound_dead_lettered_total counter\n"
+          "eventcrm_inbound_dead_lettered_total " +
+          std::to_string(s.dead_lettered) +
+          "\n# HELP eventcrm_inbound_retries_total Inbound messages retried after a transient "
+          "failure.\n"
+          "# TYPE eventcrm_inbound_retries_total counter\n"
+          "eventcrm_inbound_retries_total " +
+          std::to_string(s.retries) + "\n";
+    }
     if (!relay_)
       return;
     auto s = relay_->status();
@@ -132,6 +185,10 @@ class ServeExtensions final : public api::Extensions {
   std::unique_ptr<projections::Runtime> runtime_;
   std::unique_ptr<consumers::Relay> relay_;
   std::unique_ptr<app::ReminderService> reminders_;  // stopped before the runtime it reads
+  SystemClock clock_;
+  app::RandomIdGenerator ids_;
+  std::unique_ptr<app::CommandRunner> runner_;  // the inbound consumers' commands
+  std::unique_ptr<consumers::InboundConsumer> inbound_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/server.hpp"
+#include "consumers/inbound.hpp"
 #include "consumers/relay.hpp"
 
 namespace eventcrm::tools {
@@ -16,6 +17,11 @@ struct Wiring {
   bool projections = true;
   bool relay = false;  // on when Kafka brokers are configured
   consumers::RelayOptions relay_options;
+  // Inbound topics → commands (app::run_inbound); on with --kafka-inbound and brokers set.
+  bool inbound = false;
+  std::string inbound_leads_topic = "crm.inbound.leads";
+  std::string inbound_interactions_topic = "crm.inbound.interactions";
+  std::string inbound_group = "eventcrm-inbound";
   std::uint64_t ready_max_lag = 100'000;  // /readyz: projections at most this far behind
 };
 
