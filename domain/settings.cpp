@@ -2,16 +2,18 @@
 #include "domain/settings.hpp"
 
 #include "domain/codec.hpp"
+#include "domain/money.hpp"
 
 namespace eventcrm::domain::settings {
 namespace {
-enum class Kind { flag };
+enum class Kind { flag, currency };
 struct Known {
   std::string_view key;
   Kind kind;
 };
 constexpr Known kKnown[] = {
     {kAssignmentNotifications, Kind::flag},
+    {kReportingCurrency, Kind::currency},
 };
 }  // namespace
 
@@ -26,6 +28,11 @@ const std::string* State::find(std::string_view key) const {
 bool State::assignment_notifications() const {
   const std::string* v = find(kAssignmentNotifications);
   return v == nullptr || *v == "true";
+}
+
+std::string State::reporting_currency() const {
+  const std::string* v = find(kReportingCurrency);
+  return v == nullptr ? std::string(kDefaultReportingCurrency) : *v;
 }
 
 void apply(State& s, const Event& e) {
@@ -51,6 +58,8 @@ Result<std::vector<Event>> decide(const State& s, const Command& cmd, const Cont
     v.add("key", "unknown setting");
   } else if (known->kind == Kind::flag) {
     v.require(c.value == "true" || c.value == "false", "value", "must be \"true\" or \"false\"");
+  } else if (known->kind == Kind::currency) {
+    v.require(valid_currency(c.value), "value", "must be an ISO 4217 code, e.g. \"VND\"");
   }
   if (!v.ok())
     return v.error();

@@ -1,5 +1,5 @@
-// System settings that shape decisions (one stream, "settings-global"), e.g. whether
-// assignment notifications are sent.
+// System settings that shape decisions and reports (one stream, "settings-global"), e.g. whether
+// assignment notifications are sent and which currency the sales reports sum in.
 #pragma once
 
 #include <optional>
@@ -15,6 +15,10 @@ namespace eventcrm::domain::settings {
 inline constexpr std::string_view kCategory = "settings";
 inline constexpr std::string_view kGlobalId = "global";
 inline constexpr std::string_view kAssignmentNotifications = "notifications.assignment_enabled";
+// The currency the pipeline report and the sales dashboard sum in (ISO 4217, default VND);
+// amounts in other currencies are reported apart, never converted.
+inline constexpr std::string_view kReportingCurrency = "reports.currency";
+inline constexpr std::string_view kDefaultReportingCurrency = "VND";
 
 struct Changed {
   static constexpr std::string_view kType = "settings.changed.v1";
@@ -46,7 +50,8 @@ struct State {
   std::vector<Entry> values;  // only keys that were set; the rest have their defaults
 
   const std::string* find(std::string_view key) const;
-  bool assignment_notifications() const;  // default on
+  bool assignment_notifications() const;   // default on
+  std::string reporting_currency() const;  // default kDefaultReportingCurrency
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("values", s.values);
@@ -61,7 +66,8 @@ struct Change {
 using Command = std::variant<Change>;
 
 void apply(State& s, const Event& e);
-// Known keys only, with values of the key's type ("true"/"false" for flags).
+// Known keys only, with values of the key's type ("true"/"false" for flags, an ISO 4217 code
+// for currencies).
 Result<std::vector<Event>> decide(const State& s, const Command& c, const Context& ctx);
 std::string encode(const Event& e);
 Result<Event> decode(std::string_view type, std::string_view json);

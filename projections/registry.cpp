@@ -1,12 +1,16 @@
 // The table of read models.
 #include "projections/registry.hpp"
 
+#include "projections/account_360.hpp"
 #include "projections/accounts.hpp"
 #include "projections/activities.hpp"
 #include "projections/appointments.hpp"
 #include "projections/contacts.hpp"
 #include "projections/customer_history.hpp"
 #include "projections/leads.hpp"
+#include "projections/opportunities.hpp"
+#include "projections/pipeline.hpp"
+#include "projections/sales_dashboard.hpp"
 #include "projections/tasks.hpp"
 
 namespace eventcrm::projections {
@@ -20,6 +24,10 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   all.push_back(make_activities());
   all.push_back(make_appointments());
   all.push_back(make_tasks());
+  all.push_back(make_opportunities());
+  all.push_back(make_pipeline());
+  all.push_back(make_sales_dashboard());
+  all.push_back(make_account_360());
   return all;
 }
 

@@ -1,0 +1,268 @@
+// The pipeline read model. Rows (projection-local keys):
+//   o<opportunity id>                   → what the opportunity contributes (JSON, see Tracked)
+//   g<dim><group key>\0<currency>       → count, Σ amount, Σ weighted amount (see put_sums)
+//   c                                   → the reporting currency (from the settings stream)
+// <dim> is 's' (stage), 'o' (owner) or 'm' (close month). Each opportunity event moves the
+// opportunity's contribution out of its old groups and into its new ones, so a report is one short
+// scan of one dimension's rows.
+#include "projections/pipeline.hpp"
+
+#include <map>
+#include <stdexcept>
+
+#include "domain/codec.hpp"
+#include "domain/opportunity.hpp"
+#include "domain/settings.hpp"
+#include "projections/bytes.hpp"
+#include "projections/sales_amounts.hpp"
+
+namespace eventcrm::projections {
+namespace {
+
+namespace opportunity = domain::opportunity;
+namespace settings = domain::settings;
+using amounts::Units;
+
+// The part of an opportunity's state the pipeline needs, stored between its events.
+struct Tracked {
+  std::string status;  // open | won | lost
+  std::string id;
+  std::string account_id;
+  std::string stage;
+  std::string owner_id;
+  domain::Date expected_close_date;
+  domain::Money amount;
+  int probability = 0;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("status", s.status);
+    f("id", s.id);
+    f("account_id", s.account_id);
+    f("stage", s.stage);
+    f("owner_id", s.owner_id);
+    f("expected_close_date", s.expected_close_date);
+    f("amount", s.amount);
+    f("probability", s.probability);
+  }
+};
+
+opportunity::State to_state(const Tracked& t) {
+  opportunity::State s;
+  s.status = t.status == "open"  ? opportunity::Status::open
+             : t.status == "won" ? opportunity::Status::won
+                                 : opportunity::Status::lost;
+  s.id = t.id;
+  s.account_id = t.account_id;
+  s.stage = t.stage;
+  s.owner_id = t.owner_id;
+  s.expected_close_date = t.expected_close_date;
+  s.amount = t.amount;
+  s.probability = t.probability;
+  return s;
+}
+
+Tracked to_tracked(const opportunity::State& s) {
+  return Tracked{opportunity::to_string(s.status),
+                 s.id,
+                 s.account_id,
+                 s.stage,
+                 s.owner_id,
+                 s.expected_close_date,
+                 s.amount,
+                 s.probability};
+}
+
+constexpr char kDims[] = {'s', 'o', 'm'};
+
+char dim_of(PipelineGroupBy by) {
+  switch (by) {
+    case PipelineGroupBy::stage:
+      return 's';
+    case PipelineGroupBy::owner:
+      return 'o';
+    case PipelineGroupBy::close_month:
+      return 'm';
+  }
+  return 's';
+}
+
+std::string group_key(const Tracked& t, char dim) {
+  std::string key;
+  if (dim == 's')
+    key = t.stage;
+  else if (dim == 'o')
+    key = t.owner_id;
+  else
+    key = t.expected_close_date.to_string().substr(0, 7);
+  // NUL separates the key from the currency.
+  for (char& c : key) {
+    if (c == '\0')
+      c = '\1';
+  }
+  return key;
+}
+
+std::string row_key(char dim, std::string_view key, std::string_view currency) {
+  std::string k = "g";
+  k.push_back(dim);
+  k += key;
+  k.push_back('\0');
+  k += currency;
+  return k;
+}
+
+struct Sums {
+  std::uint64_t count = 0;
+  Units unweighted = 0;
+  Units weighted = 0;
+};
+
+std::string put_sums(const Sums& s) {
+  std::string out;
+  bytes::put_varint(out, s.count);
+  amounts::put(out, s.unweighted);
+  amounts::put(out, s.weighted);
+  return out;
+}
+
+Sums get_sums(std::string_view in) {
+  Sums s;
+  if (!bytes::get_varint(in, s.count) || !amounts::get(in, s.unweighted) ||
+      !amounts::get(in, s.weighted))
+    throw std::runtime_error("pipeline: a group row does not decode");
+  return s;
+}
+
+PipelineSums shown(const Sums& s) {
+  return PipelineSums{s.count, amounts::text(s.unweighted), amounts::text(s.weighted)};
+}
+
+// Adds (sign 1) or removes (sign -1) an open opportunity's amounts in each dimension's group.
+void move(Batch& batch, const Tracked& t, int sign) {
+  // 0..100 %: the weighted amount is at most the amount, never an overflow.
+  Units unweighted = amounts::units(t.amount.amount);
+  Units weighted = amounts::units(t.amount.amount.percent(static_cast<std::int64_t>(t.probability))
+                                      .value_or(domain::Decimal{}));
+  for (char dim : kDims) {
+    std::string key = row_key(dim, group_key(t, dim), t.amount.currency);
+    Sums s;
+    if (auto row = batch.get(key))
+      s = get_sums(*row);
+    if (sign > 0) {
+      ++s.count;
+      s.unweighted += unweighted;
+      s.weighted += weighted;
+    } else {
+      if (s.count == 0)
+        throw std::runtime_error("pipeline: group " + key.substr(1) + " is already empty");
+      --s.count;
+      s.unweighted -= unweighted;
+      s.weighted -= weighted;
+    }
+    if (s.count == 0)
+      batch.del(key);
+    else
+      batch.put(key, put_sums(s));
+  }
+}
+
+class Pipeline final : public Projection {
+ public:
+  std::string name() const override { return std::string(kPipeline); }
+  std::uint32_t version() const override { return 1; }
+  store::Filter filter() const override {
+    return {{}, {std::string(opportunity::kCategory), std::string(settings::kCategory)}};
+  }
+
+  void apply(const store::RecordedEvent& e, Batch& batch) override {
+    if (e.category() == settings::kCategory) {
+      auto event = settings::Aggregate::decode(e.type, e.data);
+      if (!event)
+        throw std::runtime_error("event " + e.id + " does not decode: " + event.error().message);
+      const auto* changed = std::get_if<settings::Changed>(&*event);
+      if (changed != nullptr && changed->key == settings::kReportingCurrency)
+        batch.put("c", changed->value);
+      return;
+    }
+    auto event = opportunity::Aggregate::decode(e.type, e.data);
+    if (!event)
+      throw std::runtime_error("event " + e.id + " does not decode: " + event.error().message);
+    if (std::holds_alternative<domain::notification::Requested>(*event))
+      return;
+    std::string id = e.stream.substr(opportunity::kCategory.size() + 1);
+    std::string key = "o" + id;
+    opportunity::State state;
+    std::optional<Tracked> before;
+    if (auto row = batch.get(key)) {
+      auto parsed = domain::codec::decode<Tracked>(*row);
+      if (!parsed)
+        throw std::runtime_error("pipeline: stored opportunity " + id + " does not decode");
+      before = *parsed;
+      state = to_state(*before);
+    }
+    opportunity::Aggregate::apply(state, *event);
+    Tracked after = to_tracked(state);
+    if (before && before->status == "open")
+      move(batch, *before, -1);
+    if (after.status == "open")
+      move(batch, after, 1);
+    batch.put(key, domain::codec::encode(after));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Projection> make_pipeline() {
+  return std::make_unique<Pipeline>();
+}
+
+std::string pipeline_reporting_currency(const View& view) {
+  auto c = view.get("c");
+  return c ? *c : std::string(settings::kDefaultReportingCurrency);
+}
+
+PipelineReport pipeline_report(const View& view, PipelineGroupBy by, std::string_view currency,
+                               const std::vector<std::string>& leading) {
+  PipelineReport out;
+  out.currency = std::string(currency);
+  std::map<std::string, Sums> groups;
+  std::map<std::string, Sums> excluded;
+  Sums total;
+  std::string from = "g";
+  from.push_back(dim_of(by));
+  std::string to = from;
+  to.back() = static_cast<char>(to.back() + 1);
+  view.scan(from, to, [&](std::string_view key, std::string_view value) {
+    key.remove_prefix(2);
+    auto nul = key.rfind('\0');
+    if (nul == std::string_view::npos)
+      return true;
+    std::string group(key.substr(0, nul));
+    std::string cur(key.substr(nul + 1));
+    Sums s = get_sums(value);
+    Sums& target = cur == currency ? groups[group] : excluded[cur];
+    target.count += s.count;
+    target.unweighted += s.unweighted;
+    target.weighted += s.weighted;
+    if (cur == currency) {
+      total.count += s.count;
+      total.unweighted += s.unweighted;
+      total.weighted += s.weighted;
+    }
+    return true;
+  });
+  for (const std::string& key : leading) {
+    auto it = groups.find(key);
+    out.groups.push_back({key, shown(it == groups.end() ? Sums{} : it->second)});
+    if (it != groups.end())
+      groups.erase(it);
+  }
+  for (const auto& [key, s] : groups)
+    out.groups.push_back({key, shown(s)});
+  out.total = shown(total);
+  for (const auto& [cur, s] : excluded)
+    out.excluded.push_back({cur, shown(s)});
+  return out;
+}
+
+}  // namespace eventcrm::projections
