@@ -242,7 +242,8 @@ void log_activity(const Request& req, const Context& ctx, Completion done) {
                               {"contact_id", domain::contact::kCategory, c.contact_id},
                               {"lead_id", domain::lead::kCategory, c.lead_id},
                               {"opportunity_id", domain::opportunity::kCategory, c.opportunity_id}};
-  run_with_references<activity::Aggregate>(ctx, std::move(done), new_id(ctx, options), std::move(c),
+  std::string id = new_id(ctx, options);  // before `options` is moved
+  run_with_references<activity::Aggregate>(ctx, std::move(done), std::move(id), std::move(c),
                                            std::move(refs), std::move(options), kActivities, true);
 }
 
@@ -322,9 +323,10 @@ void schedule_appointment(const Request& req, const Context& ctx, Completion don
   std::vector<Reference> refs{{"account_id", domain::account::kCategory, c.account_id},
                               {"contact_id", domain::contact::kCategory, c.contact_id},
                               {"opportunity_id", domain::opportunity::kCategory, c.opportunity_id}};
-  run_with_references<appointment::Aggregate>(ctx, std::move(done), new_id(ctx, options),
-                                              std::move(c), std::move(refs), std::move(options),
-                                              kAppointments, true);
+  std::string id = new_id(ctx, options);  // before `options` is moved
+  run_with_references<appointment::Aggregate>(ctx, std::move(done), std::move(id), std::move(c),
+                                              std::move(refs), std::move(options), kAppointments,
+                                              true);
 }
 
 void reschedule_appointment(const Request& req, const Context& ctx, Completion done) {
@@ -428,7 +430,8 @@ void create_task(const Request& req, const Context& ctx, Completion done) {
   std::vector<Reference> refs{{"account_id", domain::account::kCategory, c.account_id},
                               {"contact_id", domain::contact::kCategory, c.contact_id},
                               {"opportunity_id", domain::opportunity::kCategory, c.opportunity_id}};
-  run_with_references<task::Aggregate>(ctx, std::move(done), new_id(ctx, options), std::move(c),
+  std::string id = new_id(ctx, options);  // before `options` is moved
+  run_with_references<task::Aggregate>(ctx, std::move(done), std::move(id), std::move(c),
                                        std::move(refs), std::move(options), kTasks, true);
 }
 
