@@ -37,6 +37,8 @@ ProblemInfo problem_info(errc code) noexcept {
       return {409, "idempotency-conflict", "Event id already used differently"};
     case errc::idempotency_key_reused:
       return {422, "idempotency-key-reused", "Idempotency key reused for another request"};
+    case errc::misdirected:
+      return {421, "misdirected", "Send commands to the writer"};
     case errc::rate_limited:
       return {429, "rate-limited", "Too many requests"};
     case errc::not_ready:

@@ -30,6 +30,7 @@ enum class errc : std::uint8_t {
   idempotency_conflict,
   idempotency_key_reused,  // the same Idempotency-Key with another request (422)
   rate_limited,
+  misdirected,  // a command sent to a read replica (421)
   not_ready,
   unavailable,
   request_timeout,

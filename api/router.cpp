@@ -206,6 +206,12 @@ std::optional<Response> Router::dispatch(Request& req, const Context& ctx,
     return problem(errc::route_not_found, "no resource at " + std::string(req.path));
   }
   const Route& route = *m.route;
+  if (ctx.read_replica && req.method != Method::get && req.method != Method::head &&
+      req.method != Method::options) {
+    return problem(errc::misdirected,
+                   "this server is a read replica; send commands to the writer" +
+                       (ctx.writer_url.empty() ? std::string() : " at " + ctx.writer_url));
+  }
   if (!media_accepted(req.header("Accept"), route.produces)) {
     const char* what = route.produces == Produces::event_stream ? "text/event-stream"
                        : route.produces == Produces::text       ? "text/plain"

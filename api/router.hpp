@@ -39,6 +39,9 @@ struct Context {
   Extensions* extensions = nullptr;        // projections, relay, … (null: none)
   app::CommandRunner* commands = nullptr;  // the command side (null: read-only)
   Workers* workers = nullptr;              // where blocking work runs, off the I/O threads
+  // A read replica serves queries only; commands answer 421 naming the writer.
+  bool read_replica = false;
+  std::string writer_url;
 };
 
 // Completes an asynchronous handler; may be called from any thread, exactly once.

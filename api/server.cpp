@@ -781,7 +781,9 @@ int run_server(const ServerOptions& o) {
   app::RandomIdGenerator ids;
   app::CommandRunner runner(*es, clock, ids);
   Workers workers(std::max(1u, o.command_threads));
-  sh.ctx.commands = &runner;
+  sh.ctx.commands = o.read_replica ? nullptr : &runner;
+  sh.ctx.read_replica = o.read_replica;
+  sh.ctx.writer_url = o.writer_url;
   sh.ctx.workers = &workers;
 
   unsigned threads = std::max(1u, o.io_threads);

@@ -43,6 +43,8 @@ struct ServerOptions {
   // Threads that run commands and consistency waits (they block on the log's group commit, so
   // there are many; a group commit gathers the appends of all of them).
   unsigned command_threads = 64;
+  bool read_replica = false;  // serve queries only; commands answer 421 naming writer_url
+  std::string writer_url;
   std::string durability = "sync";  // sync|relaxed
   Limits limits;
   std::string log_level = "info";   // trace|debug|info|warn|error|off

@@ -187,6 +187,12 @@ class KafkaRelay final : public Relay {
         add("ce_correlationid", e.metadata.correlation_id);
         add("ce_causationid", e.metadata.causation_id);
         add("ce_hash", store::to_hex(e.hash));
+        // Free metadata keys, in order and even when empty: a read replica rebuilds the exact
+        // event (and so its hash) from the headers.
+        for (const auto& [k, v] : e.metadata.extra) {
+          std::string name = std::string(kExtraHeaderPrefix) + k;
+          rd_kafka_header_add(hdrs, name.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
+        }
         add("content-type", "application/json");
       } else {
         store::append_cloudevent_json(value, e);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/result.hpp"
 #include "consumers/kafka_options.hpp"
@@ -17,6 +18,9 @@ class EventStore;
 }
 
 namespace eventcrm::consumers {
+
+// Binary content mode: each free metadata key travels as a header with this prefix.
+inline constexpr std::string_view kExtraHeaderPrefix = "ce_x_";
 
 enum class TopicMode : std::uint8_t {
   single,        // every event to one topic (default "crm.events")

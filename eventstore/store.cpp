@@ -125,6 +125,7 @@ class RocksEventStore final : public EventStore {
   }
 
   void append_async(std::vector<StreamAppend> parts, AppendCallback done) override;
+  Result<AppendResult> replicate(std::vector<RecordedEvent> events) override;
 
   Result<std::vector<RecordedEvent>> read_stream(std::string_view stream, std::int64_t from_version,
                                                  Direction direction, std::size_t limit) override;
@@ -174,6 +175,8 @@ class RocksEventStore final : public EventStore {
     // Per event in append order: the store generated its id (a fresh UUIDv7 cannot have been
     // committed before, so the idempotency lookup is skipped for it).
     std::vector<bool> generated;
+    // Set instead of `parts` for replicate(): events recorded elsewhere, stored verbatim.
+    std::vector<RecordedEvent> verbatim;
   };
   // What the writer has staged in the current batch but not yet committed.
   struct Staged {
@@ -184,6 +187,8 @@ class RocksEventStore final : public EventStore {
   void writer_loop();
   Result<AppendResult> stage(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
                              std::uint64_t& next_pos, Hash& prev, std::int64_t& last_time);
+  Result<AppendResult> stage_verbatim(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
+                                      std::uint64_t& next_pos, Hash& prev, std::int64_t& last_time);
   Result<std::int64_t> current_version(const std::string& stream, const Staged& staged);
   Result<std::optional<RecordedEvent>> find_id(const std::string& uuid16, const Staged& staged);
   Result<RecordedEvent> read_position(std::uint64_t pos);
@@ -374,9 +379,125 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
     std::lock_guard lk(queue_mu_);
     if (stopping_)
       return reject(Error{errc::closed, "the event store is closed", {}, {}});
-    queue_.push_back(Pending{std::move(parts), std::move(done), total, std::move(generated)});
+    queue_.push_back(Pending{std::move(parts), std::move(done), total, std::move(generated), {}});
   }
   queue_cv_.notify_one();
+}
+
+Result<AppendResult> RocksEventStore::replicate(std::vector<RecordedEvent> events) {
+  if (events.empty())
+    return fail(errc::empty_batch, "nothing to replicate");
+  std::promise<Result<AppendResult>> promise;
+  auto f = promise.get_future();
+  {
+    std::lock_guard lk(queue_mu_);
+    if (stopping_)
+      return fail(errc::closed, "the event store is closed");
+    Pending p;
+    p.events = events.size();
+    p.verbatim = std::move(events);
+    p.done = [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); };
+    queue_.push_back(std::move(p));
+  }
+  queue_cv_.notify_one();
+  return f.get();
+}
+
+// Stages events recorded by another store: same positions, versions, times and hashes, each
+// checked against this log (contiguity and the hash chain) before anything is written.
+Result<AppendResult> RocksEventStore::stage_verbatim(Pending& p, rocksdb::WriteBatch& wb,
+                                                     Staged& staged, std::uint64_t& next_pos,
+                                                     Hash& prev, std::int64_t& last_time) {
+  AppendResult r;
+  std::uint64_t pos = next_pos;
+  Hash chain = prev;
+  std::int64_t time = last_time;
+  std::string canonical;
+  std::unordered_map<std::string, std::int64_t> heads;
+  // Nothing of this replication stays in the batch unless all of it is good.
+  wb.SetSavePoint();
+  auto failed = [&wb](Error e) -> Result<AppendResult> {
+    (void)wb.RollbackToSavePoint();
+    return unexpected(std::move(e));
+  };
+  for (RecordedEvent& rec : p.verbatim) {
+    if (rec.position < pos) {
+      // Already stored: fine when it is the same event (a redelivery), else a different log.
+      auto have = read_position(rec.position);
+      if (!have)
+        return failed(std::move(have).error());
+      if (have->id != rec.id || have->hash != rec.hash)
+        return failed(Error{errc::corrupted,
+                            "position " + std::to_string(rec.position) +
+                                " holds another event here: not the same log",
+                            {},
+                            {}});
+      r.replayed = true;
+      continue;
+    }
+    if (rec.position != pos) {
+      return failed(Error{
+          errc::wrong_expected_version,
+          "expected position " + std::to_string(pos) + ", got " + std::to_string(rec.position),
+          {},
+          {}});
+    }
+    if (!valid_stream_name(rec.stream))
+      return failed(Error{errc::invalid_stream_name, "invalid stream name", rec.stream, {}});
+    std::int64_t cur;
+    if (auto it = heads.find(rec.stream); it != heads.end()) {
+      cur = it->second;
+    } else {
+      auto c = current_version(rec.stream, staged);
+      if (!c)
+        return failed(std::move(c).error());
+      cur = *c;
+    }
+    if (rec.stream_version != cur + 1) {
+      return failed(Error{errc::wrong_expected_version,
+                          "stream " + rec.stream + " is at version " + std::to_string(cur) +
+                              "; the replicated event has version " +
+                              std::to_string(rec.stream_version),
+                          rec.stream, cur});
+    }
+    canonical.clear();
+    detail::encode_canonical(canonical, rec);
+    if (detail::chain_hash(chain, canonical) != rec.hash) {
+      return failed(Error{errc::corrupted,
+                          "the hash chain breaks at position " + std::to_string(rec.position) +
+                              ": the event differs from the one its source recorded",
+                          {},
+                          {}});
+    }
+    chain = rec.hash;
+    canonical.append(reinterpret_cast<const char*>(rec.hash.data()), rec.hash.size());
+    auto pos_key = be64(rec.position);
+    wb.Put(events_cf_, pos_key, canonical);
+    wb.Put(streams_cf_, detail::stream_key(rec.stream, rec.stream_version), pos_key);
+    wb.Put(ids_cf_, detail::uuid_bytes(rec.id), pos_key);
+    wb.Put(heads_cf_, rec.stream, be64(static_cast<std::uint64_t>(rec.stream_version)));
+    heads[rec.stream] = rec.stream_version;
+    time = std::max(time, rec.time_ms);
+    if (r.event_ids.empty())
+      r.first_position = rec.position;
+    r.last_position = rec.position;
+    r.event_ids.push_back(rec.id);
+    ++pos;
+  }
+  (void)wb.PopSavePoint();
+  if (r.event_ids.empty()) {
+    r.first_position = r.last_position = pos - 1;
+    return r;
+  }
+  r.replayed = false;
+  for (auto& [stream, version] : heads) {
+    staged.heads[stream] = version;
+    r.streams.push_back({stream, version, version});
+  }
+  next_pos = pos;
+  prev = chain;
+  last_time = time;
+  return r;
 }
 
 Result<std::int64_t> RocksEventStore::current_version(const std::string& stream,
@@ -574,8 +695,11 @@ void RocksEventStore::writer_loop() {
     std::int64_t last_time = last_time_;
     results.clear();
     try {
-      for (auto& p : batch)
-        results.push_back(stage(p, wb, staged, next_pos, prev, last_time));
+      for (auto& p : batch) {
+        results.push_back(p.verbatim.empty()
+                              ? stage(p, wb, staged, next_pos, prev, last_time)
+                              : stage_verbatim(p, wb, staged, next_pos, prev, last_time));
+      }
     } catch (const std::exception& e) {
       // A broken invariant (allocation, hashing): fail the whole batch, write nothing.
       results.clear();

@@ -55,6 +55,13 @@ class EventStore {
   // append is durable (or failed). It must not block.
   virtual void append_async(std::vector<StreamAppend> parts, AppendCallback done) = 0;
 
+  // Read replicas: appends events recorded by another store, verbatim — their ids, positions,
+  // stream versions, times and hashes. They must continue this log exactly (the first at
+  // head() + 1, gap-free, each at its stream's next version) and their hashes must continue
+  // this log's chain; else nothing is written (wrong_expected_version / corrupted). Events at
+  // or below head() are skipped when they are the ones already stored (a redelivery).
+  virtual Result<AppendResult> replicate(std::vector<RecordedEvent> events) = 0;
+
   // Reads a stream from `from_version` (inclusive) in `direction`; from_version < 0 with
   // backward reads from the end.
   virtual Result<std::vector<RecordedEvent>> read_stream(std::string_view stream,

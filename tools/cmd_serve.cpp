@@ -34,6 +34,7 @@ struct ServeState {
   std::string config;
   bool print_routes = false;
   bool print_openapi = false;
+  bool from_kafka = false;
   // Option name → how a config-file value is applied (when neither flag nor env set it).
   std::map<std::string, std::function<bool(const std::string&)>> setters;
   std::map<std::string, CLI::Option*> options;
@@ -181,6 +182,14 @@ void register_serve(CLI::App& app) {
             "single (one topic) | per-category (<topic>.<category>)");
   add_value(cmd, *st, "kafka-content-mode", st->content_mode, "EVENTCRM_KAFKA_CONTENT_MODE",
             "binary (ce_* headers) | structured (CloudEvents JSON value)");
+  cmd->add_flag("--read-replica", w.replica,
+                "Serve queries only, from read models built from the Kafka topic (needs "
+                "--from-kafka and --kafka-brokers); commands answer 421")
+      ->envname("EVENTCRM_READ_REPLICA");
+  cmd->add_flag("--from-kafka", st->from_kafka,
+                "With --read-replica: feed the local log from the relay's topic");
+  add_value(cmd, *st, "writer-url", o.writer_url, "EVENTCRM_WRITER_URL",
+            "Where a read replica sends clients for commands (in its 421 answers)");
   cmd->add_flag("--kafka-inbound,!--no-kafka-inbound", w.inbound,
                 "Consume the inbound topics (crm.inbound.leads, crm.inbound.interactions) into "
                 "commands; needs --kafka-brokers")
@@ -232,6 +241,20 @@ void register_serve(CLI::App& app) {
     wiring.relay_options.content = st->content_mode == "binary"
                                        ? consumers::ContentMode::binary
                                        : consumers::ContentMode::structured;
+    if (wiring.replica) {
+      if (!st->from_kafka || !wiring.relay) {
+        std::cerr << "--read-replica needs --from-kafka and --kafka-brokers\n";
+        exit_code() = 2;
+        return;
+      }
+      if (wiring.inbound) {
+        std::cerr << "a read replica does not consume inbound topics (drop --kafka-inbound)\n";
+        exit_code() = 2;
+        return;
+      }
+      wiring.relay = false;  // a replica publishes nothing
+      st->opts.read_replica = true;
+    }
     if (wiring.inbound && !wiring.relay) {
       std::cerr << "--kafka-inbound needs --kafka-brokers\n";
       exit_code() = 2;

@@ -37,10 +37,25 @@ class ServeExtensions final : public api::Extensions {
         }
       }
       runtime_->start();
-      // Appointment reminders, found through the appointments read model.
-      reminders_ = std::make_unique<app::ReminderService>(
-          store, projections::make_reminder_index(*runtime_));
-      reminders_->start();
+      if (!w_.replica) {
+        // Appointment reminders, found through the appointments read model.
+        reminders_ = std::make_unique<app::ReminderService>(
+            store, projections::make_reminder_index(*runtime_));
+        reminders_->start();
+      }
+    }
+    if (w_.replica) {
+      consumers::ReplicaOptions ro;
+      ro.kafka = w_.relay_options.kafka;
+      ro.topic = w_.relay_options.topic;
+      ro.topic_mode = w_.relay_options.topic_mode;
+      auto r = consumers::Replica::start(store, ro);
+      if (!r) {
+        error = "cannot start the replica feed: " + r.error();
+        return false;
+      }
+      replica_ = std::move(*r);
+      return true;
     }
     if (w_.relay) {
       if (w_.relay_options.checkpoint_path.empty()) {
@@ -93,6 +108,18 @@ class ServeExtensions final : public api::Extensions {
   projections::Runtime* projections() override { return runtime_.get(); }
 
   void metrics(std::string& out) override {
+    if (replica_) {
+      auto s = replica_->status();
+      out +=
+          "# HELP eventcrm_replica_received_total Relay messages consumed by this replica.\n"
+          "# TYPE eventcrm_replica_received_total counter\n"
+          "eventcrm_replica_received_total " +
+          std::to_string(s.received) +
+          "\n# HELP eventcrm_replica_buffered_events Events held for an earlier position.\n"
+          "# TYPE eventcrm_replica_buffered_events gauge\n"
+          "eventcrm_replica_buffered_events " +
+          std::to_string(s.buffered) + "\n";
+    }
     if (inbound_) {
       auto s = inbound_->status();
       out +=
@@ -134,6 +161,11 @@ class ServeExtensions final : public api::Extensions {
   }
 
   std::string not_ready_reason() override {
+    if (replica_) {
+      auto s = replica_->status();
+      if (!s.error.empty())
+        return s.error;
+    }
     if (!runtime_)
       return {};
     for (const auto& s : runtime_->status()) {
@@ -148,6 +180,12 @@ class ServeExtensions final : public api::Extensions {
 
   std::string readiness_detail() override {
     std::string out;
+    if (replica_) {
+      auto s = replica_->status();
+      out += "\"replica\":{\"head\":" + std::to_string(s.head) +
+             ",\"buffered\":" + std::to_string(s.buffered) +
+             ",\"invalid\":" + std::to_string(s.invalid) + "},";
+    }
     if (runtime_) {
       std::size_t failed = 0;
       std::uint64_t max_lag = 0;
@@ -166,6 +204,8 @@ class ServeExtensions final : public api::Extensions {
              ",\"lag_events\":" + std::to_string(s.head - std::min(s.head, s.checkpoint)) +
              ",\"lag_seconds\":" + std::to_string(s.lag_seconds) + "}";
     }
+    if (!out.empty() && out.back() == ',')
+      out.pop_back();
     return out;
   }
 
@@ -189,6 +229,7 @@ class ServeExtensions final : public api::Extensions {
   app::RandomIdGenerator ids_;
   std::unique_ptr<app::CommandRunner> runner_;  // the inbound consumers' commands
   std::unique_ptr<consumers::InboundConsumer> inbound_;
+  std::unique_ptr<consumers::Replica> replica_;
 };
 
 }  // namespace

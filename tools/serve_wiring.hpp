@@ -9,6 +9,7 @@
 #include "api/server.hpp"
 #include "consumers/inbound.hpp"
 #include "consumers/relay.hpp"
+#include "consumers/replica.hpp"
 
 namespace eventcrm::tools {
 
@@ -22,6 +23,9 @@ struct Wiring {
   std::string inbound_leads_topic = "crm.inbound.leads";
   std::string inbound_interactions_topic = "crm.inbound.interactions";
   std::string inbound_group = "eventcrm-inbound";
+  // A read replica: the local log is fed from the relay's topic (consumers::Replica), nothing
+  // else writes to it (no relay, inbound consumers or reminders here), commands answer 421.
+  bool replica = false;
   std::uint64_t ready_max_lag = 100'000;  // /readyz: projections at most this far behind
 };
 
