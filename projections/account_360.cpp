@@ -1,6 +1,7 @@
 // The account 360 read model. Rows (projection-local keys):
 //   r<category>\0<id>                                → the record as this model knows it (JSON)
 //   a<account>\0<section>\0<sort key>\0<id>          → the record's short list item (JSON)
+//   n<account>\0<section>                            → how many items the section has
 // Each event folds the record, then moves its item to where it belongs now (another account, or
 // out of the lists once closed) — a record's row says where its item is.
 #include "projections/account_360.hpp"
@@ -537,6 +538,38 @@ std::string section_prefix(std::string_view account, std::string_view section) {
   return k;
 }
 
+// How many items a section has (so a busy account's 360 reads only the items it shows).
+std::string count_key(std::string_view account, std::string_view section) {
+  std::string k = "n";
+  k += clean(account);
+  k.push_back('\0');
+  k += section;
+  return k;
+}
+
+std::uint64_t get_count(std::string_view value) {
+  std::uint64_t n = 0;
+  if (!bytes::get_varint(value, n))
+    throw std::runtime_error("account_360: a count row does not decode");
+  return n;
+}
+
+void add_count(Batch& batch, const std::string& key, int delta) {
+  std::uint64_t n = 0;
+  if (auto row = batch.get(key))
+    n = get_count(*row);
+  if (delta < 0 && n == 0)
+    throw std::runtime_error("account_360: count " + key + " is already zero");
+  n = delta < 0 ? n - 1 : n + 1;
+  if (n == 0) {
+    batch.del(key);
+    return;
+  }
+  std::string out;
+  bytes::put_varint(out, n);
+  batch.put(key, out);
+}
+
 template <class Rec>
 std::optional<std::string> section_key(const Rec& r) {
   if (!r.listed() || !r.account_id || r.account_id->empty())
@@ -569,17 +602,22 @@ void track(const store::RecordedEvent& e, Batch& batch) {
   rec.on(*event);
   auto old_key = before ? section_key(*before) : std::nullopt;
   auto new_key = section_key(rec);
-  if (old_key && old_key != new_key)
+  if (old_key && old_key != new_key) {
     batch.del(*old_key);
-  if (new_key)
+    add_count(batch, count_key(*before->account_id, Rec::kSection), -1);
+  }
+  if (new_key) {
     batch.put(*new_key, item_json(rec));
+    if (new_key != old_key)
+      add_count(batch, count_key(*rec.account_id, Rec::kSection), 1);
+  }
   batch.put(key, domain::codec::encode(rec));
 }
 
 class AccountOverview final : public Projection {
  public:
   std::string name() const override { return std::string(kAccount360); }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }  // 2: section counts
   store::Filter filter() const override {
     return {{},
             {std::string(domain::contact::kCategory), std::string(domain::opportunity::kCategory),
@@ -614,11 +652,18 @@ Account360Section read_section(const View& view, std::string_view account, std::
   std::string prefix = section_prefix(account, section);
   std::string to = prefix;
   to.back() = '\1';
+  // From a point in the order (upcoming appointments): counted while listed.
+  const bool counted = from_sort.empty();
+  if (counted) {
+    if (auto n = view.get(count_key(account, section)))
+      out.count = get_count(*n);
+  }
   view.scan(prefix + std::string(from_sort), to, [&](std::string_view, std::string_view value) {
-    ++out.count;
+    if (!counted)
+      ++out.count;
     if (out.items.size() < limit)
       out.items.emplace_back(value);
-    return true;
+    return !counted || out.items.size() < limit;
   });
   return out;
 }

@@ -6,10 +6,13 @@
 #include "projections/activities.hpp"
 #include "projections/appointments.hpp"
 #include "projections/contacts.hpp"
+#include "projections/contracts.hpp"
 #include "projections/customer_history.hpp"
 #include "projections/leads.hpp"
 #include "projections/opportunities.hpp"
+#include "projections/orders.hpp"
 #include "projections/pipeline.hpp"
+#include "projections/quotes.hpp"
 #include "projections/sales_dashboard.hpp"
 #include "projections/tasks.hpp"
 
@@ -28,6 +31,9 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   all.push_back(make_pipeline());
   all.push_back(make_sales_dashboard());
   all.push_back(make_account_360());
+  all.push_back(make_quotes());
+  all.push_back(make_orders());
+  all.push_back(make_contracts());
   return all;
 }
 

@@ -561,16 +561,15 @@ TEST_F(SalesReportsTest, Account360) {
   contact("c4", x, "Dung", "Pham");
   append<contact::Aggregate>(c, "c4", contact::Archived{"c4", x, std::nullopt});
 
-  for (auto [id, when] :
-       {std::pair{"a1", "2026-01-01T09:00:00Z"}, std::pair{"a2", "2026-02-01T09:00:00Z"}}) {
+  for (int i = 1; i <= 12; ++i) {  // more than a section lists
     activity::Logged e;
-    e.activity_id = id;
+    e.activity_id = "a" + std::to_string(i);
     e.account_id = x;
     e.kind = "meeting";
-    e.subject = std::string("met ") + id;
-    e.occurred_at = at(when);
+    e.subject = "met " + e.activity_id;
+    e.occurred_at = Timestamp{at("2026-01-01T09:00:00Z").ms + i * 86'400'000LL};
     e.logged_by = "rep-a";
-    append<activity::Aggregate>(c, id, e);
+    append<activity::Aggregate>(c, e.activity_id, e);
   }
   for (auto [id, when] :
        {std::pair{"ap1", "2030-01-01T09:00:00Z"}, std::pair{"ap2", "2020-01-01T09:00:00Z"},
@@ -648,7 +647,13 @@ TEST_F(SalesReportsTest, Account360) {
   EXPECT_EQ(ids("contacts"), (V{"c2", "c1"}));  // by last name: Nguyen, Tran
   EXPECT_EQ(text(member(member(r.json, "contacts"), "items").items[0], "name"), "An Nguyen");
   EXPECT_EQ(ids("open_opportunities"), V{o1});
-  EXPECT_EQ(ids("recent_activities"), (V{"a2", "a1"}));
+  // Newest first, ten of them, with the count of all.
+  EXPECT_EQ(ids("recent_activities"),
+            (V{"a12", "a11", "a10", "a9", "a8", "a7", "a6", "a5", "a4", "a3"}));
+  EXPECT_EQ(number(member(r.json, "recent_activities"), "count"), 12);
+  EXPECT_EQ(number(member(r.json, "contacts"), "count"), 2);
+  EXPECT_EQ(number(member(r.json, "upcoming_appointments"), "count"), 1);
+  EXPECT_EQ(number(member(r.json, "open_tasks"), "count"), 1);
   EXPECT_EQ(ids("upcoming_appointments"), V{"ap1"});
   EXPECT_EQ(ids("open_tasks"), V{"t1"});
   EXPECT_EQ(ids("quotes"), V{"q1"});
@@ -669,6 +674,8 @@ TEST_F(SalesReportsTest, Account360) {
   r = c.get("/v1/accounts/" + y + "/360" + at_position('?'));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ids("contacts"), V{"c3"});
+  EXPECT_EQ(number(member(r.json, "contacts"), "count"), 1);
+  EXPECT_EQ(number(member(r.json, "recent_activities"), "count"), 0);
   EXPECT_EQ(ids("open_opportunities"), V{o3});
   EXPECT_EQ(ids("quotes"), V{});
 
