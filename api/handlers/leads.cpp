@@ -223,6 +223,7 @@ struct Import {
   std::vector<std::string> results;  // one JSON object per item
   std::atomic<std::size_t> chunks_left{0};
   std::atomic<std::uint64_t> position{0};
+  std::atomic<std::size_t> created{0};
   Completion done;
 
   const std::vector<json::Value>& items() const { return body.find("leads")->items; }
@@ -259,6 +260,7 @@ struct Import {
     std::uint64_t seen = position.load();
     while (r->position > seen && !position.compare_exchange_weak(seen, r->position)) {
     }
+    ++created;
     out += ",\"status\":201,\"id\":";
     json::write_string(out, r->id);
     out += ",\"version\":" + std::to_string(r->version);
@@ -268,16 +270,14 @@ struct Import {
   void finish_chunk() {
     if (chunks_left.fetch_sub(1) != 1)
       return;
-    std::size_t created = 0;
     std::string b = "{\"results\":[";
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (i)
         b.push_back(',');
       b += results[i];
-      created += results[i].find(",\"status\":201,") != std::string::npos ? 1 : 0;
     }
-    b += "],\"created\":" + std::to_string(created);
-    b += ",\"failed\":" + std::to_string(results.size() - created);
+    b += "],\"created\":" + std::to_string(created.load());
+    b += ",\"failed\":" + std::to_string(results.size() - created.load());
     b += ",\"position\":" + std::to_string(position.load()) + "}";
     Response res = json_response(200, std::move(b));
     if (position.load() > 0)
