@@ -781,7 +781,7 @@ int run_server(const ServerOptions& o) {
   app::RandomIdGenerator ids;
   app::CommandRunner runner(*es, clock, ids);
   Workers workers(std::max(1u, o.command_threads));
-  sh.ctx.commands = o.read_replica ? nullptr : &runner;
+  sh.ctx.commands = &runner;  // on a read replica the router refuses commands before handlers
   sh.ctx.read_replica = o.read_replica;
   sh.ctx.writer_url = o.writer_url;
   sh.ctx.workers = &workers;

@@ -162,9 +162,29 @@ CommandRunner::CommandRunner(store::EventStore& store, Clock& clock, IdGenerator
     : store_(store), clock_(clock), ids_(ids), options_(std::move(options)) {}
 
 Result<domain::Context> CommandRunner::context(std::string_view id, const CommandOptions& options) {
-  auto settings = load<domain::settings::Aggregate>(domain::settings::kGlobalId);
-  if (!settings)
-    return unexpected(std::move(settings).error());
+  auto version = store_.stream_version(
+      domain::stream_name(domain::settings::Aggregate::category, domain::settings::kGlobalId));
+  if (!version)
+    return unexpected(from_store(std::move(version).error()));
+  domain::settings::State settings_state;
+  bool cached = false;
+  {
+    std::lock_guard lock(settings_mu_);
+    cached = *version == settings_version_;
+    if (cached)
+      settings_state = settings_;
+  }
+  if (!cached) {
+    auto settings = load<domain::settings::Aggregate>(domain::settings::kGlobalId);
+    if (!settings)
+      return unexpected(std::move(settings).error());
+    settings_state = settings->state;
+    std::lock_guard lock(settings_mu_);
+    if (settings->version > settings_version_) {
+      settings_version_ = settings->version;
+      settings_ = settings->state;
+    }
+  }
   domain::Context ctx;
   ctx.now = domain::Timestamp{clock_.now_ms()};
   ctx.actor = options.metadata.actor;
@@ -178,7 +198,7 @@ Result<domain::Context> CommandRunner::context(std::string_view id, const Comman
       return derived_id(key, "new-" + std::to_string((*counter)++));
     };
   }
-  ctx.assignment_notifications = settings->state.assignment_notifications();
+  ctx.assignment_notifications = settings_state.assignment_notifications();
   ctx.pipeline = options_.pipeline;
   return ctx;
 }

@@ -167,6 +167,10 @@ class CommandRunner {
   Clock& clock_;
   IdGenerator& ids_;
   RunnerOptions options_;
+  // The settings every decision sees, folded once per settings version, not once per command.
+  std::mutex settings_mu_;
+  std::int64_t settings_version_ = -2;  // -2: not loaded yet
+  domain::settings::State settings_;
 };
 
 // ---- implementation of the templates ----
@@ -187,6 +191,9 @@ Result<Loaded<typename A::State>> CommandRunner::load(std::string_view id) {
   if (!store::valid_stream_name(stream)) {
     return unexpected(Error{errc::not_found, "invalid id", {}, {}, {}});
   }
+  // A record that does not exist yet (every create) costs one point read, not a stream scan.
+  if (auto v = store_.stream_version(stream); v && *v < 0)
+    return Loaded<State>{State{}, -1};
   std::optional<Error> broken;
   auto apply = [&broken](State& s, const store::RecordedEvent& e) {
     if (broken)

@@ -933,10 +933,17 @@ Result<std::int64_t> RocksEventStore::stream_version(std::string_view stream) {
   if (!valid_stream_name(stream)) {
     return fail(errc::invalid_stream_name, "invalid stream name", std::string(stream));
   }
-  auto last = read_stream(stream, -1, Direction::backward, 1);
-  if (!last)
-    return unexpected(std::move(last).error());
-  return last->empty() ? std::int64_t{-1} : last->front().stream_version;
+  // One point read of the stream's head (bloom-filtered: a miss rarely touches a file).
+  std::string v;
+  auto s =
+      db_->Get(rocksdb::ReadOptions(), heads_cf_, rocksdb::Slice(stream.data(), stream.size()), &v);
+  if (s.IsNotFound())
+    return std::int64_t{-1};
+  if (!s.ok())
+    return unexpected(io_error(s));
+  if (v.size() != 8)
+    return fail(errc::corrupted, "bad stream head", std::string(stream));
+  return static_cast<std::int64_t>(get_be64(v));
 }
 
 std::unique_ptr<Subscription> RocksEventStore::subscribe(std::uint64_t after, Filter filter) {

@@ -9,6 +9,7 @@
 #include "api/metrics.hpp"
 #include "api/problem.hpp"
 #include "api/router.hpp"
+#include "domain/registry.hpp"
 #include "eventstore/cloudevents.hpp"
 #include "eventstore/store.hpp"
 
@@ -348,6 +349,34 @@ bool decode_append(const json::Value& root, store::StreamAppend& out,
   return errors.empty();
 }
 
+// Raw appends to a CRM record's stream (account-…, opportunity-…) must be events its module
+// knows, with payloads its codec accepts: the read models fold them and would stop on anything
+// else. Streams of other categories take any event.
+void check_domain_events(const store::StreamAppend& part, std::vector<FieldError>& errors) {
+  std::string_view category = std::string_view(part.stream).substr(0, part.stream.find('-'));
+  bool domain_category = false;
+  for (const auto& t : domain::event_types())
+    domain_category = domain_category || t.category == category;
+  for (std::size_t i = 0; i < part.events.size(); ++i) {
+    const store::NewEvent& e = part.events[i];
+    std::string path = "events[" + std::to_string(i) + "]";
+    const domain::EventTypeInfo* info = domain::find_event_type(e.type);
+    if (info == nullptr) {
+      if (domain_category)
+        errors.push_back(
+            {path + ".type", "not an event type of " + std::string(category) + " records"});
+      continue;
+    }
+    if (info->category != category && domain_category && e.type.rfind("notification.", 0) != 0) {
+      errors.push_back(
+          {path + ".type", e.type + " belongs to " + std::string(info->category) + " records"});
+      continue;
+    }
+    if (auto ok = info->check(e.type, e.data); !ok)
+      errors.push_back({path + ".data", ok.error().message});
+  }
+}
+
 void append(const Request& req, const Context& ctx, Completion done) {
   params::Query q(req, {});
   if (!q.ok())
@@ -387,6 +416,7 @@ void append(const Request& req, const Context& ctx, Completion done) {
   }
   if (header_expected && body_expected)
     errors.push_back({"expected_version", "give either If-Match or expected_version, not both"});
+  check_domain_events(part, errors);
   if (!errors.empty())
     return done(
         problem(errc::validation_failed, "the append request is invalid", std::move(errors)));

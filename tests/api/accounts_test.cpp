@@ -121,6 +121,32 @@ TEST_F(AccountsTest, BadInputIsRefusedAndChangesNothing) {
   EXPECT_EQ(before, after);
 }
 
+TEST_F(AccountsTest, RawAppendsToRecordStreamsMustBeTheModulesEvents) {
+  CrmClient c(server_.port());
+  // Unknown types, another module's types and bad payloads would stop the read models.
+  Reply r = c.post("/v1/streams/account-raw1",
+                   R"({"events":[{"type":"account.opened.v1","data":{"name":"x"}}]})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  r = c.post("/v1/streams/account-raw1",
+             R"({"events":[{"type":"lead.qualified.v1","data":{"lead_id":"l"}}]})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  r = c.post("/v1/streams/account-raw1",
+             R"({"events":[{"type":"account.created.v1","data":{"account_id":"raw1"}}]})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(c.get("/v1/streams/account-raw1").status, 404);
+  // A payload the module's codec accepts goes in, and the read model shows it.
+  r = c.post("/v1/streams/account-raw1",
+             R"({"events":[{"type":"account.created.v1","data":{"account_id":"raw1","profile":)"
+             R"({"name":"Imported"},"owner_id":"u1","created_by":"import","created_at":)"
+             R"("2026-01-02T03:04:05.000Z"}}]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  r = c.get("/v1/accounts/raw1?min_position=" + std::to_string(r.num("position")));
+  EXPECT_EQ(r.str("name"), "Imported") << r.body;
+  // Streams of other categories take any event.
+  EXPECT_EQ(c.post("/v1/streams/ledger-1", R"({"events":[{"type":"x.y.v1","data":{}}]})").status,
+            201);
+}
+
 TEST_F(AccountsTest, IdempotencyKeyReplaysTheFirstResult) {
   CrmClient c(server_.port());
   std::vector<std::pair<std::string, std::string>> key = {{"Idempotency-Key", "import-42"}};

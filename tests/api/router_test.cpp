@@ -72,7 +72,7 @@ class RouterTest : public ::testing::Test {
   std::vector<HeaderField> headers_;
 };
 
-const char* kOne = R"({"events":[{"type":"account.opened.v1","data":{"name":"Acme"}}]})";
+const char* kOne = R"({"events":[{"type":"ledger.opened.v1","data":{"name":"Acme"}}]})";
 
 TEST_F(RouterTest, MatchesLiteralRoutesBeforeParameters) {
   Request req;
@@ -93,7 +93,7 @@ TEST_F(RouterTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   Response r = call(Method::get, "/nope");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.content_type, "application/problem+json");
-  r = call(Method::delete_, "/v1/streams/account-1");
+  r = call(Method::delete_, "/v1/streams/ledger-1");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.header("Allow"), "GET, HEAD, POST");
 }
@@ -101,45 +101,45 @@ TEST_F(RouterTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
 TEST_F(RouterTest, NegotiatesMediaTypes) {
   EXPECT_EQ(call(Method::get, "/healthz", {}, {{"Accept", "text/html"}}).status, 406);
   EXPECT_EQ(call(Method::get, "/healthz", {}, {{"Accept", "text/html, */*;q=0.1"}}).status, 200);
-  EXPECT_EQ(append("account-1", kOne, {{"Content-Type", "text/plain"}}).status, 415);
+  EXPECT_EQ(append("ledger-1", kOne, {{"Content-Type", "text/plain"}}).status, 415);
 }
 
 TEST_F(RouterTest, AppendsThenReadsBack) {
-  Response r = append("account-1", kOne, {{"X-Reason", "import"}});
+  Response r = append("ledger-1", kOne, {{"X-Reason", "import"}});
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.header("ETag"), "\"0\"");
   EXPECT_NE(r.body.find("\"position\":1"), std::string::npos);
 
-  r = call(Method::get, "/v1/streams/account-1");
+  r = call(Method::get, "/v1/streams/ledger-1");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find("\"reason\":\"import\""), std::string::npos);
   EXPECT_NE(r.body.find("\"next_cursor\":null"), std::string::npos);
   EXPECT_EQ(r.header("X-Position"), "1");
   std::string etag(r.header("ETag"));
   ASSERT_FALSE(etag.empty());
-  r = call(Method::get, "/v1/streams/account-1", {}, {{"If-None-Match", etag}});
+  r = call(Method::get, "/v1/streams/ledger-1", {}, {{"If-None-Match", etag}});
   EXPECT_EQ(r.status, 304);
   EXPECT_TRUE(r.body.empty());
 
-  r = call(Method::get, "/v1/events?after=0&limit=10&type=account.opened.v1");
+  r = call(Method::get, "/v1/events?after=0&limit=10&type=ledger.opened.v1");
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.body.find("\"items\":[{"), std::string::npos);
 }
 
 TEST_F(RouterTest, StaleIfMatchIs409WithCurrentVersion) {
-  ASSERT_EQ(append("account-2", kOne).status, 201);
-  Response r = append("account-2", kOne, {{"If-Match", "\"5\""}});
+  ASSERT_EQ(append("ledger-2", kOne).status, 201);
+  Response r = append("ledger-2", kOne, {{"If-Match", "\"5\""}});
   EXPECT_EQ(r.status, 409);
   EXPECT_NE(r.body.find("\"current_version\":0"), std::string::npos) << r.body;
-  r = append("account-2", kOne, {{"If-Match", "\"0\""}});
+  r = append("ledger-2", kOne, {{"If-Match", "\"0\""}});
   EXPECT_EQ(r.status, 201);
   r = append(
-      "account-3",
-      R"({"events":[{"type":"account.opened.v1","data":{}}],"expected_version":"no_stream"})");
+      "ledger-3",
+      R"({"events":[{"type":"ledger.opened.v1","data":{}}],"expected_version":"no_stream"})");
   EXPECT_EQ(r.status, 201);
   r = append(
-      "account-3",
-      R"({"events":[{"type":"account.opened.v1","data":{}}],"expected_version":"no_stream"})");
+      "ledger-3",
+      R"({"events":[{"type":"ledger.opened.v1","data":{}}],"expected_version":"no_stream"})");
   EXPECT_EQ(r.status, 409);
 }
 
@@ -154,20 +154,20 @@ TEST_F(RouterTest, BadBodiesAreProblemsNeverServerErrors) {
       {R"({"events":[],"events":[]})", 400},
       {std::string("{\"events\":\"\xff\"}"), 400},
       {std::string(100, '[') + std::string(100, ']'), 400},
-      {R"({"events":[{"type":"account.opened.v1","data":{"n":1e9999}}]})", 400},
+      {R"({"events":[{"type":"ledger.opened.v1","data":{"n":1e9999}}]})", 400},
       {"[]", 422},
       {R"({"events":{}})", 422},
       {R"({"events":[]})", 422},
-      {R"({"events":[{"type":"account.opened.v1","data":{}}],"extra":1})", 422},
+      {R"({"events":[{"type":"ledger.opened.v1","data":{}}],"extra":1})", 422},
       {R"({"events":[{"type":"Bad Type","data":{}}]})", 422},
-      {R"({"events":[{"type":"account.opened.v1","data":[1]}]})", 422},
-      {R"({"events":[{"type":"account.opened.v1"}]})", 422},
-      {R"({"events":[{"type":"account.opened.v1","data":{},"id":"nope"}]})", 422},
-      {R"({"events":[{"type":"account.opened.v1","data":{},"metadata":{"actor":1}}]})", 422},
-      {R"({"events":[{"type":"account.opened.v1","data":{}}],"expected_version":"x"})", 422},
+      {R"({"events":[{"type":"ledger.opened.v1","data":[1]}]})", 422},
+      {R"({"events":[{"type":"ledger.opened.v1"}]})", 422},
+      {R"({"events":[{"type":"ledger.opened.v1","data":{},"id":"nope"}]})", 422},
+      {R"({"events":[{"type":"ledger.opened.v1","data":{},"metadata":{"actor":1}}]})", 422},
+      {R"({"events":[{"type":"ledger.opened.v1","data":{}}],"expected_version":"x"})", 422},
   };
   for (const Case& c : cases) {
-    Response r = append("account-9", c.body);
+    Response r = append("ledger-9", c.body);
     EXPECT_EQ(r.status, c.status) << c.body << " → " << r.body;
     EXPECT_EQ(r.content_type, "application/problem+json");
     EXPECT_NE(r.body.find("\"type\":"), std::string::npos);
@@ -187,8 +187,8 @@ TEST_F(RouterTest, BadQueryParametersAre400) {
   EXPECT_EQ(call(Method::get, "/v1/events?after=99999999999999999999999").status, 400);
   EXPECT_EQ(call(Method::get, "/v1/events?bogus=1").status, 400);
   EXPECT_EQ(call(Method::get, "/v1/events?after=%zz").status, 400);
-  EXPECT_EQ(call(Method::get, "/v1/streams/account-1?direction=sideways").status, 400);
-  EXPECT_EQ(call(Method::get, "/v1/streams/account-404").status, 404);
+  EXPECT_EQ(call(Method::get, "/v1/streams/ledger-1?direction=sideways").status, 400);
+  EXPECT_EQ(call(Method::get, "/v1/streams/ledger-404").status, 404);
   EXPECT_EQ(call(Method::get, "/v1/events/not-a-uuid").status, 404);
 }
 

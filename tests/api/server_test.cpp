@@ -11,7 +11,7 @@
 namespace eventcrm::test {
 namespace {
 
-const std::string kEvent = R"({"events":[{"type":"account.opened.v1","data":{"n":1}}]})";
+const std::string kEvent = R"({"events":[{"type":"ledger.opened.v1","data":{"n":1}}]})";
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -42,20 +42,20 @@ std::string field(const std::string& body, const std::string& key) {
 TEST_F(ServerTest, AppendsAndReadsOverHttp) {
   start();
   auto r =
-      http(server_.port(), "POST", "/v1/streams/account-1", kEvent, {{"X-Request-Id", "abc-123"}});
+      http(server_.port(), "POST", "/v1/streams/ledger-1", kEvent, {{"X-Request-Id", "abc-123"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 201) << r->body;
   EXPECT_EQ(r->header("x-request-id"), "abc-123");
   EXPECT_EQ(r->header("etag"), "\"0\"");
   std::string id = r->body.substr(r->body.find("event_ids\":[\"") + 13, 36);
 
-  r = http(server_.port(), "GET", "/v1/streams/account-1?limit=10");
+  r = http(server_.port(), "GET", "/v1/streams/ledger-1?limit=10");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->header("x-position"), "1");
   EXPECT_FALSE(r->header("x-request-id").empty());
   auto etag = r->header("etag");
-  r = http(server_.port(), "GET", "/v1/streams/account-1?limit=10", {}, {{"If-None-Match", etag}});
+  r = http(server_.port(), "GET", "/v1/streams/ledger-1?limit=10", {}, {{"If-None-Match", etag}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 304);
 
@@ -95,13 +95,13 @@ TEST_F(ServerTest, EveryErrorIsProblemJson) {
   };
   std::vector<Case> cases = {
       {make_request("GET", "/nope"), 404},
-      {make_request("PUT", "/v1/streams/account-1", "{}"), 405},
+      {make_request("PUT", "/v1/streams/ledger-1", "{}"), 405},
       {make_request("GET", "/healthz", {}, {{"Accept", "image/png"}}), 406},
-      {make_request("POST", "/v1/streams/account-1", "x", {{"Content-Type", "text/plain"}}), 415},
-      {make_request("POST", "/v1/streams/account-1", "{\"events\":"), 400},
-      {make_request("POST", "/v1/streams/account-1", "{\"events\":[1]}"), 422},
+      {make_request("POST", "/v1/streams/ledger-1", "x", {{"Content-Type", "text/plain"}}), 415},
+      {make_request("POST", "/v1/streams/ledger-1", "{\"events\":"), 400},
+      {make_request("POST", "/v1/streams/ledger-1", "{\"events\":[1]}"), 422},
       {make_request("GET", "/v1/events?limit=abc"), 400},
-      {make_request("GET", "/v1/streams/account-77"), 404},
+      {make_request("GET", "/v1/streams/ledger-77"), 404},
       {"GARBAGE\r\n\r\n", 400},
   };
   for (const Case& c : cases) {
@@ -120,9 +120,9 @@ TEST_F(ServerTest, EveryErrorIsProblemJson) {
 
 TEST_F(ServerTest, LimitsAnswer413And431AndCloseSlowClients) {
   start({"--max-body-bytes", "1024", "--max-header-bytes", "2048", "--request-timeout-ms", "500"});
-  auto r = http(server_.port(), "POST", "/v1/streams/account-1",
-                R"({"events":[{"type":"account.opened.v1","data":{"x":")" + std::string(2000, 'a') +
-                    "\"}}]}");
+  auto r = http(
+      server_.port(), "POST", "/v1/streams/ledger-1",
+      R"({"events":[{"type":"ledger.opened.v1","data":{"x":")" + std::string(2000, 'a') + "\"}}]}");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(r->header("content-type"), "application/problem+json");
@@ -151,7 +151,7 @@ TEST_F(ServerTest, PipelinedResponsesComeInRequestOrder) {
     std::vector<std::pair<std::string, std::string>> h = {
         {"X-Request-Id", "req-" + std::to_string(i)}};
     if (i % 2 == 0)
-      batch += make_request("POST", "/v1/streams/account-" + std::to_string(i), kEvent, h);
+      batch += make_request("POST", "/v1/streams/ledger-" + std::to_string(i), kEvent, h);
     else
       batch += make_request("GET", "/healthz", {}, h);
   }
@@ -191,7 +191,7 @@ std::vector<std::string> read_sse_ids(Connection& c, std::size_t count,
 TEST_F(ServerTest, LiveEventsResumeWithLastEventIdAcrossARestart) {
   start();
   for (int i = 0; i < 3; ++i)
-    ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/account-1", kEvent)->status, 201);
+    ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/ledger-1", kEvent)->status, 201);
   {
     Connection c(server_.port());
     ASSERT_TRUE(c.send(
@@ -200,14 +200,14 @@ TEST_F(ServerTest, LiveEventsResumeWithLastEventIdAcrossARestart) {
     ASSERT_EQ(ids, (std::vector<std::string>{"1", "2", "3"}));
     EXPECT_NE(c.buffer().find("Content-Type: text/event-stream"), std::string::npos);
     // A live append arrives on the open stream.
-    ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/account-2", kEvent)->status, 201);
+    ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/ledger-2", kEvent)->status, 201);
     ids = read_sse_ids(c, 4, 5s);
     ASSERT_EQ(ids.size(), 4u);
     EXPECT_EQ(ids[3], "4");
   }
   EXPECT_EQ(server_.stop(), 0);
   start();
-  ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/account-3", kEvent)->status, 201);
+  ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/ledger-3", kEvent)->status, 201);
   Connection c(server_.port());
   ASSERT_TRUE(c.send(make_request("GET", "/v1/events/live", {}, {{"Last-Event-ID", "2"}})));
   auto ids = read_sse_ids(c, 3, 5s);
@@ -241,11 +241,11 @@ TEST_F(ServerTest, SlowSseClientsAreDropped) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   ASSERT_TRUE(send_all(fd, make_request("GET", "/v1/events/live")));
-  std::string big = R"({"events":[{"type":"account.opened.v1","data":{"x":")" +
+  std::string big = R"({"events":[{"type":"ledger.opened.v1","data":{"x":")" +
                     std::string(200'000, 'a') + "\"}}]}";
   bool dropped = false;
   for (int i = 0; i < 100 && !dropped; ++i) {
-    auto r = http(server_.port(), "POST", "/v1/streams/account-1", big);
+    auto r = http(server_.port(), "POST", "/v1/streams/ledger-1", big);
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 201);
     if (i % 10 == 9) {
@@ -272,7 +272,7 @@ TEST_F(ServerTest, GracefulShutdownKeepsEveryAcknowledgedAppend) {
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < 2000 && !stop; ++i) {
-        auto r = http(port, "POST", "/v1/streams/account-w" + std::to_string(w), kEvent);
+        auto r = http(port, "POST", "/v1/streams/ledger-w" + std::to_string(w), kEvent);
         if (!r)
           break;
         if (r->status != 201)
@@ -330,7 +330,7 @@ TEST_F(ServerTest, MetricsPassPromtool) {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "no promtool";
   start();
-  ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/account-1", kEvent)->status, 201);
+  ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/ledger-1", kEvent)->status, 201);
   ASSERT_EQ(http(server_.port(), "GET", "/nope")->status, 404);
   auto r = http(server_.port(), "GET", "/metrics");
   ASSERT_TRUE(r);
@@ -370,7 +370,7 @@ TEST_F(ServerTest, OptionsFromConfigFileEnvironmentAndFlagsInThatPrecedence) {
   start({"--config", cfg.string(), "--max-body-bytes", "100000"});
   ::unsetenv("EVENTCRM_MAX_HEADER_BYTES");
   // The flag beats the config file's body limit; the environment beats its header limit.
-  auto r = http(server_.port(), "POST", "/v1/streams/account-1", kEvent);
+  auto r = http(server_.port(), "POST", "/v1/streams/ledger-1", kEvent);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 201);
   r = http(server_.port(), "GET", "/healthz", {}, {{"X-Big", std::string(5000, 'b')}});

@@ -37,19 +37,19 @@ start_server() {
 
 append() {  # append <stream> <json data>
   curl -sf -X POST "http://$ADDR/v1/streams/$1" -H 'Content-Type: application/json' \
-    -d "{\"events\":[{\"type\":\"contact.noted.v1\",\"data\":$2}]}" >/dev/null
+    -d "{\"events\":[{\"type\":\"note.taken.v1\",\"data\":$2}]}" >/dev/null
 }
 
 start_server
-append account-acme '{"name":"Acme"}'
+append note-acme '{"account_id":"acme","i":1}'
 half=$((N / 2))
-for i in $(seq 2 "$half"); do append "contact-c$((i % 10))" "{\"account_id\":\"acme\",\"i\":$i}"; done
+for i in $(seq 2 "$half"); do append "note-c$((i % 10))" "{\"account_id\":\"acme\",\"i\":$i}"; done
 
 # SIGKILL while the relay may still have deliveries in flight, then restart on the same data.
 kill -9 "$SERVER"
 wait "$SERVER" 2>/dev/null || true
 start_server
-for i in $(seq $((half + 1)) "$N"); do append "contact-c$((i % 10))" "{\"account_id\":\"acme\",\"i\":$i}"; done
+for i in $(seq $((half + 1)) "$N"); do append "note-c$((i % 10))" "{\"account_id\":\"acme\",\"i\":$i}"; done
 
 # Wait (bounded) for the relay to have everything acknowledged.
 for _ in $(seq 300); do
