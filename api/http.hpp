@@ -33,6 +33,8 @@ struct Request {
   std::string_view request_id;
   // Who is asking, once authenticated; empty: "anonymous" (no authentication configured).
   std::string_view principal;
+  // The client's IP address as the connection sees it (proxies: see X-Forwarded-For).
+  std::string_view peer;
   // Path parameters ({stream}, {id}), percent-decoded, in pattern order.
   std::vector<std::string> params;
   int route = -1;  // index of the matched route (set by the router), -1 when none

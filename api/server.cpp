@@ -90,6 +90,10 @@ bool valid_request_id(std::string_view id) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Shared& sh) : stream_(std::move(socket)), sh_(sh) {
+    beast::error_code peer_ec;
+    auto peer = stream_.socket().remote_endpoint(peer_ec);
+    if (!peer_ec)
+      peer_ = peer.address().to_string();
     sh_.metrics->open_connections.fetch_add(1, std::memory_order_relaxed);
     sh_.metrics->connections_total.fetch_add(1, std::memory_order_relaxed);
   }
@@ -298,6 +302,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string_view given = req.header("X-Request-Id");
     slot.request_id = valid_request_id(given) ? std::string(given) : sh_.new_request_id();
     req.request_id = slot.request_id;
+    req.peer = peer_;
     slot.head = req.method == Method::head;
     slot.keep_alive = msg.keep_alive();
     slot.method = std::string(msg.method_string());
@@ -556,6 +561,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::vector<HeaderField> headers_;
+  std::string peer_;  // the client's address
   std::deque<Slot> queue_;
   std::uint64_t next_seq_ = 0;
   bool reading_ = false;

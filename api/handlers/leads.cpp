@@ -417,8 +417,13 @@ FormRateLimiter& form_limiter() {
   return limiter;
 }
 
-// Who submits: the first X-Forwarded-For hop (the server sits behind a proxy), else X-Real-IP.
+// Who submits: the connection's peer address. Forwarding headers are believed only from a proxy
+// on this host (a loopback peer), where they name the real client: anyone else could spoof them
+// to dodge the rate limit.
 std::string client_of(const Request& req) {
+  bool via_local_proxy = req.peer == "127.0.0.1" || req.peer == "::1" || req.peer.empty();
+  if (!via_local_proxy)
+    return std::string(req.peer);
   std::string_view xff = req.header("X-Forwarded-For");
   std::string_view client = xff.substr(0, xff.find(','));
   while (!client.empty() && client.front() == ' ')
@@ -427,6 +432,8 @@ std::string client_of(const Request& req) {
     client.remove_suffix(1);
   if (client.empty())
     client = req.header("X-Real-IP");
+  if (client.empty())
+    client = req.peer;
   return std::string(client.substr(0, 100));
 }
 
