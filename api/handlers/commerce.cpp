@@ -208,7 +208,7 @@ std::vector<quote::Line> read_lines(command::Fields& f, const std::string* curre
                    "\"<ISO 4217>\"}");
           } else {
             line.unit_price = *d;
-            if (currency != nullptr && cur->text != *currency)
+            if (currency != nullptr && !currency->empty() && cur->text != *currency)
               f.fail(field + ".currency", "must be the quote's currency, " + *currency);
             else if (currency == nullptr && stated != nullptr)
               stated->emplace_back(field + ".currency", cur->text);

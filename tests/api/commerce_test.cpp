@@ -283,7 +283,13 @@ TEST_F(CommerceTest, AcceptWithAnIdempotencyKeyCreatesOneOrder) {
   CrmClient c(server_.port());
   std::string account = c.create("accounts", R"({"name":"Once Ltd"})");
   std::string id = sent_quote(c, account, "500");
-  Headers key = {{"Idempotency-Key", "po-4411"}};
+  // A stale If-Match: 409 with the quote's version, no order.
+  std::uint64_t before = head(c);
+  Reply stale = c.post("/v1/quotes/" + id + "/accept", "{}", {{"If-Match", "\"0\""}});
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(stale.num("current_version"), 1);
+  EXPECT_EQ(head(c), before);
+  Headers key = {{"Idempotency-Key", "po-4411"}, {"If-Match", "\"1\""}};
   Reply first = c.post("/v1/quotes/" + id + "/accept", "{}", key);
   ASSERT_EQ(first.status, 200) << first.body;
   std::uint64_t after_first = head(c);
