@@ -34,7 +34,9 @@ class RecordProjection : public Projection {
     records::Table table(batch, spec());
     std::string id = e.stream.substr(A::category.size() + 1);
     Row row{};
-    if (auto doc = table.doc(id)) {
+    // A stream's first event creates its record: nothing stored to read back.
+    const bool fresh = e.stream_version == 0;
+    if (auto doc = fresh ? std::nullopt : table.doc(id)) {
       auto parsed = domain::json::parse(*doc);
       std::string error;
       if (!parsed || !domain::codec::get_fields(*parsed, row, "", error))
@@ -53,7 +55,7 @@ class RecordProjection : public Projection {
     r.doc = w.take();
     r.facets = facets(row);
     r.sort_keys = sort_keys(row);
-    table.put(r);
+    table.put(r, fresh);
   }
 
   virtual const records::Spec& spec() const = 0;
@@ -65,8 +67,7 @@ class RecordProjection : public Projection {
   // Filterable values (left out when absent) and sort keys of a row.
   virtual records::Facets facets(const Row& row) const = 0;
   virtual std::vector<std::pair<std::string, std::string>> sort_keys(const Row& row) const {
-    return {{"created_at", row.created_at.to_string()},
-            {"updated_at", row.updated_at.to_string()}};
+    return {{"created_at", row.created_at.to_string()}, {"updated_at", row.updated_at.to_string()}};
   }
 };
 

@@ -138,7 +138,7 @@ void Table::remove(std::string_view id) {
   batch_.del("d/" + std::string(id));
 }
 
-void Table::put(const Record& r) {
+void Table::put(const Record& r, bool fresh) {
   std::string value;
   put_part(value, r.id);
   for (const auto& [name, v] : r.facets) {
@@ -165,7 +165,7 @@ void Table::put(const Record& r) {
   }
   std::sort(keys.begin(), keys.end());
   std::string meta_key = "m/" + r.id;
-  if (auto old = batch_.get(meta_key)) {
+  if (auto old = fresh ? std::nullopt : batch_.get(meta_key)) {
     std::string_view in = *old;
     std::string_view k;
     while (get_part(in, k)) {

@@ -49,8 +49,9 @@ class Table {
  public:
   Table(Batch& batch, const Spec& spec) : batch_(batch), spec_(spec) {}
   std::optional<std::string> doc(std::string_view id);
-  // Replaces the record's document and index rows.
-  void put(const Record& r);
+  // Replaces the record's document and index rows. `fresh`: the record has never been written
+  // (its stream's first event), so there are no old rows to look up and replace.
+  void put(const Record& r, bool fresh = false);
   void remove(std::string_view id);
 
  private:
