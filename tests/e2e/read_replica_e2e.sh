@@ -2,7 +2,8 @@
 # Read replicas end to end through the real binaries: a writer (`serve --kafka-brokers`)
 # publishes its log through the relay to `eventcrm dev-broker`; two replicas (`serve
 # --read-replica --from-kafka`), one started later, rebuild the same log from the topic (hash
-# chain checked) and serve identical read models; commands sent to a replica answer 421.
+# chain checked) and serve identical read models (collections and the pipeline report);
+# commands sent to a replica answer 421.
 # Usage: read_replica_e2e.sh <eventcrm binary>
 set -euo pipefail
 BIN="$1"
@@ -49,8 +50,14 @@ for i in $(seq 1 30); do
     -H 'Content-Type: application/json' -d '{"phone":"+84 90 000 0000"}' >/dev/null
   [ $((i % 10)) = 0 ] && post "/v1/accounts/$id/archive" '{"reason":"merged"}' >/dev/null
 done
-curl -sf -X POST "http://$ADDR_writer/v1/accounts" -H 'Content-Type: application/json' \
-  -H 'Idempotency-Key: replica-e2e' -d '{"name":"Keyed Co"}' >/dev/null
+acc=$(curl -sf -X POST "http://$ADDR_writer/v1/accounts" -H 'Content-Type: application/json' \
+  -H 'Idempotency-Key: replica-e2e' -d '{"name":"Keyed Co"}' | id_of)
+# Opportunities in several stages, one won, for the pipeline report.
+for i in $(seq 1 12); do
+  stage=$(echo prospecting qualification proposal negotiation | cut -d' ' -f$((i % 4 + 1)))
+  opp=$(post /v1/opportunities "{\"account_id\":\"$acc\",\"name\":\"Deal $i\",\"amount\":{\"amount\":\"$((i * 1000)).00\",\"currency\":\"VND\"},\"expected_close_date\":\"2027-0$((i % 9 + 1))-15\",\"stage\":\"$stage\"}" | id_of)
+  [ "$i" = 5 ] && post "/v1/opportunities/$opp/win" '{}' >/dev/null
+done
 
 wait_caught_up() {  # wait_caught_up <replica addr>
   local want got
@@ -66,7 +73,8 @@ same_reads() {  # same_reads <replica addr>
   local h
   h=$(head_of "$ADDR_writer")
   for q in "/v1/accounts?limit=200&sort=name" "/v1/accounts?industry=retail&limit=200" \
-           "/v1/accounts?status=archived"; do
+           "/v1/accounts?status=archived" "/v1/reports/pipeline?group_by=stage" \
+           "/v1/reports/pipeline?group_by=close_month" "/v1/opportunities?limit=200&sort=name"; do
     curl -sf "http://$ADDR_writer$q&min_position=$h" >"$work/w.json" || fail "writer $q"
     curl -sf "http://$1$q&min_position=$h" >"$work/r.json" || fail "replica $q"
     cmp -s "$work/w.json" "$work/r.json" || fail "replica differs on $q"
