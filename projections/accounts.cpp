@@ -70,8 +70,7 @@ class Accounts final : public RecordProjection<account::Aggregate, AccountRow> {
   const records::Spec& spec() const override { return accounts_spec(); }
 
  protected:
-  void update(AccountRow& row, const account::Event& event,
-              const store::RecordedEvent&) override {
+  void update(AccountRow& row, const account::Event& event, const store::RecordedEvent&) override {
     std::visit(domain::codec::overloaded{
                    [&](const account::Created& e) {
                      merge(row, e.profile);
@@ -89,7 +88,9 @@ class Accounts final : public RecordProjection<account::Aggregate, AccountRow> {
                event);
   }
   records::Facets facets(const AccountRow& row) const override {
-    records::Facets f{{"name", row.name}, {"owner_id", row.owner_id}, {"status", row.status},
+    records::Facets f{{"name", row.name},
+                      {"owner_id", row.owner_id},
+                      {"status", row.status},
                       {"created_at", row.created_at.to_string()}};
     if (row.industry)
       f.emplace_back("industry", *row.industry);
@@ -99,8 +100,7 @@ class Accounts final : public RecordProjection<account::Aggregate, AccountRow> {
       f.emplace_back("tax_id", *row.tax_id);
     return f;
   }
-  std::vector<std::pair<std::string, std::string>> sort_keys(
-      const AccountRow& row) const override {
+  std::vector<std::pair<std::string, std::string>> sort_keys(const AccountRow& row) const override {
     return {{"created_at", row.created_at.to_string()},
             {"updated_at", row.updated_at.to_string()},
             {"name", records::key_text(row.name)}};
@@ -118,6 +118,8 @@ const records::Spec& accounts_spec() {
   return spec;
 }
 
-std::unique_ptr<Projection> make_accounts() { return std::make_unique<Accounts>(); }
+std::unique_ptr<Projection> make_accounts() {
+  return std::make_unique<Accounts>();
+}
 
 }  // namespace eventcrm::projections

@@ -1,11 +1,11 @@
 // Accounts over HTTP: create, edit, assign an owner, archive; detail and list queries.
 // Commands are decided in domain/account.cpp and run by app::CommandRunner; the read model is
 // projections/accounts.cpp.
+#include "projections/accounts.hpp"
 #include "api/handlers/command.hpp"
 #include "api/handlers/query.hpp"
 #include "app/duplicates.hpp"
 #include "domain/account.hpp"
-#include "projections/accounts.hpp"
 
 namespace eventcrm::api {
 namespace {
@@ -79,8 +79,8 @@ void update(const Request& req, const Context& ctx, Completion done) {
   app::CommandOptions options;
   if (auto bad = command::read_envelope(req, &body, options))
     return done(std::move(*bad));
-  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), std::move(c),
-                          std::move(options), kCollection, false);
+  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), std::move(c), std::move(options),
+                          kCollection, false);
 }
 
 void assign(const Request& req, const Context& ctx, Completion done) {
