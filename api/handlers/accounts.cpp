@@ -69,48 +69,27 @@ void create(const Request& req, const Context& ctx, Completion done) {
 }
 
 void update(const Request& req, const Context& ctx, Completion done) {
-  json::Value body;
-  if (auto bad = command::parse_object(req, body))
-    return done(std::move(*bad));
-  command::Fields f(body, {EVENTCRM_PROFILE_FIELDS});
-  account::Update c{read_profile(f)};
-  if (!f.ok())
-    return done(f.problem());
-  app::CommandOptions options;
-  if (auto bad = command::read_envelope(req, &body, options))
-    return done(std::move(*bad));
-  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), std::move(c), std::move(options),
-                          kCollection, false);
+  command::action<Aggregate>(req, ctx, std::move(done), {EVENTCRM_PROFILE_FIELDS}, kCollection,
+                             [](command::Fields& f) -> std::optional<account::Command> {
+                               return account::Update{read_profile(f)};
+                             });
 }
 
 void assign(const Request& req, const Context& ctx, Completion done) {
-  json::Value body;
-  if (auto bad = command::parse_object(req, body))
-    return done(std::move(*bad));
-  command::Fields f(body, {"owner_id"});
-  auto owner = f.text("owner_id", true);
-  if (!f.ok())
-    return done(f.problem());
-  app::CommandOptions options;
-  if (auto bad = command::read_envelope(req, &body, options))
-    return done(std::move(*bad));
-  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), account::AssignOwner{*owner},
-                          std::move(options), kCollection, false);
+  command::action<Aggregate>(req, ctx, std::move(done), {"owner_id"}, kCollection,
+                             [](command::Fields& f) -> std::optional<account::Command> {
+                               auto owner = f.text("owner_id", true);
+                               if (!owner)
+                                 return std::nullopt;
+                               return account::AssignOwner{*owner};
+                             });
 }
 
 void archive(const Request& req, const Context& ctx, Completion done) {
-  json::Value body;
-  if (auto bad = command::parse_object(req, body))
-    return done(std::move(*bad));
-  command::Fields f(body, {});
-  auto reason = f.text("reason", false, 1000);
-  if (!f.ok())
-    return done(f.problem());
-  app::CommandOptions options;
-  if (auto bad = command::read_envelope(req, &body, options))
-    return done(std::move(*bad));
-  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), account::Archive{reason},
-                          std::move(options), kCollection, false);
+  command::action<Aggregate>(req, ctx, std::move(done), {}, kCollection,
+                             [](command::Fields& f) -> std::optional<account::Command> {
+                               return account::Archive{f.text("reason", false, 1000)};
+                             });
 }
 
 void get(const Request& req, const Context& ctx, Completion done) {

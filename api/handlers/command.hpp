@@ -98,4 +98,25 @@ void run(const Context& ctx, Completion done, std::string id, typename A::Comman
          });
 }
 
+// The usual action on an existing record `{id}`: `read` turns the strict body fields into the
+// command (recording field errors in `Fields`; nullopt when it cannot), then the envelope is
+// read and the command runs on the workers. Field errors answer before envelope errors.
+template <class A, class Read>
+void action(const Request& req, const Context& ctx, Completion done,
+            std::initializer_list<std::string_view> allowed, std::string_view collection,
+            Read&& read) {
+  json::Value body;
+  if (auto bad = parse_object(req, body))
+    return done(std::move(*bad));
+  Fields f(body, allowed);
+  std::optional<typename A::Command> cmd = read(f);
+  if (!f.ok() || !cmd)
+    return done(f.problem());
+  app::CommandOptions options;
+  if (auto bad = read_envelope(req, &body, options))
+    return done(std::move(*bad));
+  run<A>(ctx, std::move(done), req.params.at(0), std::move(*cmd), std::move(options), collection,
+         false);
+}
+
 }  // namespace eventcrm::api::command

@@ -77,33 +77,20 @@ void create(const Request& req, const Context& ctx, Completion done) {
 }
 
 void update(const Request& req, const Context& ctx, Completion done) {
-  json::Value body;
-  if (auto bad = command::parse_object(req, body))
-    return done(std::move(*bad));
-  command::Fields f(body, {EVENTCRM_PROFILE_FIELDS});
-  contact::Update c{read_profile(f)};
-  if (!f.ok())
-    return done(f.problem());
-  app::CommandOptions options;
-  if (auto bad = command::read_envelope(req, &body, options))
-    return done(std::move(*bad));
-  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), std::move(c), std::move(options),
-                          kCollection, false);
+  command::action<Aggregate>(req, ctx, std::move(done), {EVENTCRM_PROFILE_FIELDS}, kCollection,
+                             [](command::Fields& f) -> std::optional<contact::Command> {
+                               return contact::Update{read_profile(f)};
+                             });
 }
 
 void assign(const Request& req, const Context& ctx, Completion done) {
-  json::Value body;
-  if (auto bad = command::parse_object(req, body))
-    return done(std::move(*bad));
-  command::Fields f(body, {"owner_id"});
-  auto owner = f.text("owner_id", true);
-  if (!f.ok())
-    return done(f.problem());
-  app::CommandOptions options;
-  if (auto bad = command::read_envelope(req, &body, options))
-    return done(std::move(*bad));
-  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), contact::AssignOwner{*owner},
-                          std::move(options), kCollection, false);
+  command::action<Aggregate>(req, ctx, std::move(done), {"owner_id"}, kCollection,
+                             [](command::Fields& f) -> std::optional<contact::Command> {
+                               auto owner = f.text("owner_id", true);
+                               if (!owner)
+                                 return std::nullopt;
+                               return contact::AssignOwner{*owner};
+                             });
 }
 
 void link(const Request& req, const Context& ctx, Completion done) {
@@ -132,32 +119,16 @@ void link(const Request& req, const Context& ctx, Completion done) {
 }
 
 void unlink(const Request& req, const Context& ctx, Completion done) {
-  json::Value body;
-  if (auto bad = command::parse_object(req, body))
-    return done(std::move(*bad));
-  command::Fields f(body, {});
-  if (!f.ok())
-    return done(f.problem());
-  app::CommandOptions options;
-  if (auto bad = command::read_envelope(req, &body, options))
-    return done(std::move(*bad));
-  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), contact::UnlinkAccount{},
-                          std::move(options), kCollection, false);
+  command::action<Aggregate>(
+      req, ctx, std::move(done), {}, kCollection,
+      [](command::Fields&) -> std::optional<contact::Command> { return contact::UnlinkAccount{}; });
 }
 
 void archive(const Request& req, const Context& ctx, Completion done) {
-  json::Value body;
-  if (auto bad = command::parse_object(req, body))
-    return done(std::move(*bad));
-  command::Fields f(body, {});
-  auto reason = f.text("reason", false, 1000);
-  if (!f.ok())
-    return done(f.problem());
-  app::CommandOptions options;
-  if (auto bad = command::read_envelope(req, &body, options))
-    return done(std::move(*bad));
-  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), contact::Archive{reason},
-                          std::move(options), kCollection, false);
+  command::action<Aggregate>(req, ctx, std::move(done), {}, kCollection,
+                             [](command::Fields& f) -> std::optional<contact::Command> {
+                               return contact::Archive{f.text("reason", false, 1000)};
+                             });
 }
 
 void get(const Request& req, const Context& ctx, Completion done) {

@@ -109,17 +109,9 @@ void create(const Request& req, const Context& ctx, Completion done) {
 }
 
 void qualify(const Request& req, const Context& ctx, Completion done) {
-  json::Value body;
-  if (auto bad = command::parse_object(req, body))
-    return done(std::move(*bad));
-  command::Fields f(body, {});
-  if (!f.ok())
-    return done(f.problem());
-  app::CommandOptions options;
-  if (auto bad = command::read_envelope(req, &body, options))
-    return done(std::move(*bad));
-  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), lead::Qualify{},
-                          std::move(options), kCollection, false);
+  command::action<Aggregate>(
+      req, ctx, std::move(done), {}, kCollection,
+      [](command::Fields&) -> std::optional<lead::Command> { return lead::Qualify{}; });
 }
 
 void disqualify(const Request& req, const Context& ctx, Completion done) {
@@ -139,18 +131,13 @@ void disqualify(const Request& req, const Context& ctx, Completion done) {
 }
 
 void assign(const Request& req, const Context& ctx, Completion done) {
-  json::Value body;
-  if (auto bad = command::parse_object(req, body))
-    return done(std::move(*bad));
-  command::Fields f(body, {"owner_id"});
-  auto owner = f.text("owner_id", true);
-  if (!f.ok())
-    return done(f.problem());
-  app::CommandOptions options;
-  if (auto bad = command::read_envelope(req, &body, options))
-    return done(std::move(*bad));
-  command::run<Aggregate>(ctx, std::move(done), req.params.at(0), lead::Assign{*owner},
-                          std::move(options), kCollection, false);
+  command::action<Aggregate>(req, ctx, std::move(done), {"owner_id"}, kCollection,
+                             [](command::Fields& f) -> std::optional<lead::Command> {
+                               auto owner = f.text("owner_id", true);
+                               if (!owner)
+                                 return std::nullopt;
+                               return lead::Assign{*owner};
+                             });
 }
 
 Response conversion_result(const app::ConversionResult& r) {
