@@ -117,6 +117,9 @@ enum class Direction : std::uint8_t { forward, backward };
 struct Filter {
   std::vector<std::string> types;
   std::vector<std::string> categories;
+  // Read events as stored: personal fields stay sealed (for the Kafka relay, whose topic feeds
+  // replicas that check the hash chain over the stored bytes). Default: opened for the reader.
+  bool stored_form = false;
   bool matches(const RecordedEvent& e) const;
   bool empty() const { return types.empty() && categories.empty(); }
 };

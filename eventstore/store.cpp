@@ -9,6 +9,7 @@
 //   snapshots  stream                    -> be64(version) ‖ state bytes
 #include "eventstore/store.hpp"
 
+#include <openssl/hmac.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -28,6 +29,7 @@
 #include <unordered_set>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/sealing.hpp"
 
 namespace eventcrm::store {
 namespace {
@@ -160,6 +162,9 @@ class RocksEventStore final : public EventStore {
   Status<Error> save_snapshot(std::string_view stream, std::int64_t version,
                               std::string_view bytes) override;
   Result<Snapshot> load_snapshot(std::string_view stream) override;
+  Status<Error> forget_subject(std::string_view stream) override;
+  Result<std::size_t> unsealed_personal_values(std::string_view stream) override;
+  Result<std::string> keyed_digest(std::string_view name, std::string_view bytes) override;
 
   const StoreStats& stats() const override { return stats_; }
   const Options& options() const override { return opts_; }
@@ -177,6 +182,9 @@ class RocksEventStore final : public EventStore {
     std::vector<bool> generated;
     // Set instead of `parts` for replicate(): events recorded elsewhere, stored verbatim.
     std::vector<RecordedEvent> verbatim;
+    // Per event in append order: its data as the caller gave it when the store sealed it (else
+    // empty), for comparing an idempotent retry with what was committed.
+    std::vector<std::string> plain;
   };
   // What the writer has staged in the current batch but not yet committed.
   struct Staged {
@@ -191,7 +199,13 @@ class RocksEventStore final : public EventStore {
                                       std::uint64_t& next_pos, Hash& prev, std::int64_t& last_time);
   Result<std::int64_t> current_version(const std::string& stream, const Staged& staged);
   Result<std::optional<RecordedEvent>> find_id(const std::string& uuid16, const Staged& staged);
-  Result<RecordedEvent> read_position(std::uint64_t pos);
+  // `open`: personal fields unsealed for the reader (else as stored).
+  Result<RecordedEvent> read_position(std::uint64_t pos, bool open = true);
+  Status<Error> open_fields(RecordedEvent& e) {
+    if (!sealer_)
+      return Ok{};
+    return sealer_->unseal(e);
+  }
 
   Options opts_;
   std::unique_ptr<rocksdb::Env> env_;  // wraps Options::file_system; outlives db_
@@ -202,6 +216,8 @@ class RocksEventStore final : public EventStore {
   rocksdb::ColumnFamilyHandle* heads_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* ids_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* snapshots_cf_ = nullptr;
+  std::unique_ptr<KeyStore> keys_;  // with a personal-data policy only
+  std::unique_ptr<Sealer> sealer_;
 
   // Writer state (writer thread only, after open).
   Hash last_hash_{};
@@ -304,6 +320,13 @@ Status<Error> RocksEventStore::open_db() {
   heads_cf_ = cfs_[3];
   ids_cf_ = cfs_[4];
   snapshots_cf_ = cfs_[5];
+  if (!opts_.personal_data.empty()) {
+    auto keys = KeyStore::open(opts_.keys_path.empty() ? opts_.path + "/keys" : opts_.keys_path);
+    if (!keys)
+      return unexpected(std::move(keys).error());
+    keys_ = std::move(*keys);
+    sealer_ = std::make_unique<Sealer>(opts_.personal_data, *keys_);
+  }
 
   // Recover the head, the chain and the clock from the last event.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_cf_));
@@ -333,6 +356,7 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
   std::size_t total = 0;
   std::unordered_set<std::string_view> streams, ids;
   std::vector<bool> generated;
+  std::vector<std::string> plain;
   for (auto& part : parts) {
     if (!valid_stream_name(part.stream)) {
       return reject(Error{errc::invalid_stream_name,
@@ -373,13 +397,28 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
         return reject(
             Error{errc::invalid_event_id, "event id " + ev.id + " appears twice", part.stream, {}});
       }
+      // Sealed here, on the caller's thread, so the writer thread does no cryptography; types
+      // without personal fields pay one hash lookup.
+      if (sealer_ && sealer_->covers(ev.type)) {
+        std::string original = ev.data;
+        auto sealed = sealer_->seal(part.stream, ev.type, ev.data);
+        if (!sealed) {
+          sealed.error().stream = part.stream;
+          return reject(std::move(sealed).error());
+        }
+        plain.resize(generated.size());
+        if (original != ev.data)
+          plain.back() = std::move(original);
+      }
     }
   }
   {
     std::lock_guard lk(queue_mu_);
     if (stopping_)
       return reject(Error{errc::closed, "the event store is closed", {}, {}});
-    queue_.push_back(Pending{std::move(parts), std::move(done), total, std::move(generated), {}});
+    plain.resize(generated.size());
+    queue_.push_back(Pending{
+        std::move(parts), std::move(done), total, std::move(generated), {}, std::move(plain)});
   }
   queue_cv_.notify_one();
 }
@@ -534,7 +573,7 @@ Result<std::optional<RecordedEvent>> RocksEventStore::find_id(const std::string&
     return unexpected(io_error(s));
   if (v.size() != 8)
     return fail(errc::corrupted, "bad id index entry");
-  auto ev = read_position(get_be64(v));
+  auto ev = read_position(get_be64(v), false);
   if (!ev)
     return unexpected(std::move(ev).error());
   return std::optional<RecordedEvent>(std::move(*ev));
@@ -551,6 +590,7 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
   std::vector<RecordedEvent> existing;
   for (const auto& part : p.parts) {
     for (const auto& ev : part.events) {
+      const std::size_t index = total;
       if (p.generated[total++])
         continue;
       ++supplied;
@@ -560,7 +600,18 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
       if (!*hit)
         continue;
       ++found;
-      if (!detail::same_content(**hit, ev, part.stream))
+      // A retry is compared in the clear: each sealing draws a fresh nonce.
+      if (auto opened = open_fields(**hit); !opened)
+        return unexpected(std::move(opened).error());
+      bool same;
+      if (!p.plain[index].empty()) {
+        NewEvent original = ev;
+        original.data = p.plain[index];
+        same = detail::same_content(**hit, original, part.stream);
+      } else {
+        same = detail::same_content(**hit, ev, part.stream);
+      }
+      if (!same)
         all_same = false;
       existing.push_back(std::move(**hit));
     }
@@ -758,7 +809,7 @@ void RocksEventStore::writer_loop() {
   }
 }
 
-Result<RecordedEvent> RocksEventStore::read_position(std::uint64_t pos) {
+Result<RecordedEvent> RocksEventStore::read_position(std::uint64_t pos, bool open) {
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), events_cf_, be64(pos), &v);
   if (s.IsNotFound()) {
@@ -769,6 +820,10 @@ Result<RecordedEvent> RocksEventStore::read_position(std::uint64_t pos) {
   RecordedEvent e;
   if (!detail::decode_record(v, e) || e.position != pos) {
     return fail(errc::corrupted, "event at position " + std::to_string(pos) + " is corrupted");
+  }
+  if (open) {
+    if (auto opened = open_fields(e); !opened)
+      return unexpected(std::move(opened).error());
   }
   return e;
 }
@@ -833,6 +888,8 @@ Result<std::vector<RecordedEvent>> RocksEventStore::read_stream(std::string_view
     if (!detail::decode_record(values[i].ToStringView(), e)) {
       return fail(errc::corrupted, "corrupted event in stream", std::string(stream));
     }
+    if (auto opened = open_fields(e); !opened)
+      return unexpected(std::move(opened).error());
     out.push_back(std::move(e));
   }
   return out;
@@ -860,6 +917,10 @@ Result<LogPage> RocksEventStore::read_all(std::uint64_t after, std::size_t limit
     page.scanned_to = e.position;
     ++scanned;
     if (filter.matches(e)) {
+      if (!filter.stored_form) {
+        if (auto opened = open_fields(e); !opened)
+          return unexpected(std::move(opened).error());
+      }
       page.events.push_back(std::move(e));
       if (page.events.size() >= limit)
         break;
@@ -895,6 +956,10 @@ Result<LogPage> RocksEventStore::read_all_backward(std::uint64_t before, std::si
     page.scanned_to = e.position;
     ++scanned;
     if (filter.matches(e)) {
+      if (!filter.stored_form) {
+        if (auto opened = open_fields(e); !opened)
+          return unexpected(std::move(opened).error());
+      }
       page.events.push_back(std::move(e));
       if (page.events.size() >= limit)
         break;
@@ -1031,6 +1096,81 @@ Result<EventStore::Snapshot> RocksEventStore::load_snapshot(std::string_view str
   return Snapshot{static_cast<std::int64_t>(get_be64(v)), v.substr(8)};
 }
 
+Status<Error> RocksEventStore::forget_subject(std::string_view stream) {
+  if (!keys_)
+    return fail(errc::not_found, "this store seals no personal data");
+  if (!valid_stream_name(stream))
+    return fail(errc::invalid_stream_name, "invalid stream name", std::string(stream));
+  // The snapshot holds the folded state in the clear: drop it, then flush every column family
+  // (the WAL that held it is deleted once all are flushed) and compact its range.
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Slice key(stream.data(), stream.size());
+  auto s = db_->Delete(wo, snapshots_cf_, key);
+  if (s.ok()) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    s = db_->Flush(fo, cfs_);
+  }
+  if (s.ok()) {
+    rocksdb::CompactRangeOptions co;
+    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    s = db_->CompactRange(co, snapshots_cf_, &key, &key);
+  }
+  if (!s.ok())
+    return unexpected(io_error(s));
+  return keys_->destroy(stream);
+}
+
+Result<std::size_t> RocksEventStore::unsealed_personal_values(std::string_view stream) {
+  if (!sealer_)
+    return fail(errc::not_found, "this store seals no personal data");
+  if (!valid_stream_name(stream))
+    return fail(errc::invalid_stream_name, "invalid stream name", std::string(stream));
+  std::size_t n = 0;
+  std::string prefix(stream);
+  prefix.push_back('\0');
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    auto k = it->key().ToStringView();
+    if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix)
+      break;
+    auto pos = get_be64(it->value().ToStringView());
+    if (pos > head())
+      break;
+    auto e = read_position(pos, false);
+    if (!e)
+      return unexpected(std::move(e).error());
+    n += sealer_->plaintext_fields(*e);
+  }
+  if (!it->status().ok())
+    return unexpected(io_error(it->status()));
+  return n;
+}
+
+Result<std::string> RocksEventStore::keyed_digest(std::string_view name, std::string_view bytes) {
+  if (!keys_)
+    return fail(errc::not_found, "this store seals no personal data");
+  auto secret = keys_->secret(name);
+  if (!secret)
+    return unexpected(std::move(secret).error());
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), secret->data(), static_cast<int>(secret->size()),
+           reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), mac,
+           &len) == nullptr) {
+    return fail(errc::io_error, "HMAC-SHA256 failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[mac[i] >> 4];
+    hex += kHex[mac[i] & 15];
+  }
+  return hex;
+}
+
 void RocksEventStore::close() {
   std::lock_guard lk(close_mu_);
   if (closed_.load() && !db_)
@@ -1054,6 +1194,8 @@ void RocksEventStore::close() {
     db_->Close();
     db_.reset();
   }
+  if (keys_)
+    keys_->close();
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/personal_data.hpp"
 #include "eventstore/event.hpp"
 #include "eventstore/stats.hpp"
 
@@ -33,6 +34,10 @@ struct Options {
   std::size_t max_group_commit_events = 8'192;  // events coalesced into one WriteBatch at most
   std::size_t block_cache_bytes = 256u << 20;
   std::shared_ptr<Clock> clock;  // defaults to the system clock
+  // Personal fields sealed with their subject's key (see sealing.hpp); empty: none, and no key
+  // store is opened. Reads open them again unless a Filter asks for the stored form.
+  PersonalDataPolicy personal_data;
+  std::string keys_path;  // the key store's directory; default <path>/keys
   // For fault-injection tests only: the file system RocksDB writes through.
   std::shared_ptr<rocksdb::FileSystem> file_system;
 };
@@ -106,6 +111,19 @@ class EventStore {
     std::string bytes;
   };
   virtual Result<Snapshot> load_snapshot(std::string_view stream) = 0;
+
+  // Erasure of one data subject (a stream): destroys its data key, so its sealed personal
+  // fields read as kErasedMarker everywhere from now on, and drops the stream's snapshot; both
+  // are flushed and compacted out of the files. The log's bytes and chain are untouched.
+  // Idempotent. errc::not_found when the store seals nothing.
+  virtual Status<Error> forget_subject(std::string_view stream) = 0;
+  // How many personal values of the stream are stored unsealed (appended before sealing was on,
+  // or by a store without a policy): forgetting cannot erase those.
+  virtual Result<std::size_t> unsealed_personal_values(std::string_view stream) = 0;
+  // HMAC-SHA256 (hex) of `bytes` under the server-wide secret `name` kept in the key store:
+  // names derived from personal values that must not be guessable from the log alone.
+  // errc::not_found when the store seals nothing.
+  virtual Result<std::string> keyed_digest(std::string_view name, std::string_view bytes) = 0;
 
   virtual const StoreStats& stats() const = 0;
   virtual const Options& options() const = 0;
