@@ -1,0 +1,285 @@
+// Stock movement documents as one multi-stream append, decided again on conflict.
+#include "app/stock_documents.hpp"
+
+#include <map>
+#include <utility>
+
+#include "domain/account.hpp"
+#include "domain/order.hpp"
+#include "domain/product.hpp"
+#include "domain/stock.hpp"
+#include "domain/warehouse.hpp"
+
+namespace eventcrm::app {
+namespace {
+
+namespace stock = domain::stock;
+namespace product = domain::product;
+namespace warehouse = domain::warehouse;
+using domain::Decimal;
+
+using Outcome = eventcrm::Result<StockResult, StockFailure>;
+
+Unexpected<StockFailure> failed(Error e) {
+  return {StockFailure{std::move(e), std::nullopt}};
+}
+
+// One stock stream as this attempt sees it: its version when loaded, its state with the lines
+// decided so far applied, and the events decided for it.
+struct Slot {
+  std::string id;  // product.warehouse
+  std::int64_t version = -1;
+  stock::State state;
+  std::vector<stock::Event> events;
+};
+
+}  // namespace
+
+const char* to_string(DocumentKind k) noexcept {
+  switch (k) {
+    case DocumentKind::receipt:
+      return "receipt";
+    case DocumentKind::issue:
+      return "issue";
+    case DocumentKind::transfer:
+      return "transfer";
+    case DocumentKind::adjustment:
+      return "adjustment";
+  }
+  return "receipt";
+}
+
+Outcome record_stock_document(CommandRunner& runner, const StockDocument& doc,
+                              const CommandOptions& options, StockOptions limits) {
+  const std::string document_id = runner.new_id(options, "document");
+  // A keyed document that was already recorded: answer as the first time.
+  if (auto r = runner.replay(options); !r) {
+    return failed(std::move(r).error());
+  } else if (*r && !(*r)->empty()) {
+    return StockResult{document_id, (*r)->back().position, 1, (*r)->size()};
+  }
+
+  // ---- references and fields, checked once (products and warehouses are never deleted) ----
+  std::vector<domain::FieldError> errors;
+  auto bad = [&](std::string field, std::string message) {
+    errors.push_back({std::move(field), std::move(message)});
+  };
+  const bool transfer = doc.kind == DocumentKind::transfer;
+  auto load_warehouse = [&](const std::string& id, const char* field) -> std::optional<bool> {
+    if (id.empty()) {
+      bad(field, "required");
+      return std::nullopt;
+    }
+    auto w = runner.load<warehouse::Aggregate>(id);
+    if (!w || !w->state.exists) {
+      bad(field, "no such warehouse");
+      return std::nullopt;
+    }
+    return w->state.negative_stock_allowed;
+  };
+  const char* from_field = transfer ? "from_warehouse_id" : "warehouse_id";
+  auto negative_from = load_warehouse(doc.warehouse_id, from_field);
+  std::optional<bool> negative_to;
+  if (transfer) {
+    if (!doc.to_warehouse_id.empty() && doc.to_warehouse_id == doc.warehouse_id)
+      bad("to_warehouse_id", "must be another warehouse than from_warehouse_id");
+    else
+      negative_to = load_warehouse(doc.to_warehouse_id, "to_warehouse_id");
+  }
+  if (doc.lines.empty())
+    bad("lines", "at least one line");
+  if (doc.kind == DocumentKind::adjustment && doc.reason.empty())
+    bad("reason", "required for an adjustment");
+
+  std::optional<std::string> account_id = doc.account_id;
+  if (doc.kind == DocumentKind::issue) {
+    if (doc.account_id) {
+      auto a = runner.store().stream_version(
+          domain::stream_name(domain::account::kCategory, *doc.account_id));
+      if (!a || *a < 0)
+        bad("account_id", "no such account");
+    }
+    if (doc.order_id) {
+      auto o = runner.load<domain::order::Aggregate>(*doc.order_id);
+      if (!o || o->state.status == domain::order::Status::none) {
+        bad("order_id", "no such order");
+      } else if (o->state.status == domain::order::Status::cancelled) {
+        bad("order_id", "the order is cancelled");
+      } else if (doc.account_id && *doc.account_id != o->state.account_id) {
+        bad("order_id", "belongs to another account");
+      } else {
+        account_id = o->state.account_id;
+      }
+    }
+  }
+
+  std::map<std::string, product::State> products;
+  for (std::size_t i = 0; i < doc.lines.size(); ++i) {
+    const StockLine& line = doc.lines[i];
+    const std::string at = "lines[" + std::to_string(i) + "].";
+    auto found = products.find(line.product_id);
+    if (found == products.end()) {
+      auto p = line.product_id.empty() ? Result<Loaded<product::State>>(Loaded<product::State>{})
+                                       : runner.load<product::Aggregate>(line.product_id);
+      if (!p || !p->state.exists) {
+        bad(at + "product_id", line.product_id.empty() ? "required" : "no such product");
+        continue;
+      }
+      found = products.emplace(line.product_id, std::move(p->state)).first;
+    }
+    const product::State& p = found->second;
+    auto precise = [&](const std::optional<Decimal>& q, const std::string& field) {
+      if (q && !product::fits_precision(*q, p.decimals))
+        bad(at + field,
+            "at most " + std::to_string(p.decimals) + " fractional digits for " + p.sku);
+    };
+    if (doc.kind == DocumentKind::adjustment) {
+      if (line.counted.has_value() == line.difference.has_value())
+        bad(at + "counted", "give either counted or difference");
+      precise(line.counted, "counted");
+      precise(line.difference, "difference");
+    } else {
+      if (!line.quantity)
+        bad(at + "quantity", "required");
+      else if (*line.quantity <= Decimal{})
+        bad(at + "quantity", "must be greater than zero");
+      precise(line.quantity, "quantity");
+    }
+    if (doc.kind == DocumentKind::receipt) {
+      if (!p.active)
+        bad(at + "product_id", "the product is inactive");
+      if (!line.unit_cost)
+        bad(at + "unit_cost", "required");
+      else if (line.unit_cost->amount < Decimal{})
+        bad(at + "unit_cost", "must not be negative");
+      else if (!line.unit_cost->currency.empty() && line.unit_cost->currency != p.currency)
+        bad(at + "unit_cost.currency", "must be the product's currency, " + p.currency);
+    }
+  }
+  if (!errors.empty())
+    return failed(Error{errc::validation, "the document is invalid", {}, std::move(errors)});
+
+  // ---- decide every line on the current balances, append, decide again on conflict ----
+  auto ctx = runner.context(document_id, options);
+  if (!ctx)
+    return failed(std::move(ctx).error());
+  for (int attempt = 1;; ++attempt) {
+    std::vector<Slot> slots;
+    std::map<std::string, std::size_t> index;
+    auto slot = [&](const std::string& product_id,
+                    const std::string& warehouse_id) -> eventcrm::Result<Slot*, Error> {
+      std::string id = stock::stock_id(product_id, warehouse_id);
+      if (auto it = index.find(id); it != index.end())
+        return &slots[it->second];
+      auto loaded = runner.load<stock::Aggregate>(id);
+      if (!loaded)
+        return unexpected(std::move(loaded).error());
+      index.emplace(id, slots.size());
+      slots.push_back(Slot{id, loaded->version, std::move(loaded->state), {}});
+      return &slots.back();
+    };
+    auto decide = [&](Slot& s, const stock::Command& c, std::size_t line,
+                      Decimal requested) -> std::optional<StockFailure> {
+      ctx->id = s.id;
+      auto decided = stock::Aggregate::decide(s.state, c, *ctx);
+      if (!decided) {
+        domain::Error e = std::move(decided).error();
+        if (e.code == domain::errc::conflict && e.message == stock::kInsufficient) {
+          auto [p, w] = stock::split_id(s.id);
+          const auto* issue = std::get_if<stock::Issue>(&c);
+          Decimal available =
+              stock::available(s.state, issue != nullptr ? issue->order_id : std::nullopt);
+          return StockFailure{
+              Error{errc::conflict, "insufficient stock of product " + p + " in warehouse " + w},
+              Shortage{p, w, available, requested}};
+        }
+        for (auto& f : e.fields)
+          f.field = "lines[" + std::to_string(line) + "]." + f.field;
+        return StockFailure{CommandRunner::from_domain(std::move(e)), std::nullopt};
+      }
+      for (const stock::Event& ev : *decided) {
+        stock::Aggregate::apply(s.state, ev);
+        s.events.push_back(ev);
+      }
+      return std::nullopt;
+    };
+
+    for (std::size_t i = 0; i < doc.lines.size(); ++i) {
+      const StockLine& line = doc.lines[i];
+      auto from = slot(line.product_id, doc.warehouse_id);
+      if (!from)
+        return failed(std::move(from).error());
+      std::optional<StockFailure> refused;
+      const Decimal qty = line.quantity.value_or(Decimal{});
+      switch (doc.kind) {
+        case DocumentKind::receipt:
+          refused =
+              decide(**from, stock::Receive{document_id, qty, line.unit_cost->amount, doc.supplier},
+                     i, qty);
+          break;
+        case DocumentKind::issue:
+          refused = decide(**from,
+                           stock::Issue{document_id, qty, account_id, doc.order_id, *negative_from},
+                           i, qty);
+          break;
+        case DocumentKind::adjustment: {
+          Decimal asked =
+              line.difference ? Decimal{}.minus(*line.difference).value_or(Decimal{}) : Decimal{};
+          refused = decide(
+              **from,
+              stock::Adjust{document_id, line.counted, line.difference, doc.reason, *negative_from},
+              i, asked);
+          break;
+        }
+        case DocumentKind::transfer: {
+          const Decimal cost = (*from)->state.average_cost;
+          refused = decide(
+              **from, stock::TransferOut{document_id, doc.to_warehouse_id, qty, *negative_from}, i,
+              qty);
+          if (refused)
+            break;
+          auto to = slot(line.product_id, doc.to_warehouse_id);
+          if (!to)
+            return failed(std::move(to).error());
+          refused =
+              decide(**to, stock::TransferIn{document_id, doc.warehouse_id, qty, cost}, i, qty);
+          break;
+        }
+      }
+      if (refused)
+        return unexpected(std::move(*refused));
+    }
+    (void)negative_to;  // a transfer's receipt half never lowers a balance
+
+    std::vector<store::StreamAppend> parts;
+    std::size_t movements = 0;
+    for (const Slot& s : slots) {
+      if (s.events.empty())
+        continue;
+      movements += s.events.size();
+      parts.push_back({domain::stream_name(stock::kCategory, s.id),
+                       s.version < 0 ? store::ExpectedVersion::no_stream()
+                                     : store::ExpectedVersion::exact(s.version),
+                       runner.to_new_events<stock::Aggregate>(s.events, options)});
+    }
+    if (parts.empty())
+      return StockResult{document_id, 0, attempt, 0};
+    CommandRunner::stamp(parts, options);
+    auto appended = runner.store().append_multi(std::move(parts));
+    if (appended)
+      return StockResult{document_id, appended->last_position, attempt, movements};
+    if (!options.idempotency_key.empty()) {
+      // A concurrent request with the same key may have won the race.
+      if (auto r = runner.replay(options); !r) {
+        return failed(std::move(r).error());
+      } else if (*r && !(*r)->empty()) {
+        return StockResult{document_id, (*r)->back().position, attempt, (*r)->size()};
+      }
+    }
+    store::Error err = std::move(appended).error();
+    if (err.code != store::errc::wrong_expected_version || attempt >= limits.max_attempts)
+      return failed(CommandRunner::from_store(std::move(err)));
+  }
+}
+
+}  // namespace eventcrm::app
