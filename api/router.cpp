@@ -265,7 +265,8 @@ Router make_router() {
   for (Route& r : event_routes())
     routes.push_back(r);
   for (auto* table : {audit_routes, account_routes, contact_routes, lead_routes, opportunity_routes,
-                      sales_report_routes, care_routes, commerce_routes, settings_routes}) {
+                      sales_report_routes, care_routes, commerce_routes, settings_routes,
+                      inventory_routes}) {
     for (Route& r : table())
       routes.push_back(r);
   }

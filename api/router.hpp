@@ -106,6 +106,7 @@ std::vector<Route> sales_report_routes();  // handlers/sales_reports.cpp (pipeli
 std::vector<Route> care_routes();          // handlers/care.cpp (activities, appointments, tasks)
 std::vector<Route> commerce_routes();      // handlers/commerce.cpp (quotes, orders, contracts)
 std::vector<Route> settings_routes();      // handlers/settings.cpp
+std::vector<Route> inventory_routes();     // handlers/inventory.cpp (products, stock, vouchers)
 Router make_router();
 
 }  // namespace eventcrm::api

@@ -9,10 +9,14 @@
 #include "domain/lead.hpp"
 #include "domain/opportunity.hpp"
 #include "domain/order.hpp"
+#include "domain/product.hpp"
 #include "domain/quote.hpp"
 #include "domain/schema.hpp"
 #include "domain/settings.hpp"
+#include "domain/stock.hpp"
 #include "domain/task.hpp"
+#include "domain/voucher.hpp"
+#include "domain/warehouse.hpp"
 
 #include <utility>
 #include <variant>
@@ -49,6 +53,8 @@ std::vector<EventTypeInfo> build() {
       module<task::Aggregate>(),     module<quote::Aggregate>(),
       module<order::Aggregate>(),    module<contract::Aggregate>(),
       module<settings::Aggregate>(),
+      module<product::Aggregate>(),  module<warehouse::Aggregate>(),
+      module<stock::Aggregate>(),    module<voucher::Aggregate>(),
   };
   std::vector<EventTypeInfo> out;
   for (const auto& m : modules) {

@@ -218,7 +218,21 @@ class CustomerHistory final : public Projection {
     extract(e.data, x);
     std::string account;
     bool link = false;
-    if (e.category() == "account") {
+    // A stock stream (one product in one warehouse) serves every customer: only its events
+    // that name a customer or order join a history, and the stream is never linked to one.
+    const bool shared_stream = e.category() == "stock";
+    if (shared_stream) {
+      if (valid_account_id(x.account_id)) {
+        account = x.account_id;
+      } else {
+        for (const auto& ref : x.references) {
+          if (auto via = batch.get(link_key(ref))) {
+            account = std::move(*via);
+            break;
+          }
+        }
+      }
+    } else if (e.category() == "account") {
       account = std::string(stream_id(e.stream));
     } else if (valid_account_id(x.account_id)) {
       account = x.account_id;

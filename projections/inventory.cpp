@@ -264,7 +264,7 @@ class Inventory final : public Projection {
         totals.out = totals.out.minus(m.quantity).value_or(totals.out);
       const std::string encoded = domain::codec::encode(totals);
       batch.put(cumulative_key, encoded);
-      std::string day_key = cumulative_key;
+      std::string day_key = pair_key('M', warehouse_id, product_id);
       day_key.push_back('\0');
       day_key += m.time.date().to_string();
       batch.put(day_key, encoded);

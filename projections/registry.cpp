@@ -8,13 +8,16 @@
 #include "projections/contacts.hpp"
 #include "projections/contracts.hpp"
 #include "projections/customer_history.hpp"
+#include "projections/inventory.hpp"
 #include "projections/leads.hpp"
 #include "projections/opportunities.hpp"
 #include "projections/orders.hpp"
 #include "projections/pipeline.hpp"
+#include "projections/products.hpp"
 #include "projections/quotes.hpp"
 #include "projections/sales_dashboard.hpp"
 #include "projections/tasks.hpp"
+#include "projections/vouchers.hpp"
 
 namespace eventcrm::projections {
 
@@ -34,6 +37,11 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   all.push_back(make_quotes());
   all.push_back(make_orders());
   all.push_back(make_contracts());
+  all.push_back(make_products());
+  all.push_back(make_warehouses());
+  all.push_back(make_inventory());
+  all.push_back(make_vouchers());
+  all.push_back(make_payments());
   return all;
 }
 
