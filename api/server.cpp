@@ -29,6 +29,7 @@
 #include "api/router.hpp"
 #include "api/workers.hpp"
 #include "app/command_runner.hpp"
+#include "domain/registry.hpp"
 #include "eventstore/cloudevents.hpp"
 #include "eventstore/store.hpp"
 
@@ -734,6 +735,7 @@ int run_server(const ServerOptions& o) {
   }
   store::Options so;
   so.path = o.data_dir;
+  so.personal_data = domain::personal_data();  // sealed with per-subject keys (README "Erasure")
   if (o.durability == "sync")
     so.durability = store::Durability::sync;
   else if (o.durability == "relaxed")

@@ -60,13 +60,27 @@ std::vector<Identity> identities_of(const std::optional<std::string>& email,
   return out;
 }
 
-std::string claim_stream(std::string_view category, const Identity& identity) {
+std::string claim_key(std::string_view category, const Identity& identity) {
   std::string key(category);
   key += ':';
   key += identity.kind;
   key += ':';
   key += identity.value;
-  return std::string(kClaimCategory) + "-" + digest_of(key);
+  return key;
+}
+
+std::string legacy_claim_stream(std::string_view category, const Identity& identity) {
+  return std::string(kClaimCategory) + "-" + digest_of(claim_key(category, identity));
+}
+
+Result<std::string> claim_stream(store::EventStore& store, std::string_view category,
+                                 const Identity& identity) {
+  auto keyed = store.keyed_digest("identity-claims", claim_key(category, identity));
+  if (keyed)
+    return std::string(kClaimCategory) + "-" + *keyed;
+  if (keyed.error().code == store::errc::not_found)
+    return legacy_claim_stream(category, identity);
+  return unexpected(CommandRunner::from_store(std::move(keyed).error()));
 }
 
 bool is_claim_stream(std::string_view stream) noexcept {
@@ -76,7 +90,16 @@ bool is_claim_stream(std::string_view stream) noexcept {
 
 Result<std::optional<std::string>> claimant(store::EventStore& store, std::string_view category,
                                             const Identity& identity) {
-  return holder(store, claim_stream(category, identity));
+  auto stream = claim_stream(store, category, identity);
+  if (!stream)
+    return unexpected(std::move(stream).error());
+  auto who = holder(store, *stream);
+  if (!who || *who)
+    return who;
+  std::string legacy = legacy_claim_stream(category, identity);
+  if (legacy == *stream)
+    return who;
+  return holder(store, legacy);
 }
 
 namespace detail {
@@ -88,7 +111,21 @@ Result<std::vector<store::StreamAppend>> claim_parts(store::EventStore& store,
                                                      bool force, const store::Metadata& metadata) {
   std::vector<store::StreamAppend> parts;
   for (const Identity& identity : identities) {
-    std::string stream = claim_stream(category, identity);
+    auto keyed = claim_stream(store, category, identity);
+    if (!keyed)
+      return unexpected(std::move(keyed).error());
+    std::string stream = std::move(*keyed);
+    // A claim made before claims were keyed still holds the identity.
+    if (std::string legacy = legacy_claim_stream(category, identity); legacy != stream) {
+      auto version = store.stream_version(legacy);
+      if (!version)
+        return unexpected(CommandRunner::from_store(std::move(version).error()));
+      if (*version >= 0) {
+        if (force)
+          continue;
+        return unexpected(duplicate(store, category, legacy, identities));
+      }
+    }
     if (force) {
       auto version = store.stream_version(stream);
       if (!version)
@@ -109,7 +146,8 @@ Error duplicate(store::EventStore& store, std::string_view category, std::string
                 const std::vector<Identity>& identities) {
   std::string kind = "identity";
   for (const Identity& identity : identities) {
-    if (claim_stream(category, identity) == stream)
+    auto keyed = claim_stream(store, category, identity);
+    if ((keyed && *keyed == stream) || legacy_claim_stream(category, identity) == stream)
       kind = identity.kind;
   }
   auto who = holder(store, stream);

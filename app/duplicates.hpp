@@ -3,11 +3,14 @@
 // append that creates it, so two creates with the same email can never both succeed, whatever
 // the read models have seen.
 //
-// A claim is a stream per identity, `uniq-<sha256 hex of "<category>:<kind>:<normalised>">`,
-// holding one `identity.claimed.v1` {record, category, kind} event appended with
-// ExpectedVersion::no_stream(). The value itself is not stored (only its hash names the stream),
-// so claims carry no personal data. A conflict on a claim stream means a duplicate: its event
-// names the record that holds it (409 already-exists with `existing_id`).
+// A claim is a stream per identity, `uniq-<HMAC-SHA256 hex of "<category>:<kind>:<normalised>">`
+// keyed with a server secret from the store's key store (EventStore::keyed_digest), holding one
+// `identity.claimed.v1` {record, category, kind} event appended with ExpectedVersion::no_stream().
+// The value itself is not stored, and without the secret its name cannot be recomputed from a
+// guessed email, so claims carry no personal data. (A store that seals nothing, and data written
+// before sealing, use the unkeyed SHA-256; such legacy claims are still honoured.) A conflict on a
+// claim stream means a duplicate: its event names the record that holds it (409 already-exists
+// with `existing_id`). Claims survive the erasure of their record (see README "Erasure").
 //
 // Claims are made at creation only and are never released: editing a record's email neither
 // claims the new value nor frees the old one, and archiving keeps its claims (a later create
@@ -42,8 +45,11 @@ std::vector<Identity> identities_of(const std::optional<std::string>& email,
 inline constexpr std::string_view kClaimCategory = "uniq";
 inline constexpr std::string_view kIdentityClaimedType = "identity.claimed.v1";
 
-// The claim stream of an identity among the records of `category`.
-std::string claim_stream(std::string_view category, const Identity& identity);
+// The claim stream of an identity among the records of `category` (keyed when the store keeps
+// keys), and its unkeyed legacy name.
+Result<std::string> claim_stream(store::EventStore& store, std::string_view category,
+                                 const Identity& identity);
+std::string legacy_claim_stream(std::string_view category, const Identity& identity);
 bool is_claim_stream(std::string_view stream) noexcept;
 
 // The record holding an identity (nullopt: nobody).

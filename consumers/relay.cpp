@@ -238,7 +238,11 @@ class KafkaRelay final : public Relay {
 
   void run() {
     base_ = checkpoint_;
-    auto sub = store_.subscribe(base_);
+    // Events as stored: personal fields stay sealed on the topic (the topic cannot forget, and
+    // replicas check the hash chain over the stored bytes). See the README, "Erasure".
+    store::Filter stored;
+    stored.stored_form = true;
+    auto sub = store_.subscribe(base_, stored);
     while (!stop_) {
       rd_kafka_poll(rk_.get(), 0);
       advance();
@@ -253,7 +257,7 @@ class KafkaRelay final : public Relay {
         backoff_ms_ = std::min(backoff_ms_ * 2, 5000);
         window_.clear();
         base_ = checkpoint_;
-        sub = store_.subscribe(base_);
+        sub = store_.subscribe(base_, stored);
         rewind_needed_ = false;
         rewinds_.fetch_add(1, std::memory_order_relaxed);
         continue;

@@ -69,6 +69,14 @@ std::optional<std::string> State::normalized_tax_id() const {
   return profile.tax_id ? normalize_tax_id(*profile.tax_id) : std::nullopt;
 }
 
+Profile erased(Profile p) {
+  for (auto* f : {&p.email, &p.phone, &p.tax_id, &p.address}) {
+    if (*f)
+      *f = std::string(kErasedMarker);
+  }
+  return p;
+}
+
 void Aggregate::apply(State& s, const Event& e) {
   std::visit(codec::overloaded{
                  [&](const Created& x) {
@@ -80,6 +88,10 @@ void Aggregate::apply(State& s, const Event& e) {
                  [&](const Updated& x) { merge(s.profile, x.changes); },
                  [&](const OwnerAssigned& x) { s.owner_id = x.owner_id; },
                  [&](const Archived&) { s.archived = true; },
+                 [&](const Forgotten&) {
+                   s.forgotten = true;
+                   s.profile = erased(s.profile);
+                 },
              },
              e);
 }
@@ -96,6 +108,13 @@ Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
   }
   if (!s.exists)
     return fail(errc::not_found, "no such account");
+  if (std::holds_alternative<Forget>(cmd)) {
+    if (s.forgotten)
+      return Events{};
+    return Events{Forgotten{s.id, ctx.actor, ctx.now}};
+  }
+  if (s.forgotten)
+    return invalid_transition("the account's personal data was erased", {});
   if (s.archived)
     return invalid_transition("the account is archived", kArchivedActions);
   return std::visit(
@@ -138,6 +157,7 @@ Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
             return Events{Archived{s.id, c.reason}};
           },
           [&](const Create&) -> Result<Events> { return fail(errc::already_exists, "exists"); },
+          [&](const Forget&) -> Result<Events> { return Events{}; },
       },
       cmd);
 }

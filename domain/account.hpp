@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/personal_data.hpp"
 #include "domain/aggregate.hpp"
 
 namespace eventcrm::domain::account {
@@ -38,6 +39,10 @@ struct Profile {
 
 struct Created {
   static constexpr std::string_view kType = "account.created.v1";
+  // Sealed with the account's key in the log (common/personal_data.hpp): the contact details and
+  // national id of an account that is a person. The name is the organisation's and stays clear.
+  static constexpr std::string_view kPersonal[] = {"profile.email", "profile.phone",
+                                                   "profile.tax_id", "profile.address"};
   std::string account_id;
   Profile profile;
   std::string owner_id;
@@ -58,6 +63,8 @@ struct Created {
 
 struct Updated {
   static constexpr std::string_view kType = "account.updated.v1";
+  static constexpr std::string_view kPersonal[] = {"changes.email", "changes.phone",
+                                                   "changes.tax_id", "changes.address"};
   std::string account_id;
   Profile changes;
   template <class S, class F>
@@ -94,11 +101,30 @@ struct Archived {
   bool operator==(const Archived&) const = default;
 };
 
-using Event = std::variant<Created, Updated, OwnerAssigned, Archived>;
+// The personal data of an account that is a person was erased (GDPR); see contact::Forgotten.
+struct Forgotten {
+  static constexpr std::string_view kType = "account.forgotten.v1";
+  std::string account_id;
+  std::string forgotten_by;
+  Timestamp forgotten_at;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("account_id", s.account_id);
+    f("forgotten_by", s.forgotten_by);
+    f("forgotten_at", s.forgotten_at);
+  }
+  bool operator==(const Forgotten&) const = default;
+};
+
+using Event = std::variant<Created, Updated, OwnerAssigned, Archived, Forgotten>;
+
+// The profile with its personal fields replaced by the erasure marker (absent ones stay absent).
+Profile erased(Profile p);
 
 struct State {
   bool exists = false;
   bool archived = false;
+  bool forgotten = false;
   std::string id;
   Profile profile;
   std::string owner_id;
@@ -112,6 +138,7 @@ struct State {
   static void fields(S& s, F&& f) {
     f("exists", s.exists);
     f("archived", s.archived);
+    f("forgotten", s.forgotten);
     f("id", s.id);
     f("profile", s.profile);
     f("owner_id", s.owner_id);
@@ -133,7 +160,9 @@ struct AssignOwner {
 struct Archive {
   std::optional<std::string> reason;
 };
-using Command = std::variant<Create, Update, AssignOwner, Archive>;
+// Erase the personal data of an account that is a person (allowed in every state).
+struct Forget {};
+using Command = std::variant<Create, Update, AssignOwner, Archive, Forget>;
 
 // Checks a profile's fields (name required when `creating`).
 void check_profile(Validation& v, const Profile& p, bool creating, const char* prefix = "");

@@ -42,6 +42,14 @@ void check(Validation& v, const Profile& p, bool creating) {
 }
 }  // namespace
 
+Profile erased(Profile p) {
+  for (auto* f : {&p.first_name, &p.last_name, &p.email, &p.phone}) {
+    if (*f)
+      *f = std::string(kErasedMarker);
+  }
+  return p;
+}
+
 Result<Created> decide_create(const Create& c, const Context& ctx) {
   Validation v;
   check(v, c.profile, true);
@@ -78,6 +86,10 @@ void Aggregate::apply(State& s, const Event& e) {
                  [&](const LinkedToAccount& x) { s.account_id = x.account_id; },
                  [&](const UnlinkedFromAccount&) { s.account_id.reset(); },
                  [&](const Archived&) { s.archived = true; },
+                 [&](const Forgotten&) {
+                   s.forgotten = true;
+                   s.profile = erased(s.profile);
+                 },
              },
              e);
 }
@@ -94,6 +106,13 @@ Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
   }
   if (!s.exists)
     return fail(errc::not_found, "no such contact");
+  if (std::holds_alternative<Forget>(cmd)) {
+    if (s.forgotten)
+      return Events{};
+    return Events{Forgotten{s.id, s.account_id, ctx.actor, ctx.now}};
+  }
+  if (s.forgotten)
+    return invalid_transition("the contact's personal data was erased", {});
   if (s.archived)
     return invalid_transition("the contact is archived", {});
   return std::visit(
@@ -153,6 +172,7 @@ Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
             return Events{Archived{s.id, s.account_id, c.reason}};
           },
           [&](const Create&) -> Result<Events> { return fail(errc::already_exists, "exists"); },
+          [&](const Forget&) -> Result<Events> { return Events{}; },
       },
       cmd);
 }

@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/personal_data.hpp"
 #include "domain/aggregate.hpp"
 
 namespace eventcrm::domain::contact {
@@ -33,6 +34,9 @@ struct Profile {
 
 struct Created {
   static constexpr std::string_view kType = "contact.created.v1";
+  // Sealed with the contact's key in the log (common/personal_data.hpp).
+  static constexpr std::string_view kPersonal[] = {"profile.first_name", "profile.last_name",
+                                                   "profile.email", "profile.phone"};
   std::string contact_id;
   std::optional<std::string> account_id;
   Profile profile;
@@ -55,6 +59,8 @@ struct Created {
 
 struct Updated {
   static constexpr std::string_view kType = "contact.updated.v1";
+  static constexpr std::string_view kPersonal[] = {"changes.first_name", "changes.last_name",
+                                                   "changes.email", "changes.phone"};
   std::string contact_id;
   std::optional<std::string> account_id;
   Profile changes;
@@ -123,12 +129,34 @@ struct Archived {
   bool operator==(const Archived&) const = default;
 };
 
-using Event =
-    std::variant<Created, Updated, OwnerAssigned, LinkedToAccount, UnlinkedFromAccount, Archived>;
+// The contact's personal data was erased (GDPR): its key is destroyed, so the personal fields
+// of its events read as kErasedMarker, and read models replace what they hold of them.
+struct Forgotten {
+  static constexpr std::string_view kType = "contact.forgotten.v1";
+  std::string contact_id;
+  std::optional<std::string> account_id;
+  std::string forgotten_by;
+  Timestamp forgotten_at;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("contact_id", s.contact_id);
+    f("account_id", s.account_id);
+    f("forgotten_by", s.forgotten_by);
+    f("forgotten_at", s.forgotten_at);
+  }
+  bool operator==(const Forgotten&) const = default;
+};
+
+using Event = std::variant<Created, Updated, OwnerAssigned, LinkedToAccount, UnlinkedFromAccount,
+                           Archived, Forgotten>;
+
+// The profile with its personal fields replaced by the erasure marker (absent ones stay absent).
+Profile erased(Profile p);
 
 struct State {
   bool exists = false;
   bool archived = false;
+  bool forgotten = false;
   std::string id;
   std::optional<std::string> account_id;
   Profile profile;
@@ -157,7 +185,10 @@ struct UnlinkAccount {};
 struct Archive {
   std::optional<std::string> reason;
 };
-using Command = std::variant<Create, Update, AssignOwner, LinkAccount, UnlinkAccount, Archive>;
+// Erase the contact's personal data (allowed in every state; nothing new once forgotten).
+struct Forget {};
+using Command =
+    std::variant<Create, Update, AssignOwner, LinkAccount, UnlinkAccount, Archive, Forget>;
 
 Result<Created> decide_create(const Create& c, const Context& ctx);
 

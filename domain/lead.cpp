@@ -1,6 +1,7 @@
 // Lead decisions: qualification, assignment and conversion.
 #include "domain/lead.hpp"
 
+#include "common/personal_data.hpp"
 #include "domain/codec.hpp"
 #include "domain/normalize.hpp"
 
@@ -75,6 +76,16 @@ void Aggregate::apply(State& s, const Event& e) {
                    s.account_id = x.account_id;
                  },
                  [&](const notification::Requested&) {},
+                 [&](const Forgotten&) {
+                   s.forgotten = true;
+                   const std::string marker(kErasedMarker);
+                   s.first_name = s.first_name.empty() ? "" : marker;
+                   s.last_name = marker;
+                   if (s.email)
+                     s.email = marker;
+                   if (s.phone)
+                     s.phone = marker;
+                 },
              },
              e);
 }
@@ -108,6 +119,13 @@ Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
   }
   if (s.status == Status::none)
     return fail(errc::not_found, "no such lead");
+  if (std::holds_alternative<Forget>(cmd)) {
+    if (s.forgotten)
+      return Events{};
+    return Events{Forgotten{s.id, ctx.actor, ctx.now}};
+  }
+  if (s.forgotten)
+    return invalid_transition("the lead's personal data was erased", {});
   return std::visit(
       codec::overloaded{
           [&](const Qualify&) -> Result<Events> {
@@ -141,6 +159,7 @@ Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
             return out;
           },
           [&](const Create&) -> Result<Events> { return fail(errc::already_exists, "exists"); },
+          [&](const Forget&) -> Result<Events> { return Events{}; },
       },
       cmd);
 }
@@ -149,6 +168,8 @@ Result<Conversion> decide_conversion(const State& s, const account::State* exist
                                      const Convert& c, const Context& ctx) {
   if (s.status == Status::none)
     return fail(errc::not_found, "no such lead");
+  if (s.forgotten)
+    return invalid_transition("the lead's personal data was erased", {});
   if (s.status != Status::qualified)
     return not_allowed(s);
   if (c.account_id) {

@@ -37,6 +37,8 @@ struct Utm {
 
 struct Created {
   static constexpr std::string_view kType = "lead.created.v1";
+  // Sealed with the lead's key in the log (common/personal_data.hpp).
+  static constexpr std::string_view kPersonal[] = {"first_name", "last_name", "email", "phone"};
   std::string lead_id;
   std::string company;
   std::string first_name;
@@ -129,8 +131,23 @@ struct Converted {
   bool operator==(const Converted&) const = default;
 };
 
-using Event =
-    std::variant<Created, Qualified, Disqualified, Assigned, Converted, notification::Requested>;
+// The lead's personal data was erased (GDPR); see contact::Forgotten.
+struct Forgotten {
+  static constexpr std::string_view kType = "lead.forgotten.v1";
+  std::string lead_id;
+  std::string forgotten_by;
+  Timestamp forgotten_at;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("lead_id", s.lead_id);
+    f("forgotten_by", s.forgotten_by);
+    f("forgotten_at", s.forgotten_at);
+  }
+  bool operator==(const Forgotten&) const = default;
+};
+
+using Event = std::variant<Created, Qualified, Disqualified, Assigned, Converted,
+                           notification::Requested, Forgotten>;
 
 enum class Status { none, open, qualified, disqualified, converted };
 const char* to_string(Status s) noexcept;
@@ -146,6 +163,7 @@ struct State {
   std::optional<std::string> campaign_id;
   std::string owner_id;
   std::optional<std::string> account_id;  // once converted
+  bool forgotten = false;
 
   std::optional<std::string> normalized_email() const;
   std::optional<std::string> normalized_phone() const;
@@ -169,7 +187,9 @@ struct Disqualify {
 struct Assign {
   std::string owner_id;
 };
-using Command = std::variant<Create, Qualify, Disqualify, Assign>;
+// Erase the lead's personal data (allowed in every status; nothing new once forgotten).
+struct Forget {};
+using Command = std::variant<Create, Qualify, Disqualify, Assign, Forget>;
 
 // Converting a qualified lead: a new account named after the company (or an existing one), a
 // contact from the lead's person and an opportunity carrying the lead's campaign.

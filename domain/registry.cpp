@@ -3,6 +3,7 @@
 
 #include "domain/account.hpp"
 #include "domain/activity.hpp"
+#include "domain/api_key.hpp"
 #include "domain/appointment.hpp"
 #include "domain/contact.hpp"
 #include "domain/contract.hpp"
@@ -11,10 +12,12 @@
 #include "domain/order.hpp"
 #include "domain/product.hpp"
 #include "domain/quote.hpp"
+#include "domain/role.hpp"
 #include "domain/schema.hpp"
 #include "domain/settings.hpp"
 #include "domain/stock.hpp"
 #include "domain/task.hpp"
+#include "domain/user.hpp"
 #include "domain/voucher.hpp"
 #include "domain/warehouse.hpp"
 
@@ -53,6 +56,8 @@ std::vector<EventTypeInfo> build() {
       module<task::Aggregate>(),     module<quote::Aggregate>(),
       module<order::Aggregate>(),    module<contract::Aggregate>(),
       module<settings::Aggregate>(),
+      module<user::Aggregate>(),     module<api_key::Aggregate>(),
+      module<role::Aggregate>(),
       module<product::Aggregate>(),  module<warehouse::Aggregate>(),
       module<stock::Aggregate>(),    module<voucher::Aggregate>(),
   };

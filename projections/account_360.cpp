@@ -94,6 +94,14 @@ struct ContactRec {
                    [&](const c::LinkedToAccount& x) { account_id = x.account_id; },
                    [&](const c::UnlinkedFromAccount&) { account_id.reset(); },
                    [&](const c::Archived&) { archived = true; },
+                   [&](const c::Forgotten&) {
+                     c::Profile erased;
+                     erased.first_name = first_name;
+                     erased.last_name = last_name;
+                     erased.email = email;
+                     erased.phone = phone;
+                     merge_profile(c::erased(erased));
+                   },
                    [&](const auto&) {},
                },
                event);

@@ -84,6 +84,15 @@ class Accounts final : public RecordProjection<account::Aggregate, AccountRow> {
                      row.status = "archived";
                      row.archive_reason = e.reason;
                    },
+                   // Erasure: the row (and its index rows) lose the person's data.
+                   [&](const account::Forgotten&) {
+                     account::Profile erased;
+                     erased.email = row.email;
+                     erased.phone = row.phone;
+                     erased.tax_id = row.tax_id;
+                     erased.address = row.address;
+                     merge(row, account::erased(erased));
+                   },
                },
                event);
   }

@@ -86,6 +86,15 @@ class Contacts final : public RecordProjection<contact::Aggregate, ContactRow> {
                      row.status = "archived";
                      row.archive_reason = e.reason;
                    },
+                   // Erasure: the row (and its index rows) lose what they held of the person.
+                   [&](const contact::Forgotten&) {
+                     contact::Profile erased;
+                     erased.first_name = row.first_name;
+                     erased.last_name = row.last_name;
+                     erased.email = row.email;
+                     erased.phone = row.phone;
+                     merge(row, contact::erased(erased));
+                   },
                },
                event);
   }

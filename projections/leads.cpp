@@ -2,6 +2,7 @@
 // status, and once converted the account, contact and opportunity it became.
 #include "projections/leads.hpp"
 
+#include "common/personal_data.hpp"
 #include "domain/lead.hpp"
 #include "projections/record_projection.hpp"
 
@@ -106,6 +107,18 @@ class Leads final : public RecordProjection<lead::Aggregate, LeadRow> {
                      row.converted_at = domain::Timestamp{recorded.time_ms};
                    },
                    [&](const domain::notification::Requested&) {},
+                   // Erasure: the row (and its index rows) lose what they held of the person.
+                   [&](const lead::Forgotten&) {
+                     const std::string marker(kErasedMarker);
+                     if (!row.first_name.empty())
+                       row.first_name = marker;
+                     row.last_name = marker;
+                     row.name = row.first_name.empty() ? marker : marker + " " + marker;
+                     if (row.email)
+                       row.email = marker;
+                     if (row.phone)
+                       row.phone = marker;
+                   },
                },
                event);
   }

@@ -17,6 +17,7 @@
 #include "projections/quotes.hpp"
 #include "projections/sales_dashboard.hpp"
 #include "projections/tasks.hpp"
+#include "projections/users.hpp"
 #include "projections/vouchers.hpp"
 
 namespace eventcrm::projections {
@@ -37,6 +38,7 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   all.push_back(make_quotes());
   all.push_back(make_orders());
   all.push_back(make_contracts());
+  all.push_back(make_users());
   all.push_back(make_products());
   all.push_back(make_warehouses());
   all.push_back(make_inventory());

@@ -479,6 +479,20 @@ class RuntimeImpl final : public Runtime {
     return Ok{};
   }
 
+  Status<Error> compact() override {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    auto s = db_->db->Flush(fo);
+    if (s.ok()) {
+      rocksdb::CompactRangeOptions co;
+      co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+      s = db_->db->CompactRange(co, nullptr, nullptr);
+    }
+    if (!s.ok())
+      return unexpected(io_error(s));
+    return Ok{};
+  }
+
   Result<std::vector<std::pair<std::string, std::string>>> dump(
       std::string_view name) const override {
     auto v = view(name);
@@ -803,6 +817,10 @@ Result<std::unique_ptr<Runtime>> Runtime::open(store::EventStore& store, Runtime
   o.max_background_jobs = 2;
   o.keep_log_file_num = 3;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // Obsolete WAL files are deleted, never archived or recycled (compact() relies on it).
+  o.WAL_ttl_seconds = 0;
+  o.WAL_size_limit_MB = 0;
+  o.recycle_log_file_num = 0;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -100,6 +100,11 @@ class Runtime {
   virtual Status<Error> run_until_caught_up(
       const std::function<void(const std::vector<ProjectionStatus>&)>& progress = {}) = 0;
 
+  // Erasure: rewrites the read-model database's files so that rows replaced or deleted before the
+  // call (a forgotten subject's) leave no old bytes behind: the memtables are flushed (the WAL
+  // files that held them are deleted) and every table file is compacted to the last level.
+  // Costs a full compaction of the read models.
+  virtual Status<Error> compact() = 0;
   // Every served row of a projection, in key order (for tests and determinism checks).
   virtual Result<std::vector<std::pair<std::string, std::string>>> dump(
       std::string_view name) const = 0;

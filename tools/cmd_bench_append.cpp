@@ -16,6 +16,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "domain/registry.hpp"
 #include "eventstore/store.hpp"
 #include "tools/commands.hpp"
 
@@ -34,6 +35,10 @@ struct AppendBenchConfig {
   int streams = 1;       // per writer
   std::string expected = "exact";
   bool json = false;
+  // Erasure support: "on" opens the store with the domain's personal-data policy, as `serve`
+  // does; with `personal` every event also carries a personal field, sealed on append.
+  std::string sealing = "on";
+  bool personal = false;
 };
 
 // A directory that is removed when the benchmark ends, if we created it.
@@ -66,9 +71,14 @@ class BenchDir {
 };
 
 // A JSON object of exactly `size` bytes when size allows it (the fields come first).
-std::string event_data(int writer, std::uint64_t seq, std::size_t size) {
+constexpr std::string_view kPersonalType = "bench.personal.v1";
+
+std::string event_data(int writer, std::uint64_t seq, std::size_t size, bool personal) {
   std::string data =
-      "{\"writer\":" + std::to_string(writer) + ",\"seq\":" + std::to_string(seq) + ",\"pad\":\"";
+      "{\"writer\":" + std::to_string(writer) + ",\"seq\":" + std::to_string(seq) + ",";
+  if (personal)
+    data += "\"email\":\"writer" + std::to_string(writer) + "@bench.example\",";
+  data += "\"pad\":\"";
   const std::size_t tail = 2;  // "}
   if (data.size() + tail < size)
     data.append(size - data.size() - tail, 'x');
@@ -99,8 +109,8 @@ void run_writer(store::EventStore& s, const AppendBenchConfig& cfg, int index,
     const std::size_t k = next % streams.size();
     std::vector<store::NewEvent> events(static_cast<std::size_t>(cfg.batch));
     for (auto& e : events) {
-      e.type = "bench.appended.v1";
-      e.data = event_data(index, seq++, cfg.event_size);
+      e.type = cfg.personal ? kPersonalType : "bench.appended.v1";
+      e.data = event_data(index, seq++, cfg.event_size, cfg.personal);
     }
     store::ExpectedVersion expected = store::ExpectedVersion::any();
     if (exact) {
@@ -145,6 +155,10 @@ int run_bench_append(const AppendBenchConfig& cfg) {
   options.path = dir.path();
   options.durability =
       cfg.durability == "relaxed" ? store::Durability::relaxed : store::Durability::sync;
+  if (cfg.sealing == "on") {
+    options.personal_data = domain::personal_data();
+    options.personal_data.push_back({std::string(kPersonalType), {"email"}});
+  }
   auto opened = store::EventStore::open(options);
   if (!opened) {
     std::fprintf(stderr, "bench append: cannot open the store in %s: %s\n", dir.path().c_str(),
@@ -240,6 +254,11 @@ void register_bench_append(CLI::App& bench) {
   cmd->add_option("--expected", cfg->expected, "Expected version of each append: exact or any")
       ->check(CLI::IsMember({"exact", "any"}));
   cmd->add_flag("--json", cfg->json, "Print one JSON line");
+  cmd->add_option("--sealing", cfg->sealing,
+                  "on: the store seals personal fields as `serve` does (default); off: no policy")
+      ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_flag("--personal", cfg->personal,
+                "Every event carries a personal field (sealed per stream when --sealing on)");
   cmd->callback([cfg] { exit_code() = run_bench_append(*cfg); });
 }
 

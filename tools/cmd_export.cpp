@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "domain/registry.hpp"
 #include "eventstore/store.hpp"
 #include "projections/export.hpp"
 #include "projections/registry.hpp"
@@ -46,6 +47,7 @@ void register_export(CLI::App& app) {
     }
     store::Options o;
     o.path = args->data_dir;
+    o.personal_data = domain::personal_data();  // exports read personal fields with their keys
     auto st = store::EventStore::open(o);
     if (!st) {
       std::fprintf(stderr,

@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "domain/registry.hpp"
 #include "eventstore/store.hpp"
 #include "projections/registry.hpp"
 #include "projections/runtime.hpp"
@@ -102,6 +103,7 @@ void register_rebuild_command(CLI::App& app) {
   cmd->callback([args] {
     store::Options o;
     o.path = args->data_dir;
+    o.personal_data = domain::personal_data();  // read models see personal fields opened
     auto st = store::EventStore::open(o);
     if (!st) {
       std::fprintf(stderr,

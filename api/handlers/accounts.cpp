@@ -3,6 +3,7 @@
 // projections/accounts.cpp.
 #include "projections/accounts.hpp"
 #include "api/handlers/command.hpp"
+#include "api/handlers/forget.hpp"
 #include "api/handlers/query.hpp"
 #include "app/duplicates.hpp"
 #include "domain/account.hpp"
@@ -92,6 +93,10 @@ void archive(const Request& req, const Context& ctx, Completion done) {
                              });
 }
 
+void forget(const Request& req, const Context& ctx, Completion done) {
+  command::forget<Aggregate>(req, ctx, std::move(done), account::Forget{}, kCollection);
+}
+
 void get(const Request& req, const Context& ctx, Completion done) {
   query::get(req, ctx, std::move(done), collection());
 }
@@ -113,6 +118,8 @@ std::vector<Route> account_routes() {
        "Assign an account's owner"},
       {Method::post, "/v1/accounts/{id}/archive", nullptr, archive, Produces::json, true,
        "Archive an account"},
+      {Method::post, "/v1/accounts/{id}/forget", nullptr, forget, Produces::json, true,
+       "Erase the personal data of an account that is a person (GDPR)"},
   };
 }
 

@@ -3,6 +3,7 @@
 // Commands are decided in domain/contact.cpp; the read model is projections/contacts.cpp.
 #include "projections/contacts.hpp"
 #include "api/handlers/command.hpp"
+#include "api/handlers/forget.hpp"
 #include "api/handlers/query.hpp"
 #include "app/duplicates.hpp"
 #include "domain/account.hpp"
@@ -131,6 +132,10 @@ void archive(const Request& req, const Context& ctx, Completion done) {
                              });
 }
 
+void forget(const Request& req, const Context& ctx, Completion done) {
+  command::forget<Aggregate>(req, ctx, std::move(done), contact::Forget{}, kCollection);
+}
+
 void get(const Request& req, const Context& ctx, Completion done) {
   query::get(req, ctx, std::move(done), collection());
 }
@@ -155,6 +160,8 @@ std::vector<Route> contact_routes() {
        "Unlink a contact from its account"},
       {Method::post, "/v1/contacts/{id}/archive", nullptr, archive, Produces::json, true,
        "Archive a contact"},
+      {Method::post, "/v1/contacts/{id}/forget", nullptr, forget, Produces::json, true,
+       "Erase a contact's personal data (GDPR)"},
   };
 }
 

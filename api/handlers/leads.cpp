@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "api/handlers/command.hpp"
+#include "api/handlers/forget.hpp"
 #include "api/handlers/query.hpp"
 #include "api/workers.hpp"
 #include "app/duplicates.hpp"
@@ -523,6 +524,10 @@ void submit_web_form(const Request& req, const Context& ctx, Completion done) {
 
 // ---- queries ----
 
+void forget(const Request& req, const Context& ctx, Completion done) {
+  command::forget<Aggregate>(req, ctx, std::move(done), lead::Forget{}, kCollection);
+}
+
 void get(const Request& req, const Context& ctx, Completion done) {
   query::get(req, ctx, std::move(done), collection());
 }
@@ -548,6 +553,8 @@ std::vector<Route> lead_routes() {
        "Assign a lead's owner"},
       {Method::post, "/v1/leads/{id}/convert", nullptr, convert, Produces::json, true,
        "Convert a qualified lead into an account, a contact and an opportunity"},
+      {Method::post, "/v1/leads/{id}/forget", nullptr, forget, Produces::json, true,
+       "Erase a lead's personal data (GDPR)"},
       {Method::post, "/v1/web-forms/{form_key}/submissions", nullptr, submit_web_form,
        Produces::json, false, "Submit a public web form (creates a lead)"},
   };
