@@ -35,12 +35,21 @@ Status<Error> check(std::string_view type, std::string_view json) {
   return Ok{};
 }
 
+template <class E>
+std::span<const std::string_view> personal_of() {
+  if constexpr (requires { E::kPersonal; })
+    return E::kPersonal;
+  else
+    return {};
+}
+
 // One entry per alternative of the module's event variant.
 template <class A, std::size_t... I>
 std::vector<EventTypeInfo> entries(std::index_sequence<I...>) {
   using Event = typename A::Event;
   return {EventTypeInfo{std::variant_alternative_t<I, Event>::kType, A::category, &check<A>,
-                        &schema::document<std::variant_alternative_t<I, Event>>}...};
+                        &schema::document<std::variant_alternative_t<I, Event>>,
+                        personal_of<std::variant_alternative_t<I, Event>>()}...};
 }
 
 template <class A>
@@ -87,6 +96,19 @@ const EventTypeInfo* find_event_type(std::string_view type) {
       return &e;
   }
   return nullptr;
+}
+
+PersonalDataPolicy personal_data() {
+  PersonalDataPolicy out;
+  for (const auto& e : event_types()) {
+    if (e.personal.empty())
+      continue;
+    PersonalFields pf{std::string(e.type), {}};
+    for (std::string_view p : e.personal)
+      pf.paths.emplace_back(p);
+    out.push_back(std::move(pf));
+  }
+  return out;
 }
 
 }  // namespace eventcrm::domain
