@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -13,6 +14,8 @@
 #include "eventstore/event.hpp"
 
 namespace eventcrm::api {
+
+struct Principal;  // api/security.hpp
 
 enum class Method : std::uint8_t { get, head, post, put, patch, delete_, options, other };
 
@@ -31,8 +34,10 @@ struct Request {
   std::string_view body;
   std::span<const HeaderField> headers;
   std::string_view request_id;
-  // Who is asking, once authenticated; empty: "anonymous" (no authentication configured).
+  // Who is asking, once authenticated (the user id); empty: "anonymous" (a public route, or no
+  // authentication configured). `auth` has their roles, grants and record reach.
   std::string_view principal;
+  std::shared_ptr<const Principal> auth;
   // The client's IP address as the connection sees it (proxies: see X-Forwarded-For).
   std::string_view peer;
   // Path parameters ({stream}, {id}), percent-decoded, in pattern order.

@@ -41,6 +41,10 @@ ProblemInfo problem_info(errc code) noexcept {
       return {421, "misdirected", "Send commands to the writer"};
     case errc::rate_limited:
       return {429, "rate-limited", "Too many requests"};
+    case errc::unauthorized:
+      return {401, "unauthorized", "Authentication required"};
+    case errc::forbidden:
+      return {403, "forbidden", "Permission denied"};
     case errc::not_ready:
       return {503, "not-ready", "Service not ready"};
     case errc::unavailable:

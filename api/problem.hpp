@@ -30,6 +30,8 @@ enum class errc : std::uint8_t {
   idempotency_conflict,
   idempotency_key_reused,  // the same Idempotency-Key with another request (422)
   rate_limited,
+  unauthorized,  // no or bad credentials (401, with WWW-Authenticate)
+  forbidden,     // authenticated, but the role lacks the permission (403)
   misdirected,  // a command sent to a read replica (421)
   not_ready,
   unavailable,

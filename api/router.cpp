@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "api/problem.hpp"
+#include "api/security.hpp"
 #include "eventstore/store.hpp"
 
 namespace eventcrm::api {
@@ -194,6 +195,38 @@ void Router::finish(const Request& req, const Context& ctx, Response& res) {
 
 std::optional<Response> Router::dispatch(Request& req, const Context& ctx,
                                          const std::function<Completion()>& make_async) const {
+  if (ctx.security == nullptr)
+    return dispatch_checked(req, ctx, make_async);
+  // Every answer, whichever way it completes, gets the security headers (and PII masking).
+  if (auto pre = ctx.security->preflight(req)) {
+    ctx.security->finish(req, *pre);
+    return pre;
+  }
+  Security* sec = ctx.security;
+  // The completion may outlive `req`: it keeps what finish() needs.
+  auto wrapped = [&]() -> Completion {
+    Completion done = make_async();
+    auto keep = std::make_shared<Request>();
+    keep->method = req.method;
+    keep->auth = req.auth;
+    std::string origin(req.header("Origin"));
+    return [sec, keep, origin = std::move(origin), done = std::move(done)](Response r) mutable {
+      HeaderField h{"Origin", origin};
+      if (!origin.empty())
+        keep->headers = std::span<const HeaderField>(&h, 1);
+      sec->finish(*keep, r);
+      keep->headers = {};
+      done(std::move(r));
+    };
+  };
+  auto res = dispatch_checked(req, ctx, wrapped);
+  if (res)
+    sec->finish(req, *res);
+  return res;
+}
+
+std::optional<Response> Router::dispatch_checked(
+    Request& req, const Context& ctx, const std::function<Completion()>& make_async) const {
   Match m = match(req);
   if (m.route == nullptr) {
     if (!m.allow.empty()) {
@@ -206,6 +239,10 @@ std::optional<Response> Router::dispatch(Request& req, const Context& ctx,
     return problem(errc::route_not_found, "no resource at " + std::string(req.path));
   }
   const Route& route = *m.route;
+  if (ctx.security != nullptr) {
+    if (auto refused = ctx.security->check(req, ctx, route))
+      return refused;
+  }
   if (ctx.read_replica && req.method != Method::get && req.method != Method::head &&
       req.method != Method::options) {
     return problem(errc::misdirected,
@@ -266,7 +303,7 @@ Router make_router() {
     routes.push_back(r);
   for (auto* table : {audit_routes, account_routes, contact_routes, lead_routes, opportunity_routes,
                       sales_report_routes, care_routes, commerce_routes, settings_routes,
-                      inventory_routes}) {
+                      inventory_routes, security_routes}) {
     for (Route& r : table())
       routes.push_back(r);
   }

@@ -23,6 +23,7 @@ namespace eventcrm::api {
 
 class Metrics;
 class Extensions;
+class Security;
 class Workers;
 
 std::uint64_t next_context_id() noexcept;
@@ -39,6 +40,8 @@ struct Context {
   Extensions* extensions = nullptr;        // projections, relay, … (null: none)
   app::CommandRunner* commands = nullptr;  // the command side (null: read-only)
   Workers* workers = nullptr;              // where blocking work runs, off the I/O threads
+  // Authentication, permissions, record reach, rate limits (null: none, e.g. unit tests).
+  Security* security = nullptr;
   // A read replica serves queries only; commands answer 421 naming the writer.
   bool read_replica = false;
   std::string writer_url;
@@ -91,6 +94,10 @@ class Router {
   static void finish(const Request& req, const Context& ctx, Response& res);
 
  private:
+  // dispatch() after the CORS preflight, before the security headers.
+  std::optional<Response> dispatch_checked(Request& req, const Context& ctx,
+                                           const std::function<Completion()>& make_async) const;
+
   std::vector<Route> routes_;
 };
 
@@ -107,6 +114,7 @@ std::vector<Route> care_routes();          // handlers/care.cpp (activities, app
 std::vector<Route> commerce_routes();      // handlers/commerce.cpp (quotes, orders, contracts)
 std::vector<Route> settings_routes();      // handlers/settings.cpp
 std::vector<Route> inventory_routes();     // handlers/inventory.cpp (products, stock, vouchers)
+std::vector<Route> security_routes();      // handlers/security.cpp (users, roles, api keys, me)
 Router make_router();
 
 }  // namespace eventcrm::api

@@ -793,6 +793,21 @@ int run_server(const ServerOptions& o) {
   sh.ctx.read_replica = o.read_replica;
   sh.ctx.writer_url = o.writer_url;
   sh.ctx.workers = &workers;
+  Security security(o.security);
+  {
+    std::string error;
+    if (!security.start(*es, error) || (!o.read_replica && security.enabled() &&
+                                        !security.bootstrap(runner, error))) {
+      log::write(log::Level::error, "cannot start security", {{"error", error}});
+      security.stop();
+      workers.stop();
+      if (ext)
+        ext->stop();
+      es->close();
+      return 2;
+    }
+  }
+  sh.ctx.security = &security;
 
   unsigned threads = std::max(1u, o.io_threads);
   int exit_code = 0;
@@ -886,6 +901,7 @@ int run_server(const ServerOptions& o) {
     // stopped io_context and are dropped with it.
     workers.stop();
     es->remove_commit_listener(listener_id);
+    security.stop();
     if (ext)
       ext->stop();
     // Appends still queued finish here; their completions post to the stopped io_context

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/limits.hpp"
+#include "api/security.hpp"
 
 namespace eventcrm::store {
 class EventStore;
@@ -50,6 +51,10 @@ struct ServerOptions {
   std::string log_level = "info";   // trace|debug|info|warn|error|off
   std::string log_format = "text";  // text|json
   bool access_log = true;
+  SecurityOptions security;
+  // TLS on the listener (PEM files); empty: plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
   // Called once the store is open; may fail with a message (the server then exits).
   std::function<std::unique_ptr<Extensions>(store::EventStore&, std::string& error)> extensions;
 };

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -170,6 +171,38 @@ void register_serve(CLI::App& app) {
          "Time for in-flight requests at shutdown");
   cmd->add_flag("--access-log,!--no-access-log", o.access_log, "One log line per request")
       ->envname("EVENTCRM_ACCESS_LOG");
+  // Security (api/security.hpp): credentials on every route but the public ones.
+  api::SecurityOptions& sec = o.security;
+  cmd->add_flag("--auth,!--no-auth", sec.enabled,
+                "Require credentials (--no-auth: only on a loopback address, for development "
+                "and benchmarks)")
+      ->envname("EVENTCRM_AUTH");
+  add_value(cmd, *st, "jwt-keys-file", sec.jwt_keys_file, "EVENTCRM_JWT_KEYS_FILE",
+            "JSON file with the JWT verification keys, issuer, audience and user claim");
+  cmd->add_flag("--metrics-public,!--no-metrics-public", sec.exposure.metrics_public,
+                "Serve /metrics without credentials")
+      ->envname("EVENTCRM_METRICS_PUBLIC");
+  cmd->add_flag("--openapi-public,!--no-openapi-public", sec.exposure.openapi_public,
+                "Serve /openapi.json without credentials")
+      ->envname("EVENTCRM_OPENAPI_PUBLIC");
+  cmd->add_option("--cors-origin", sec.cors_origins,
+                  "An origin allowed to call the API from a browser (repeatable)")
+      ->envname("EVENTCRM_CORS_ORIGINS")
+      ->delimiter(',');
+  add_value(cmd, *st, "rate-limit-principal", sec.principal_rate,
+            "EVENTCRM_RATE_LIMIT_PRINCIPAL", "Requests per second per principal (0: none)");
+  add_value(cmd, *st, "rate-burst-principal", sec.principal_burst,
+            "EVENTCRM_RATE_BURST_PRINCIPAL", "Burst per principal");
+  add_value(cmd, *st, "rate-limit-address", sec.address_rate, "EVENTCRM_RATE_LIMIT_ADDRESS",
+            "Requests per second per client address (0: none)");
+  add_value(cmd, *st, "rate-burst-address", sec.address_burst, "EVENTCRM_RATE_BURST_ADDRESS",
+            "Burst per client address");
+  add_value(cmd, *st, "auth-failures-per-minute", sec.auth_failure_per_minute,
+            "EVENTCRM_AUTH_FAILURES_PER_MINUTE",
+            "Failed authentications allowed per client address and minute (also the burst)");
+  add_value(cmd, *st, "tls-cert", o.tls_cert, "EVENTCRM_TLS_CERT",
+            "PEM certificate chain: serve HTTPS");
+  add_value(cmd, *st, "tls-key", o.tls_key, "EVENTCRM_TLS_KEY", "PEM private key for --tls-cert");
   Wiring& w = st->wiring;
   cmd->add_flag("--projections,!--no-projections", w.projections,
                 "Run the projection workers (read models)")
@@ -257,6 +290,21 @@ void register_serve(CLI::App& app) {
     }
     if (wiring.inbound && !wiring.relay) {
       std::cerr << "--kafka-inbound needs --kafka-brokers\n";
+      exit_code() = 2;
+      return;
+    }
+    api::SecurityOptions& security = st->opts.security;
+    security.auth_failure_burst = security.auth_failure_per_minute;
+    if (const char* key = std::getenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY"))
+      security.bootstrap_admin_key = key;
+    if (!security.enabled && st->opts.address != "127.0.0.1" && st->opts.address != "::1" &&
+        st->opts.address != "localhost") {
+      std::cerr << "--no-auth is only allowed on a loopback address\n";
+      exit_code() = 2;
+      return;
+    }
+    if (st->opts.tls_cert.empty() != st->opts.tls_key.empty()) {
+      std::cerr << "--tls-cert and --tls-key go together\n";
       exit_code() = 2;
       return;
     }

@@ -5,6 +5,7 @@
 
 #include "api/json.hpp"
 #include "api/problem.hpp"
+#include "api/security.hpp"
 #include "api/server.hpp"
 #include "api/workers.hpp"
 #include "eventstore/cloudevents.hpp"
@@ -216,7 +217,12 @@ void list(const Request& req, const Context& ctx, Completion done, const Collect
   const Context* context = &ctx;
   std::string projection(c.projection);
   const projections::records::Spec* spec = c.spec;
-  when_applied(ctx, std::move(done), {projection}, min, [context, projection, spec, lq] {
+  // Record-level reach: records out of it are left out of the page.
+  std::shared_ptr<const Principal> reach;
+  if (ctx.security != nullptr && req.auth != nullptr && req.auth->reach != perm::Reach::all &&
+      Security::reach_applies(c.name))
+    reach = req.auth;
+  when_applied(ctx, std::move(done), {projection}, min, [context, projection, spec, lq, reach] {
     Response error;
     auto view = open_view(*context, projection, error);
     if (!view)
@@ -238,10 +244,14 @@ void list(const Request& req, const Context& ctx, Completion done, const Collect
     res.content_type = "application/json";
     std::string& b = res.body;
     b += "{\"items\":[";
-    for (std::size_t i = 0; i < page->docs.size(); ++i) {
-      if (i)
+    bool first = true;
+    for (const std::string& doc : page->docs) {
+      if (reach && !context->security->in_reach(*reach, doc))
+        continue;
+      if (!first)
         b.push_back(',');
-      b += page->docs[i];
+      first = false;
+      b += doc;
     }
     b += "],\"next_cursor\":";
     if (page->next_cursor.empty())

@@ -107,7 +107,7 @@ TEST_F(CareTest, LogAnActivityAndReadItBack) {
   EXPECT_EQ(r.str("outcome"), "interested");
   EXPECT_EQ(r.num("duration_minutes"), 12);
   EXPECT_EQ(r.str("occurred_at"), "2026-03-01T02:30:00.000Z");
-  EXPECT_EQ(r.str("logged_by"), "anonymous");
+  EXPECT_EQ(r.str("logged_by"), "admin");
   EXPECT_EQ(r.header("etag"), "\"0\"");
   EXPECT_FALSE(r.header("x-position").empty());
 
@@ -222,7 +222,7 @@ TEST_F(CareTest, ActivityListFiltersSortsAndPages) {
   r = c.get("/v1/activities?q=touch%20113" + pos);
   ASSERT_EQ(r.items().items.size(), 1u) << r.body;
   EXPECT_EQ(Reply::text_of(r.items().items[0], "account_id"), a2);
-  r = c.get("/v1/activities?logged_by=anonymous&limit=100" + pos);
+  r = c.get("/v1/activities?logged_by=admin&limit=100" + pos);
   EXPECT_EQ(r.items().items.size(), 15u);
   r = c.get("/v1/activities?logged_by=someone-else" + pos);
   EXPECT_EQ(r.items().items.size(), 0u);
@@ -327,7 +327,7 @@ TEST_F(CareTest, AppointmentLifecycleAndInvalidTransitions) {
   EXPECT_EQ(r.str("status"), "cancelled");
   EXPECT_EQ(r.str("cancel_reason"), "client ill");
   EXPECT_EQ(r.num("remind_minutes_before"), 15);
-  EXPECT_EQ(r.str("owner_id"), "anonymous");
+  EXPECT_EQ(r.str("owner_id"), "admin");
 
   EXPECT_EQ(c.post("/v1/appointments/nope/cancel", "{}").status, 404);
   EXPECT_EQ(c.get("/v1/appointments/nope").status, 404);
@@ -514,7 +514,7 @@ TEST_F(CareTest, TaskLifecycleAndInvalidTransitions) {
   ASSERT_EQ(r.status, 200) << r.body;
   r = c.get("/v1/tasks/" + id + "?" + at(r.num("position")));
   EXPECT_EQ(r.str("status"), "done");
-  EXPECT_EQ(r.str("completed_by"), "anonymous");
+  EXPECT_EQ(r.str("completed_by"), "admin");
   std::uint64_t before = head(c);
   for (const auto& [action, body] : std::vector<std::pair<std::string, std::string>>{
            {"complete", "{}"},

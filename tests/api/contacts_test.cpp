@@ -64,7 +64,7 @@ TEST_F(ContactsTest, CreateEditAssignLinkArchive) {
   EXPECT_EQ(r.str("email"), "lan@acme.vn");
   EXPECT_EQ(r.str("title"), "CFO");
   EXPECT_EQ(r.str("status"), "active");
-  EXPECT_EQ(r.str("owner_id"), "anonymous");
+  EXPECT_EQ(r.str("owner_id"), "admin");
   EXPECT_EQ(r.header("etag"), "\"0\"");
 
   r = c.send("PATCH", "/v1/contacts/" + id, R"({"title":"CEO","phone":""})",

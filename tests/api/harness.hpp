@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,13 @@
 namespace eventcrm::test {
 
 using namespace std::chrono_literals;
+
+// The administrator key every test server starts with (EVENTCRM_BOOTSTRAP_ADMIN_KEY), and the
+// one requests carry unless they name their own Authorization ("" sends none).
+inline constexpr const char* kAdminKey = "eck_testadm1_tests-only-admin-key-0123456789";
+inline std::string admin_auth() {
+  return std::string("Bearer ") + kAdminKey;
+}
 
 inline std::filesystem::path temp_dir(const std::string& tag) {
   std::random_device rd;
@@ -60,6 +68,7 @@ class ServerProcess {
     }
     pid_ = fork();
     if (pid_ == 0) {
+      setenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY", kAdminKey, 1);
       dup2(out[1], 1);
       close(out[0]);
       close(out[1]);
@@ -289,11 +298,18 @@ inline std::string make_request(const std::string& method, const std::string& ta
                                 std::vector<std::pair<std::string, std::string>> headers = {}) {
   std::string r = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   bool has_ct = false;
+  bool has_auth = false;
   for (auto& [k, v] : headers) {
+    bool auth = k.size() == 13 && strncasecmp(k.c_str(), "Authorization", 13) == 0;
+    has_auth = has_auth || auth;
+    if (auth && v.empty())
+      continue;  // the caller asked for no credentials
     r += k + ": " + v + "\r\n";
     if (k == "Content-Type")
       has_ct = true;
   }
+  if (!has_auth)
+    r += "Authorization: " + admin_auth() + "\r\n";
   if (!body.empty() || method == "POST") {
     if (!has_ct)
       r += "Content-Type: application/json\r\n";

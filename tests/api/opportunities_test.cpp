@@ -78,7 +78,7 @@ TEST_F(OpportunitiesTest, LifecycleThroughTheStages) {
   EXPECT_EQ(doc.str("status"), "open");
   EXPECT_EQ(doc.num("version"), 0);
   EXPECT_EQ(doc.str("account_id"), acc);
-  EXPECT_EQ(doc.str("owner_id"), "anonymous");
+  EXPECT_EQ(doc.str("owner_id"), "admin");
   EXPECT_EQ(doc.str("campaign_id"), "camp-1");
   EXPECT_EQ(amount_of(doc.json, "amount"), "100000.00");
   EXPECT_EQ(amount_of(doc.json, "weighted_amount"), "10000.00");
