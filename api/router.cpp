@@ -303,7 +303,7 @@ Router make_router() {
     routes.push_back(r);
   for (auto* table : {audit_routes, account_routes, contact_routes, lead_routes, opportunity_routes,
                       sales_report_routes, care_routes, commerce_routes, settings_routes,
-                      inventory_routes, security_routes}) {
+                      security_routes, marketing_routes, inventory_routes}) {
     for (Route& r : table())
       routes.push_back(r);
   }

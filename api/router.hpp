@@ -113,8 +113,9 @@ std::vector<Route> sales_report_routes();  // handlers/sales_reports.cpp (pipeli
 std::vector<Route> care_routes();          // handlers/care.cpp (activities, appointments, tasks)
 std::vector<Route> commerce_routes();      // handlers/commerce.cpp (quotes, orders, contracts)
 std::vector<Route> settings_routes();      // handlers/settings.cpp
-std::vector<Route> inventory_routes();     // handlers/inventory.cpp (products, stock, vouchers)
+std::vector<Route> marketing_routes();     // handlers/marketing.cpp (campaigns, /t/{code}, ROI)
 std::vector<Route> security_routes();      // handlers/security.cpp (users, roles, api keys, me)
+std::vector<Route> inventory_routes();     // handlers/inventory.cpp (products, stock, vouchers)
 Router make_router();
 
 }  // namespace eventcrm::api

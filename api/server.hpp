@@ -14,6 +14,9 @@
 namespace eventcrm::store {
 class EventStore;
 }
+namespace eventcrm::app {
+class Tracking;
+}
 namespace eventcrm::projections {
 class Runtime;
 }
@@ -27,6 +30,8 @@ class Extensions {
  public:
   virtual ~Extensions() = default;
   virtual projections::Runtime* projections() { return nullptr; }
+  // Tracking links and the click recorder (GET /t/{code}); null: clicks are not served.
+  virtual app::Tracking* tracking() { return nullptr; }
   // Appends Prometheus text-format families (with HELP and TYPE) to /metrics.
   virtual void metrics(std::string& /*out*/) {}
   // Non-empty: why the server is not ready (/readyz answers 503 with it).

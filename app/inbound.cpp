@@ -2,6 +2,7 @@
 // POST /v1/leads and POST /v1/activities (documented in consumers/schemas/).
 #include "app/inbound.hpp"
 
+#include "app/marketing.hpp"
 #include "domain/activity.hpp"
 #include "domain/codec.hpp"
 #include "domain/json.hpp"
@@ -57,6 +58,24 @@ struct InteractionMessage {
     f("outcome", s.outcome);
     f("duration_minutes", s.duration_minutes);
     f("occurred_at", s.occurred_at);
+  }
+};
+
+struct CampaignResponseMessage {
+  std::string campaign_id;
+  std::optional<std::string> id;
+  std::string kind;
+  std::optional<std::string> contact_id;
+  std::optional<std::string> lead_id;
+  std::optional<domain::Timestamp> time;
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("campaign_id", s.campaign_id);
+    f("id", s.id);
+    f("kind", s.kind);
+    f("contact_id", s.contact_id);
+    f("lead_id", s.lead_id);
+    f("time", s.time);
   }
 };
 
@@ -131,6 +150,21 @@ InboundOutcome run_inbound(CommandRunner& runner, InboundKind kind, std::string_
                               m.duration_minutes, m.occurred_at};
       return outcome_of(
           runner.run<domain::activity::Aggregate>(runner.new_id(options), c, options));
+    }
+    case InboundKind::campaign_response: {
+      CampaignResponseMessage m;
+      if (!decode(json, m, error))
+        return rejected(error);
+      // Idempotent by the response id: a redelivered message is a duplicate, written nothing.
+      domain::campaign::Response r{m.id ? m.id : std::optional<std::string>(message_id), m.kind,
+                                   m.contact_id, m.lead_id, m.time};
+      CommandOptions plain = options;
+      plain.idempotency_key.clear();
+      auto out = record_activity(runner, m.campaign_id,
+                                 domain::campaign::RecordResponses{{std::move(r)}}, plain);
+      if (!out)
+        return outcome_of(unexpected(std::move(out).error()));
+      return {InboundOutcome::Kind::done, {}, CommandResult{m.campaign_id, -1, out->position}};
     }
   }
   return rejected("unknown inbound kind");

@@ -13,6 +13,9 @@ namespace eventcrm::app {
 enum class InboundKind : std::uint8_t {
   lead,         // crm.inbound.leads: web forms and partners → lead created
   interaction,  // crm.inbound.interactions: call center, email gateway → activity logged
+  // crm.inbound.campaign-responses: email/SMS platforms → a campaign response recorded, once
+  // per response id (the message id when the message has none)
+  campaign_response,
 };
 
 struct InboundOutcome {

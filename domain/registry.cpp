@@ -5,6 +5,7 @@
 #include "domain/activity.hpp"
 #include "domain/api_key.hpp"
 #include "domain/appointment.hpp"
+#include "domain/campaign.hpp"
 #include "domain/contact.hpp"
 #include "domain/contract.hpp"
 #include "domain/lead.hpp"
@@ -17,9 +18,9 @@
 #include "domain/settings.hpp"
 #include "domain/stock.hpp"
 #include "domain/task.hpp"
-#include "domain/user.hpp"
 #include "domain/voucher.hpp"
 #include "domain/warehouse.hpp"
+#include "domain/user.hpp"
 
 #include <utility>
 #include <variant>
@@ -65,10 +66,11 @@ std::vector<EventTypeInfo> build() {
       module<task::Aggregate>(),     module<quote::Aggregate>(),
       module<order::Aggregate>(),    module<contract::Aggregate>(),
       module<settings::Aggregate>(),
-      module<user::Aggregate>(),     module<api_key::Aggregate>(),
-      module<role::Aggregate>(),
       module<product::Aggregate>(),  module<warehouse::Aggregate>(),
       module<stock::Aggregate>(),    module<voucher::Aggregate>(),
+      module<campaign::Aggregate>(), module<campaign::Activity>(),
+      module<user::Aggregate>(),     module<api_key::Aggregate>(),
+      module<role::Aggregate>(),
   };
   std::vector<EventTypeInfo> out;
   for (const auto& m : modules) {

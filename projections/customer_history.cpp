@@ -220,7 +220,9 @@ class CustomerHistory final : public Projection {
     bool link = false;
     // A stock stream (one product in one warehouse) serves every customer: only its events
     // that name a customer or order join a history, and the stream is never linked to one.
-    const bool shared_stream = e.category() == "stock";
+    // So does a campaign's activity stream: a response joins the history of the contact's (or
+    // converted lead's) account.
+    const bool shared_stream = e.category() == "stock" || e.category() == "campaign_activity";
     if (shared_stream) {
       if (valid_account_id(x.account_id)) {
         account = x.account_id;

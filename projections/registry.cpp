@@ -10,6 +10,7 @@
 #include "projections/customer_history.hpp"
 #include "projections/inventory.hpp"
 #include "projections/leads.hpp"
+#include "projections/marketing.hpp"
 #include "projections/opportunities.hpp"
 #include "projections/orders.hpp"
 #include "projections/pipeline.hpp"
@@ -17,8 +18,8 @@
 #include "projections/quotes.hpp"
 #include "projections/sales_dashboard.hpp"
 #include "projections/tasks.hpp"
-#include "projections/users.hpp"
 #include "projections/vouchers.hpp"
+#include "projections/users.hpp"
 
 namespace eventcrm::projections {
 
@@ -38,12 +39,14 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   all.push_back(make_quotes());
   all.push_back(make_orders());
   all.push_back(make_contracts());
-  all.push_back(make_users());
+  all.push_back(make_campaigns());
+  all.push_back(make_campaign_roi());
   all.push_back(make_products());
   all.push_back(make_warehouses());
   all.push_back(make_inventory());
   all.push_back(make_vouchers());
   all.push_back(make_payments());
+  all.push_back(make_users());
   return all;
 }
 

@@ -224,7 +224,8 @@ void register_serve(CLI::App& app) {
   add_value(cmd, *st, "writer-url", o.writer_url, "EVENTCRM_WRITER_URL",
             "Where a read replica sends clients for commands (in its 421 answers)");
   cmd->add_flag("--kafka-inbound,!--no-kafka-inbound", w.inbound,
-                "Consume the inbound topics (crm.inbound.leads, crm.inbound.interactions) into "
+                "Consume the inbound topics (crm.inbound.leads, crm.inbound.interactions, "
+                "crm.inbound.campaign-responses) into "
                 "commands; needs --kafka-brokers")
       ->envname("EVENTCRM_KAFKA_INBOUND");
   cmd->add_option("--kafka-config", st->kafka_config,

@@ -7,6 +7,7 @@
 #include "app/command_runner.hpp"
 #include "app/inbound.hpp"
 #include "app/reminders.hpp"
+#include "app/tracking.hpp"
 #include "eventstore/cloudevents.hpp"
 #include "projections/appointments.hpp"
 #include "projections/registry.hpp"
@@ -43,6 +44,15 @@ class ServeExtensions final : public api::Extensions {
             store, projections::make_reminder_index(*runtime_));
         reminders_->start();
       }
+    }
+    if (!w_.replica) {
+      // Tracking links: the code map loaded from the log before the server listens.
+      auto t = app::Tracking::start(store, clock_, ids_);
+      if (!t) {
+        error = "cannot load the tracking links: " + t.error().message;
+        return false;
+      }
+      tracking_ = std::move(*t);
     }
     if (w_.replica) {
       consumers::ReplicaOptions ro;
@@ -81,10 +91,12 @@ class ServeExtensions final : public api::Extensions {
     consumers::InboundOptions io;
     io.kafka = w_.relay_options.kafka;
     io.group_id = w_.inbound_group;
-    io.topics = {w_.inbound_leads_topic, w_.inbound_interactions_topic};
+    io.topics = {w_.inbound_leads_topic, w_.inbound_interactions_topic, w_.inbound_responses_topic};
     auto handler = [this](const consumers::InboundMessage& m) -> consumers::HandlerResult {
       app::InboundKind kind = m.topic == w_.inbound_leads_topic ? app::InboundKind::lead
-                                                                : app::InboundKind::interaction;
+                              : m.topic == w_.inbound_responses_topic
+                                  ? app::InboundKind::campaign_response
+                                  : app::InboundKind::interaction;
       auto out = app::run_inbound(*runner_, kind, m.value, m.id, "kafka:" + m.topic);
       switch (out.kind) {
         case app::InboundOutcome::Kind::done:
@@ -106,8 +118,24 @@ class ServeExtensions final : public api::Extensions {
   }
 
   projections::Runtime* projections() override { return runtime_.get(); }
+  app::Tracking* tracking() override { return tracking_.get(); }
 
   void metrics(std::string& out) override {
+    if (tracking_) {
+      auto s = tracking_->status();
+      out +=
+          "# HELP eventcrm_tracking_clicks_total Tracking-link clicks by outcome (appended to the "
+          "log, dropped, still buffered).\n"
+          "# TYPE eventcrm_tracking_clicks_total counter\n"
+          "eventcrm_tracking_clicks_total{outcome=\"appended\"} " +
+          std::to_string(s.clicks_appended) +
+          "\neventcrm_tracking_clicks_total{outcome=\"dropped\"} " +
+          std::to_string(s.clicks_dropped) +
+          "\n# HELP eventcrm_tracking_clicks_pending Clicks buffered, not yet in the log.\n"
+          "# TYPE eventcrm_tracking_clicks_pending gauge\n"
+          "eventcrm_tracking_clicks_pending " +
+          std::to_string(s.pending) + "\n";
+    }
     if (replica_) {
       auto s = replica_->status();
       out +=
@@ -213,6 +241,8 @@ class ServeExtensions final : public api::Extensions {
     std::lock_guard lk(mu_);
     if (reminders_)
       reminders_->stop();
+    if (tracking_)
+      tracking_->stop();  // appends the clicks still buffered
     if (relay_)
       relay_->stop();
     if (runtime_)
@@ -230,6 +260,7 @@ class ServeExtensions final : public api::Extensions {
   std::unique_ptr<app::CommandRunner> runner_;  // the inbound consumers' commands
   std::unique_ptr<consumers::InboundConsumer> inbound_;
   std::unique_ptr<consumers::Replica> replica_;
+  std::unique_ptr<app::Tracking> tracking_;
 };
 
 }  // namespace

@@ -22,6 +22,7 @@ struct Wiring {
   bool inbound = false;
   std::string inbound_leads_topic = "crm.inbound.leads";
   std::string inbound_interactions_topic = "crm.inbound.interactions";
+  std::string inbound_responses_topic = "crm.inbound.campaign-responses";
   std::string inbound_group = "eventcrm-inbound";
   // A read replica: the local log is fed from the relay's topic (consumers::Replica), nothing
   // else writes to it (no relay, inbound consumers or reminders here), commands answer 421.

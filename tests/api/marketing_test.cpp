@@ -244,6 +244,13 @@ TEST_F(MarketingTest, ResponsesInBulkAreIdempotentAndChecked) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.num("recorded"), kResponses);
   EXPECT_EQ(r.num("duplicates"), 0);
+  const std::int64_t recorded_at = r.num("position");
+  // The responses join the customer's history (the contacts' account).
+  r = c.get("/v1/customers/" + account +
+            "/history?type=campaign_activity.response_recorded.v1&limit=10&min_position=" +
+            std::to_string(recorded_at));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.items().items.size(), 10u);
   // The same request again changes nothing.
   r = c.post("/v1/campaigns/" + id + "/responses", body);
   ASSERT_EQ(r.status, 200) << r.body;
