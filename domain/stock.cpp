@@ -121,7 +121,11 @@ void Aggregate::apply(State& s, const Event& e) {
 
 Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
                                              const Context& ctx) {
-  auto [product_id, warehouse_id] = split_id(ctx.id);
+  // Named variables, not a structured binding: the visitor lambdas below capture them, which
+  // clang 14 (the sanitizer build) does not allow for bindings.
+  const auto ids = split_id(ctx.id);
+  const std::string& product_id = ids.first;
+  const std::string& warehouse_id = ids.second;
   if (product_id.empty())
     return fail(errc::not_found, "not a stock id: " + ctx.id);
   auto positive = [](Validation& v, Decimal q) {
