@@ -7,6 +7,9 @@
 # response naming an unknown contact lands in the dead-letter topic.
 # Usage: kafka_campaign_responses_e2e.sh <eventcrm binary>
 set -euo pipefail
+# Every request below carries the server's first administrator key (README, "Authentication").
+export EVENTCRM_BOOTSTRAP_ADMIN_KEY="eck_scripts1_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+curl() { command curl -H "Authorization: Bearer $EVENTCRM_BOOTSTRAP_ADMIN_KEY" "$@"; }
 BIN="$1"
 work=$(mktemp -d)
 pids=()

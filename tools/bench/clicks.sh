@@ -30,6 +30,9 @@ done
 [ -x "$BIN" ] || { echo "clicks.sh: $BIN not found (build first or pass --bin)" >&2; exit 1; }
 
 . tools/bench/lib.sh
+# Commands carry the server's first administrator key; GET /t/{code} is public.
+export EVENTCRM_BOOTSTRAP_ADMIN_KEY="eck_scripts1_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+auth=(-H "Authorization: Bearer $EVENTCRM_BOOTSTRAP_ADMIN_KEY")
 log() { [ "$JSON" = 1 ] || echo "$@"; }
 work=$(mktemp -d)
 server_pid=""
@@ -55,9 +58,9 @@ port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/serve.out")
 [ -n "$port" ] || bench_die "eventcrm did not start: $(cat "$work/serve.err")"
 api="http://127.0.0.1:$port"
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-campaign=$(curl -sf -X POST -H 'Content-Type: application/json' "$api/v1/campaigns" \
+campaign=$(curl -sf "${auth[@]}" -X POST -H 'Content-Type: application/json' "$api/v1/campaigns" \
   -d '{"name":"Click bench","channel":"ads"}' | json_field id)
-code=$(curl -sf -X POST -H 'Content-Type: application/json' \
+code=$(curl -sf "${auth[@]}" -X POST -H 'Content-Type: application/json' \
   "$api/v1/campaigns/$campaign/tracking-links" -d "{\"target_url\":\"$target\"}" | json_field code)
 url="$api/t/$code"
 [ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$url")" = "302 $target" ] ||
@@ -150,12 +153,15 @@ sent=$(awk '{ s += $4 } END { print s + 1 }' "$work/e.txt")
 count_clicks() {
   python3 - "$api" "$campaign" <<'PY'
 import json, sys, urllib.error, urllib.request
+import os
 api, campaign = sys.argv[1], sys.argv[2]
+auth = {"Authorization": "Bearer " + os.environ["EVENTCRM_BOOTSTRAP_ADMIN_KEY"]}
 total, events, version = 0, 0, 0
 while True:
     try:
-        with urllib.request.urlopen(
-                f"{api}/v1/streams/campaign_activity-{campaign}?from={version}&limit=500") as r:
+        req = urllib.request.Request(
+            f"{api}/v1/streams/campaign_activity-{campaign}?from={version}&limit=500", headers=auth)
+        with urllib.request.urlopen(req) as r:
             page = json.load(r)["items"]
     except urllib.error.HTTPError:
         page = []  # no click recorded yet: the stream does not exist
