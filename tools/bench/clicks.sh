@@ -24,6 +24,13 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# The anchors come from Debian's packages (root installs them when missing).
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+      --no-install-recommends wrk nginx-light >/dev/null
+  fi
+fi
 for tool in wrk nginx curl python3; do
   command -v "$tool" >/dev/null || { echo "clicks.sh: $tool is required" >&2; exit 1; }
 done
@@ -46,9 +53,11 @@ trap cleanup EXIT
 
 target="https://shop.example/spring-sale?utm_source=bench"
 
-# --- eventcrm, durable: an append is acknowledged only after the WAL is fsynced
+# --- eventcrm, durable: an append is acknowledged only after the WAL is fsynced. The per-address
+# rate limit is off: wrk is one client address, real clicks come from many.
 "$BIN" serve --port 0 --data-dir "$work/data" --log-level warn --no-access-log \
-  --durability sync --io-threads "$THREADS" >"$work/serve.out" 2>"$work/serve.err" &
+  --durability sync --io-threads "$THREADS" --rate-limit-address 0 \
+  >"$work/serve.out" 2>"$work/serve.err" &
 server_pid=$!
 for _ in $(seq 100); do
   grep -q "listening on" "$work/serve.out" 2>/dev/null && break
