@@ -8,6 +8,7 @@
 
 #include "domain/account.hpp"
 #include "domain/contact.hpp"
+#include "domain/registry.hpp"
 #include "support.hpp"
 
 using namespace eventcrm;
@@ -49,11 +50,11 @@ TEST(Duplicates, IdentitiesAreNormalised) {
   // Malformed values claim nothing (the domain rejects them).
   EXPECT_TRUE(app::identities_of("not-an-email", "12", "--").empty());
   // The claim stream names neither the value nor the person.
-  std::string stream = app::claim_stream("contact", ids[0]);
+  std::string stream = app::legacy_claim_stream("contact", ids[0]);
   EXPECT_TRUE(stream.starts_with("uniq-"));
   EXPECT_EQ(stream.size(), 5u + 64u);
   EXPECT_EQ(stream.find("minhphat"), std::string::npos);
-  EXPECT_NE(stream, app::claim_stream("account", ids[0]));  // per category
+  EXPECT_NE(stream, app::legacy_claim_stream("account", ids[0]));  // per category
   EXPECT_TRUE(app::is_claim_stream(stream));
   EXPECT_FALSE(app::is_claim_stream("contact-1"));
 }
@@ -163,4 +164,47 @@ TEST(Duplicates, ConcurrentCreatesWithOneEmailMakeOneRecord) {
     }
   }
   EXPECT_EQ(events_in(f, "contact-" + **holder), 1u);
+}
+
+// With erasure support the store keeps a server secret, and claim streams are keyed digests:
+// not the SHA-256 anyone can recompute from a guessed email. Claims made before still hold.
+TEST(Duplicates, ClaimsAreKeyedWhenTheStoreKeepsKeysAndLegacyClaimsStillHold) {
+  RunnerFixture f;
+  eventcrm::testing::TempDir dir;
+  store::Options o;
+  o.path = dir.str();
+  o.durability = store::Durability::relaxed;
+  o.personal_data = domain::personal_data();
+  auto sealed = std::move(*store::EventStore::open(o));
+  auto ids = app::identities_of("lan@minhphat.vn", std::nullopt);
+  auto keyed = app::claim_stream(*sealed, "contact", ids[0]);
+  ASSERT_TRUE(keyed) << keyed.error().message;
+  EXPECT_TRUE(keyed->starts_with("uniq-"));
+  EXPECT_NE(*keyed, app::legacy_claim_stream("contact", ids[0]));
+  EXPECT_EQ(*keyed, *app::claim_stream(*sealed, "contact", ids[0])) << "stable";
+  // A store without keys names claims as before.
+  EXPECT_EQ(*app::claim_stream(*f.store, "contact", ids[0]),
+            app::legacy_claim_stream("contact", ids[0]));
+
+  // A legacy claim (written before claims were keyed) blocks a create on the sealing store.
+  std::vector<store::NewEvent> claim(1);
+  claim[0].type = std::string(app::kIdentityClaimedType);
+  claim[0].data = R"({"record":"c-old","category":"contact","kind":"email"})";
+  ASSERT_TRUE(sealed->append(app::legacy_claim_stream("contact", ids[0]),
+                             store::ExpectedVersion::no_stream(), claim));
+  eventcrm::testing::FixedClock clock;
+  eventcrm::testing::CountingIds gen;
+  app::CommandRunner runner(*sealed, clock, gen);
+  auto again = app::create_unique<contact::Aggregate>(
+      runner, "c-new", person("Tran", "LAN@minhphat.vn"), ids, false, RunnerFixture::as("u-1"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, app::errc::already_exists);
+  EXPECT_EQ(again.error().existing_id, "c-old");
+  auto forced = app::create_unique<contact::Aggregate>(
+      runner, "c-new", person("Tran", "LAN@minhphat.vn"), ids, true, RunnerFixture::as("u-1"));
+  ASSERT_TRUE(forced) << forced.error().message;
+  auto holder = app::claimant(*sealed, "contact", ids[0]);
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(*holder, std::optional<std::string>("c-old"));
+  sealed->close();
 }

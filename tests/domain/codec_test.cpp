@@ -58,6 +58,7 @@ TEST(Codec, EveryEventTypeRoundTrips) {
   round_trip<account::Aggregate>(account::Updated{"a-1", p});
   round_trip<account::Aggregate>(account::OwnerAssigned{"a-1", "u", kO});
   round_trip<account::Aggregate>(account::Archived{"a-1", kO});
+  round_trip<account::Aggregate>(account::Forgotten{"a-1", "u", kT});
 
   contact::Profile cp{kO, kO, kO, kO, kO};
   round_trip<contact::Aggregate>(contact::Created{"c-1", kO, cp, "u", kO, "u", kT});
@@ -66,6 +67,7 @@ TEST(Codec, EveryEventTypeRoundTrips) {
   round_trip<contact::Aggregate>(contact::LinkedToAccount{"c-1", "a-1", kO});
   round_trip<contact::Aggregate>(contact::UnlinkedFromAccount{"c-1", "a-1"});
   round_trip<contact::Aggregate>(contact::Archived{"c-1", kO, kO});
+  round_trip<contact::Aggregate>(contact::Forgotten{"c-1", kO, "u", kT});
 
   round_trip<lead::Aggregate>(lead::Created{"l-1", kS, "f", "l", kO, kO, kO, kO,
                                             lead::Utm{kO, kO, kO, kO, kO}, "u", "u", kT});
@@ -74,6 +76,7 @@ TEST(Codec, EveryEventTypeRoundTrips) {
   round_trip<lead::Aggregate>(lead::Assigned{"l-1", "u", kO});
   round_trip<lead::Aggregate>(lead::Converted{"l-1", "a", "c", "o", true, kO});
   round_trip<lead::Aggregate>(notice());
+  round_trip<lead::Aggregate>(lead::Forgotten{"l-1", "u", kT});
 
   Money m{*Decimal::parse("1250.1234"), "VND"};
   round_trip<opportunity::Aggregate>(opportunity::Created{
