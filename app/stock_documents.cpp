@@ -1,7 +1,12 @@
 // Stock movement documents as one multi-stream append, decided again on conflict.
 #include "app/stock_documents.hpp"
 
+#include <algorithm>
+#include <array>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "domain/account.hpp"
@@ -32,6 +37,110 @@ struct Slot {
   stock::State state;
   std::vector<stock::Event> events;
 };
+
+// Documents touching the same stock stream are decided one at a time in this process: under
+// group commit, concurrent appends to one stream with the same expected version let only one
+// win per batch, and the losers would fold and decide again only to lose again. Serialising
+// them here turns that waste into a short wait. Correctness does not rest on it: the expected
+// versions still refuse any write decided on a stale balance (another process, a raw append).
+class StockLocks {
+ public:
+  static constexpr std::size_t kStripes = 4096;
+  // Locks the stripes of `streams` in index order (no deadlock between documents).
+  std::vector<std::unique_lock<std::mutex>> lock(const std::vector<std::string>& streams) {
+    std::vector<std::size_t> idx;
+    for (const auto& s : streams)
+      idx.push_back(std::hash<std::string>{}(s) % kStripes);
+    std::sort(idx.begin(), idx.end());
+    idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+    std::vector<std::unique_lock<std::mutex>> held;
+    held.reserve(idx.size());
+    for (std::size_t i : idx)
+      held.emplace_back(stripes_[i]);
+    return held;
+  }
+
+ private:
+  std::array<std::mutex, kStripes> stripes_;
+};
+
+StockLocks& stock_locks() {
+  static StockLocks locks;
+  return locks;
+}
+
+// The last folded state of the streams documents read, kept with its stream version and the id
+// of the event at that version: a load reads the events from the cached version on (the first
+// one proves the cache is about this very stream, whatever store the runner has) and folds only
+// the newer ones, instead of the stream's tail since its last snapshot (a busy product's stock
+// stream grows by thousands of events). Bounded: dropped whole when full.
+template <class A>
+class StateCache {
+ public:
+  using State = typename A::State;
+  Result<Loaded<State>> load(CommandRunner& runner, const std::string& id) {
+    const std::string stream = domain::stream_name(A::category, id);
+    auto now = runner.store().stream_version(stream);
+    if (!now)
+      return unexpected(CommandRunner::from_store(std::move(now).error()));
+    if (*now < 0)
+      return Loaded<State>{State{}, -1};
+    Entry entry;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = states_.find(id); it != states_.end() && it->second.loaded.version <= *now)
+        entry = it->second;
+    }
+    bool folded = false;
+    if (entry.loaded.version >= 0) {
+      auto events =
+          runner.store().read_stream(stream, entry.loaded.version, store::Direction::forward,
+                                     static_cast<std::size_t>(*now - entry.loaded.version + 1));
+      folded = events && !events->empty() && events->front().id == entry.last_event_id;
+      for (std::size_t i = 1; folded && i < events->size(); ++i) {
+        const store::RecordedEvent& e = (*events)[i];
+        auto event = A::decode(e.type, e.data);
+        folded = event.has_value() && e.stream_version == entry.loaded.version + 1;
+        if (folded) {
+          A::apply(entry.loaded.state, *event);
+          entry.loaded.version = e.stream_version;
+          entry.last_event_id = e.id;
+        }
+      }
+    }
+    if (!folded) {
+      auto full = runner.load<A>(id);
+      if (!full)
+        return unexpected(std::move(full).error());
+      auto last = runner.store().read_stream(stream, full->version, store::Direction::forward, 1);
+      if (!last || last->empty() || last->front().stream_version != full->version)
+        return std::move(*full);  // not cached: it moved on meanwhile
+      entry = Entry{std::move(*full), last->front().id};
+    }
+    std::lock_guard lock(mu_);
+    if (states_.size() >= kMaxEntries)
+      states_.clear();
+    auto& slot = states_[id];
+    if (slot.loaded.version <= entry.loaded.version)
+      slot = entry;
+    return entry.loaded;
+  }
+
+ private:
+  struct Entry {
+    Loaded<State> loaded;
+    std::string last_event_id;
+  };
+  static constexpr std::size_t kMaxEntries = 100'000;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> states_;
+};
+
+template <class A>
+StateCache<A>& cache() {
+  static StateCache<A> c;
+  return c;
+}
 
 }  // namespace
 
@@ -70,7 +179,7 @@ Outcome record_stock_document(CommandRunner& runner, const StockDocument& doc,
       bad(field, "required");
       return std::nullopt;
     }
-    auto w = runner.load<warehouse::Aggregate>(id);
+    auto w = cache<warehouse::Aggregate>().load(runner, id);
     if (!w || !w->state.exists) {
       bad(field, "no such warehouse");
       return std::nullopt;
@@ -120,7 +229,7 @@ Outcome record_stock_document(CommandRunner& runner, const StockDocument& doc,
     auto found = products.find(line.product_id);
     if (found == products.end()) {
       auto p = line.product_id.empty() ? Result<Loaded<product::State>>(Loaded<product::State>{})
-                                       : runner.load<product::Aggregate>(line.product_id);
+                                       : cache<product::Aggregate>().load(runner, line.product_id);
       if (!p || !p->state.exists) {
         bad(at + "product_id", line.product_id.empty() ? "required" : "no such product");
         continue;
@@ -163,6 +272,14 @@ Outcome record_stock_document(CommandRunner& runner, const StockDocument& doc,
   auto ctx = runner.context(document_id, options);
   if (!ctx)
     return failed(std::move(ctx).error());
+  std::vector<std::string> touched;
+  for (const StockLine& line : doc.lines) {
+    touched.push_back(stock::stock_id(line.product_id, doc.warehouse_id));
+    if (transfer)
+      touched.push_back(stock::stock_id(line.product_id, doc.to_warehouse_id));
+  }
+  const auto held =
+      limits.serialize ? stock_locks().lock(touched) : std::vector<std::unique_lock<std::mutex>>{};
   for (int attempt = 1;; ++attempt) {
     std::vector<Slot> slots;
     std::map<std::string, std::size_t> index;
@@ -171,7 +288,7 @@ Outcome record_stock_document(CommandRunner& runner, const StockDocument& doc,
       std::string id = stock::stock_id(product_id, warehouse_id);
       if (auto it = index.find(id); it != index.end())
         return &slots[it->second];
-      auto loaded = runner.load<stock::Aggregate>(id);
+      auto loaded = cache<stock::Aggregate>().load(runner, id);
       if (!loaded)
         return unexpected(std::move(loaded).error());
       index.emplace(id, slots.size());

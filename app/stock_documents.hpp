@@ -62,6 +62,9 @@ struct StockFailure {
 
 struct StockOptions {
   int max_attempts = 64;  // contention on one balance is normal: retrying is cheap and sound
+  // Decide documents touching the same stock one at a time in this process (see the .cpp). Off,
+  // concurrent documents race to the store and the losers decide again (tests prove both).
+  bool serialize = true;
 };
 
 // Checks the document's references (warehouses, products, account, order), decides every line

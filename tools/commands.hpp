@@ -20,6 +20,7 @@ void register_schemas(CLI::App& app);
 void register_bench_relay(CLI::App& bench);
 void register_bench_rebuild(CLI::App& bench);
 void register_bench_http_write(CLI::App& bench);
+void register_bench_stock(CLI::App& bench);
 
 int& exit_code();
 

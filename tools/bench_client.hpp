@@ -1,0 +1,126 @@
+// A blocking keep-alive HTTP/1.1 client to 127.0.0.1 for the HTTP benchmarks: one request in
+// flight per connection, JSON bodies, an optional Authorization header. Loopback only.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace eventcrm::tools {
+
+class BenchConnection {
+ public:
+  BenchConnection(int port, std::string authorization = {})
+      : authorization_(std::move(authorization)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0)
+      return;
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    timeval tv{30, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~BenchConnection() {
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+  BenchConnection(const BenchConnection&) = delete;
+  BenchConnection& operator=(const BenchConnection&) = delete;
+  bool ok() const { return fd_ >= 0; }
+
+  // Sends a request and reads the answer; status 0 on a transport failure.
+  int request(const char* method, const std::string& path, const std::string& body,
+              std::string& response_body) {
+    std::string req = std::string(method) + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (!authorization_.empty())
+      req += "Authorization: " + authorization_ + "\r\n";
+    if (!body.empty())
+      req += "Content-Type: application/json\r\n";
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::size_t off = 0;
+    while (off < req.size()) {
+      ssize_t n = ::send(fd_, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+      if (n <= 0)
+        return 0;
+      off += static_cast<std::size_t>(n);
+    }
+    return read_response(response_body);
+  }
+  int post(const std::string& path, const std::string& body, std::string& response_body) {
+    return request("POST", path, body, response_body);
+  }
+
+ private:
+  int read_response(std::string& body) {
+    for (;;) {
+      std::size_t end = buf_.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        int status = buf_.size() >= 12 ? std::atoi(buf_.c_str() + 9) : 0;
+        std::string head = buf_.substr(0, end);
+        for (char& c : head)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::size_t length = 0;
+        if (std::size_t cl = head.find("content-length:"); cl != std::string::npos)
+          length = std::strtoull(head.c_str() + cl + 15, nullptr, 10);
+        while (buf_.size() < end + 4 + length) {
+          if (!fill())
+            return 0;
+        }
+        body = buf_.substr(end + 4, length);
+        buf_.erase(0, end + 4 + length);
+        return status;
+      }
+      if (!fill())
+        return 0;
+    }
+  }
+  bool fill() {
+    char tmp[16384];
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    if (n <= 0)
+      return false;
+    buf_.append(tmp, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string authorization_;
+  std::string buf_;
+};
+
+// A top-level string member of a JSON answer ("" when absent), e.g. the "id" of a command.
+inline std::string json_member(const std::string& body, const std::string& key) {
+  std::string needle = "\"" + key + "\":\"";
+  std::size_t at = body.find(needle);
+  if (at == std::string::npos)
+    return {};
+  at += needle.size();
+  return body.substr(at, body.find('"', at) - at);
+}
+
+inline double percentile(std::vector<double>& v, double p) {
+  if (v.empty())
+    return 0;
+  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+}  // namespace eventcrm::tools
