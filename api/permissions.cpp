@@ -75,9 +75,25 @@ const std::vector<Role>& roles() {
         "contracts:*", "campaigns:*", "segments:*"}},
       {"sales",
        Reach::own_team,
-       {"accounts:*", "contacts:*", "leads:read", "leads:write", "leads:convert", "leads:import",
-        "opportunities:*", "activities:*", "appointments:*", "tasks:*", "quotes:*", "orders:*",
-        "contracts:*", "products:read", "reports:pipeline", "dashboards:sales", "pii:read",
+       {"accounts:*",
+        "contacts:*",
+        "leads:read",
+        "leads:write",
+        "leads:convert",
+        "leads:import",
+        "opportunities:*",
+        "activities:*",
+        "appointments:*",
+        "tasks:*",
+        "quotes:*",
+        "orders:*",
+        "contracts:*",
+        "products:read",
+        "inventory:read",
+        "reports:pipeline",
+        "reports:order-payments",
+        "dashboards:sales",
+        "pii:read",
         "users:read"}},
       {"care",
        Reach::own_team,
@@ -92,7 +108,8 @@ const std::vector<Role>& roles() {
       {"warehouse",
        Reach::all,
        {"products:*", "warehouses:*", "stock:*", "stock-movements:*", "inventory:*", "vouchers:*",
-        "reports:stock-movement", "reports:cash", "orders:read", "accounts:read"}},
+        "reports:stock-movement", "reports:cash", "reports:order-payments", "orders:read",
+        "accounts:read"}},
       {"hr",
        Reach::all,
        {"users:read", "employees:*", "departments:*", "timesheets:*", "tasks:*", "pii:read"}},
@@ -105,8 +122,7 @@ const std::vector<Role>& roles() {
       {"integration",
        Reach::all,
        {"leads:read", "leads:write", "leads:import", "activities:write", "activities:read",
-        "contacts:read", "contacts:write", "accounts:read", "accounts:write", "campaigns:write",
-        "events:read"}},
+        "contacts:read", "contacts:write", "accounts:read", "accounts:write", "campaigns:write"}},
   };
   return table;
 }
@@ -155,6 +171,9 @@ bool grant_covers(std::string_view grant, std::string_view permission) {
     return false;
   std::string_view gr = grant.substr(0, gc), ga = grant.substr(gc + 1);
   std::string_view pr = permission.substr(0, pc), pa = permission.substr(pc + 1);
+  // Erasure is never implied by "x:*": only "*" (admin) or the explicit "x:forget" grant it.
+  if (pa == "forget")
+    return gr == pr && ga == pa;
   // "*:read" covers reads only; "*:*" would be "*".
   return (gr == "*" || gr == pr) && (ga == "*" || ga == pa);
 }

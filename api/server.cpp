@@ -720,6 +720,10 @@ std::string openapi_document() {
   return std::string(openapi_json());
 }
 
+std::string permission_matrix() {
+  return perm::matrix_markdown(make_router().routes());
+}
+
 std::vector<std::string> route_list() {
   std::vector<std::string> out;
   Router r = make_router();

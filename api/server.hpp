@@ -72,5 +72,8 @@ int run_server(const ServerOptions& options);
 std::vector<std::string> route_list();
 // The OpenAPI document GET /openapi.json serves.
 std::string openapi_document();
+// Markdown: every route with the permission it needs, then the built-in role × permission matrix
+// (api/permissions.cpp), for the README.
+std::string permission_matrix();
 
 }  // namespace eventcrm::api

@@ -38,12 +38,16 @@ struct HttpWriteConfig {
   double seconds = 10.0;
   std::string ids_file;
   bool json = false;
+  // Sent as `Authorization: Bearer <key>` (--api-key, else EVENTCRM_API_KEY, else
+  // EVENTCRM_BOOTSTRAP_ADMIN_KEY); empty: no credentials (a server run with --no-auth).
+  std::string api_key;
 };
 
 // One keep-alive HTTP/1.1 connection to 127.0.0.1 with blocking I/O.
 class Connection {
  public:
-  explicit Connection(int port) {
+  explicit Connection(int port, const std::string& api_key = {})
+      : auth_(api_key.empty() ? std::string() : "Authorization: Bearer " + api_key + "\r\n") {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd_ < 0)
       return;
@@ -71,9 +75,8 @@ class Connection {
   // Sends a POST with a JSON body and reads the answer; status 0 on a transport failure.
   int post(const std::string& path, const std::string& body, std::string& response_body) {
     std::string req = "POST " + path +
-                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                      "Content-Length: " +
-                      std::to_string(body.size()) + "\r\n\r\n" + body;
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + auth_ +
+                      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     std::size_t off = 0;
     while (off < req.size()) {
       ssize_t n = ::send(fd_, req.data() + off, req.size() - off, MSG_NOSIGNAL);
@@ -124,6 +127,7 @@ class Connection {
   }
 
   int fd_ = -1;
+  std::string auth_;  // the Authorization header line, or empty
   std::string buf_;
 };
 
@@ -153,7 +157,7 @@ bool create_accounts(const HttpWriteConfig& cfg, std::vector<std::string>& ids) 
   std::vector<std::thread> threads;
   for (int c = 0; c < cfg.connections; ++c) {
     threads.emplace_back([&] {
-      Connection conn(cfg.port);
+      Connection conn(cfg.port, cfg.api_key);
       if (!conn.ok()) {
         failed = true;
         return;
@@ -218,7 +222,7 @@ int run(const HttpWriteConfig& cfg) {
   auto start = Clock::now();
   for (int c = 0; c < cfg.connections; ++c) {
     threads.emplace_back([&, c] {
-      Connection conn(cfg.port);
+      Connection conn(cfg.port, cfg.api_key);
       if (!conn.ok()) {
         ++errors;
         return;
@@ -296,7 +300,18 @@ void register_bench_http_write(CLI::App& bench) {
                   "Read the account ids from this file; when empty or missing, create the "
                   "accounts and write their ids here");
   cmd->add_flag("--json", cfg->json, "One JSON line on stdout");
-  cmd->callback([cfg] { exit_code() = run(*cfg); });
+  cmd->add_option("--api-key", cfg->api_key,
+                  "API key to send (default: $EVENTCRM_API_KEY, else "
+                  "$EVENTCRM_BOOTSTRAP_ADMIN_KEY; none: --no-auth server)");
+  cmd->callback([cfg] {
+    if (cfg->api_key.empty()) {
+      if (const char* k = std::getenv("EVENTCRM_API_KEY"))
+        cfg->api_key = k;
+      else if (const char* b = std::getenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY"))
+        cfg->api_key = b;
+    }
+    exit_code() = run(*cfg);
+  });
 }
 
 }  // namespace eventcrm::tools

@@ -35,6 +35,7 @@ struct ServeState {
   std::string config;
   bool print_routes = false;
   bool print_openapi = false;
+  bool print_permissions = false;
   bool from_kafka = false;
   // Option name → how a config-file value is applied (when neither flag nor env set it).
   std::map<std::string, std::function<bool(const std::string&)>> setters;
@@ -135,6 +136,8 @@ void register_serve(CLI::App& app) {
       ->envname("EVENTCRM_CONFIG");
   cmd->add_flag("--print-routes", st->print_routes, "Print every route and exit");
   cmd->add_flag("--print-openapi", st->print_openapi, "Print the OpenAPI document and exit");
+  cmd->add_flag("--print-permissions", st->print_permissions,
+                "Print the route permissions and the role x permission matrix (Markdown) and exit");
   add_value(cmd, *st, "address", o.address, "EVENTCRM_ADDRESS", "Listen address");
   add_value(cmd, *st, "port", o.port, "EVENTCRM_PORT", "Listen port (0: ephemeral)");
   add_value(cmd, *st, "data-dir", o.data_dir, "EVENTCRM_DATA_DIR", "Event store directory");
@@ -234,6 +237,11 @@ void register_serve(CLI::App& app) {
   cmd->callback([st] {
     if (st->print_openapi) {
       std::cout << api::openapi_document() << "\n";
+      exit_code() = 0;
+      return;
+    }
+    if (st->print_permissions) {
+      std::cout << api::permission_matrix();
       exit_code() = 0;
       return;
     }

@@ -31,6 +31,9 @@ using namespace std::chrono_literals;
 // The administrator key every test server starts with (EVENTCRM_BOOTSTRAP_ADMIN_KEY), and the
 // one requests carry unless they name their own Authorization ("" sends none).
 inline constexpr const char* kAdminKey = "eck_testadm1_tests-only-admin-key-0123456789";
+// What the server appends on its first start (the administrator and their key, README "Quick
+// start"): tests that count log positions start after these.
+inline constexpr int kBootstrapEvents = 2;
 inline std::string admin_auth() {
   return std::string("Bearer ") + kAdminKey;
 }

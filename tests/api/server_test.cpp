@@ -52,7 +52,7 @@ TEST_F(ServerTest, AppendsAndReadsOverHttp) {
   r = http(server_.port(), "GET", "/v1/streams/ledger-1?limit=10");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->header("x-position"), "1");
+  EXPECT_EQ(r->header("x-position"), std::to_string(1 + kBootstrapEvents));
   EXPECT_FALSE(r->header("x-request-id").empty());
   auto etag = r->header("etag");
   r = http(server_.port(), "GET", "/v1/streams/ledger-1?limit=10", {}, {{"If-None-Match", etag}});
@@ -189,29 +189,32 @@ std::vector<std::string> read_sse_ids(Connection& c, std::size_t count,
 }
 
 TEST_F(ServerTest, LiveEventsResumeWithLastEventIdAcrossARestart) {
+  const int B = kBootstrapEvents;
+  auto P = [B](int n) { return std::to_string(B + n); };
   start();
   for (int i = 0; i < 3; ++i)
     ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/ledger-1", kEvent)->status, 201);
   {
     Connection c(server_.port());
-    ASSERT_TRUE(c.send(
-        make_request("GET", "/v1/events/live?after=0", {}, {{"Accept", "text/event-stream"}})));
+    // After the administrator's bootstrap events (positions are the log's own).
+    ASSERT_TRUE(c.send(make_request("GET", "/v1/events/live?after=" + std::to_string(B), {},
+                                    {{"Accept", "text/event-stream"}})));
     auto ids = read_sse_ids(c, 3, 5s);
-    ASSERT_EQ(ids, (std::vector<std::string>{"1", "2", "3"}));
+    ASSERT_EQ(ids, (std::vector<std::string>{P(1), P(2), P(3)}));
     EXPECT_NE(c.buffer().find("Content-Type: text/event-stream"), std::string::npos);
     // A live append arrives on the open stream.
     ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/ledger-2", kEvent)->status, 201);
     ids = read_sse_ids(c, 4, 5s);
     ASSERT_EQ(ids.size(), 4u);
-    EXPECT_EQ(ids[3], "4");
+    EXPECT_EQ(ids[3], P(4));
   }
   EXPECT_EQ(server_.stop(), 0);
   start();
   ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/ledger-3", kEvent)->status, 201);
   Connection c(server_.port());
-  ASSERT_TRUE(c.send(make_request("GET", "/v1/events/live", {}, {{"Last-Event-ID", "2"}})));
+  ASSERT_TRUE(c.send(make_request("GET", "/v1/events/live", {}, {{"Last-Event-ID", P(2)}})));
   auto ids = read_sse_ids(c, 3, 5s);
-  EXPECT_EQ(ids, (std::vector<std::string>{"3", "4", "5"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{P(3), P(4), P(5)}));
 }
 
 TEST_F(ServerTest, SseSendsHeartbeats) {

@@ -6,6 +6,9 @@
 # malformed messages land in <topic>.dlq with headers saying why, and the consumer moves on.
 # Usage: kafka_inbound_e2e.sh <eventcrm binary>
 set -euo pipefail
+# Every request below carries the server's first administrator key (README, "Authentication").
+export EVENTCRM_BOOTSTRAP_ADMIN_KEY="eck_scripts1_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+curl() { command curl -H "Authorization: Bearer $EVENTCRM_BOOTSTRAP_ADMIN_KEY" "$@"; }
 BIN="$1"
 work=$(mktemp -d)
 pids=()

@@ -6,8 +6,14 @@
 # projections' status and the hash-chain endpoint on the same server.
 # Usage: kafka_relay_e2e.sh <eventcrm binary>
 set -euo pipefail
+# Every request below carries the server's first administrator key (README, "Authentication").
+export EVENTCRM_BOOTSTRAP_ADMIN_KEY="eck_scripts1_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+curl() { command curl -H "Authorization: Bearer $EVENTCRM_BOOTSTRAP_ADMIN_KEY" "$@"; }
 BIN="$1"
 N="${E2E_EVENTS:-400}"
+# The log also holds the first administrator and their key, written on the first start.
+BOOT_EVENTS=2
+TOTAL=$((N + BOOT_EVENTS))
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -59,9 +65,9 @@ for _ in $(seq 300); do
 done
 [ "$lag" = 0 ] || fail "relay lag is $lag after 30 s"
 
-# kcat: exactly N distinct ce_id, every position 1..N.
+# kcat: exactly TOTAL distinct ce_id, every position 1..TOTAL.
 timeout 60 kcat -C -b "$BOOT" -t crm.events -o beginning -e -q -f '%k|%h\n' >"$work/kcat.out" 2>/dev/null
-python3 - "$work/kcat.out" "$N" <<'PY'
+python3 - "$work/kcat.out" "$TOTAL" <<'PY'
 import sys
 lines = [l for l in open(sys.argv[1]).read().split("\n") if l]
 n = int(sys.argv[2])
@@ -79,7 +85,7 @@ print(f"kcat: {len(lines)} records, {len(ids)} distinct events ({len(lines) - le
 PY
 
 # Python confluent-kafka consumer group: same count, per-key order by stream version.
-timeout 120 /usr/bin/python3 - "$BOOT" "$N" <<'PY'
+timeout 120 /usr/bin/python3 - "$BOOT" "$TOTAL" <<'PY'
 import sys, time
 from confluent_kafka import Consumer
 boot, n = sys.argv[1], int(sys.argv[2])
@@ -106,14 +112,14 @@ print(f"python confluent-kafka: {n} distinct events in per-key order")
 PY
 
 # The read side on the same server.
-hist=$(curl -sf "http://$ADDR/v1/customers/acme/history?limit=1000&min_position=$N")
-python3 - "$hist" "$N" <<'PY'
+hist=$(curl -sf "http://$ADDR/v1/customers/acme/history?limit=1000&min_position=$TOTAL")
+python3 - "$hist" "$N" "$BOOT_EVENTS" <<'PY'
 import json, sys
-d = json.loads(sys.argv[1]); n = int(sys.argv[2])
+d = json.loads(sys.argv[1]); n = int(sys.argv[2]); b = int(sys.argv[3])
 assert len(d["items"]) == n, f"history has {len(d['items'])} items, expected {n}"
-assert [i["position"] for i in d["items"]] == list(range(1, n + 1))
+assert [i["position"] for i in d["items"]] == list(range(b + 1, b + n + 1))
 print(f"history: {n} events for the customer, in log order")
 PY
-curl -sf "http://$ADDR/v1/audit/verify" | grep -q "\"ok\":true,\"checked\":$N" || fail "verify"
+curl -sf "http://$ADDR/v1/audit/verify" | grep -q "\"ok\":true,\"checked\":$TOTAL" || fail "verify"
 curl -sf "http://$ADDR/v1/projections" | grep -q '"state":"caught_up"' || fail "projections"
 echo "e2e: $N events relayed across a SIGKILL, none missing"

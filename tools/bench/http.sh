@@ -29,6 +29,10 @@ done
 
 . tools/bench/lib.sh
 log() { [ "$JSON" = 1 ] || echo "$@"; }
+# Every request below carries the server's first administrator key (README, "Authentication").
+export EVENTCRM_BOOTSTRAP_ADMIN_KEY="eck_scripts1_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+curl() { command curl -H "Authorization: Bearer $EVENTCRM_BOOTSTRAP_ADMIN_KEY" "$@"; }
+export WRK_HEADER="Authorization: Bearer $EVENTCRM_BOOTSTRAP_ADMIN_KEY"
 work=$(mktemp -d)
 server_pid=""
 cleanup() {

@@ -38,6 +38,9 @@ for tool in wrk nginx curl; do
 done
 bench_pg_find || bench_die "PostgreSQL 15 binaries not found (apt-get install postgresql-15)"
 
+# Every request below carries the server's first administrator key (README, "Authentication").
+export EVENTCRM_BOOTSTRAP_ADMIN_KEY="eck_scripts1_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+curl() { command curl -H "Authorization: Bearer $EVENTCRM_BOOTSTRAP_ADMIN_KEY" "$@"; }
 work="$(mktemp -d "${TMPDIR:-/tmp}/eventcrm-http-write.XXXXXX")"
 server_pid=""
 cleanup() {

@@ -138,7 +138,8 @@ bench_nginx_stop() {
 
 # wrk against a URL → "rps p50_ms p99_ms". Arguments: url threads connections seconds.
 bench_wrk() {
-  wrk -t"$2" -c"$3" -d"$4s" --latency "$1" | awk '
+  # WRK_HEADER: one extra request header, e.g. "Authorization: Bearer …" (nginx ignores it).
+  wrk -t"$2" -c"$3" -d"$4s" --latency ${WRK_HEADER:+-H "$WRK_HEADER"} "$1" | awk '
     function ms(v) {
       if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
       if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
