@@ -35,8 +35,8 @@ struct SecurityOptions {
   perm::Exposure exposure;
   std::vector<std::string> cors_origins;  // exact origins allowed; "*" is refused
   // Token buckets (requests per second, burst); 0: no limit.
-  double principal_rate = 2000, principal_burst = 4000;
-  double address_rate = 5000, address_burst = 10000;
+  double principal_rate = 10000, principal_burst = 20000;
+  double address_rate = 20000, address_burst = 40000;
   // Failed authentications per client address: per minute, burst.
   double auth_failure_per_minute = 30, auth_failure_burst = 30;
   std::string bootstrap_admin_key;  // EVENTCRM_BOOTSTRAP_ADMIN_KEY: used on an empty store

@@ -7,9 +7,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -43,7 +45,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-class Session;
+// What the registry and shutdown need of a session, whatever its transport (TCP or TLS).
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void drain() = 0;
+  virtual void wake() = 0;
+  virtual net::any_io_executor executor() = 0;
+};
 
 // State shared by the listener and every session; outlives the io_context.
 struct Shared {
@@ -60,8 +69,9 @@ struct Shared {
   std::atomic<std::uint64_t> next_id{0};
 
   std::mutex mu;  // guards the two registries
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sse_sessions;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sse_sessions;
+  std::unique_ptr<net::ssl::context> tls;  // set: sessions speak TLS (--tls-cert/--tls-key)
 
   std::string new_request_id() {
     static constexpr char hex[] = "0123456789abcdef";
@@ -88,11 +98,17 @@ bool valid_request_id(std::string_view id) {
   return true;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+template <class Stream>
+class Session final : public SessionBase {
  public:
-  Session(tcp::socket&& socket, Shared& sh) : stream_(std::move(socket)), sh_(sh) {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  // `extra`: the TLS context for an ssl_stream.
+  template <class... Extra>
+  Session(tcp::socket&& socket, Shared& sh, Extra&... extra)
+      : stream_(std::move(socket), extra...), sh_(sh) {
     beast::error_code peer_ec;
-    auto peer = stream_.socket().remote_endpoint(peer_ec);
+    auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec);
     if (!peer_ec)
       peer_ = peer.address().to_string();
     sh_.metrics->open_connections.fetch_add(1, std::memory_order_relaxed);
@@ -115,29 +131,47 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(sh_.mu);
       sh_.sessions.emplace(this, weak_from_this());
     }
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+    if constexpr (kTls) {
+      net::dispatch(stream_.get_executor(), [self = self()] { self->handshake(); });
+    } else {
+      net::dispatch(stream_.get_executor(), [self = self()] { self->do_read(); });
+    }
   }
 
   // Shutdown: finish what is in flight, then close. Runs on the session's I/O thread.
-  void drain() {
+  void drain() override {
     draining_ = true;
     if (sse_ || queue_.empty())
       close();
   }
 
   // A commit happened: an SSE session reads on. May be called from any thread.
-  void wake() {
+  void wake() override {
     if (wake_pending_.exchange(true))
       return;
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+    net::post(stream_.get_executor(), [self = self()] {
       self->wake_pending_.store(false);
       self->sse_pump();
     });
   }
 
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  net::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
+  std::shared_ptr<Session> self() { return std::static_pointer_cast<Session>(shared_from_this()); }
+
+  // TLS: the handshake, bounded by the request timeout, before the first request is read.
+  void handshake() {
+    beast::get_lowest_layer(stream_).expires_after(sh_.limits.request_timeout);
+    stream_.async_handshake(net::ssl::stream_base::server, [self = self()](beast::error_code ec) {
+      if (ec) {
+        self->peer_gone_ = true;
+        return self->close();
+      }
+      self->do_read();
+    });
+  }
+
   struct Slot {
     std::uint64_t seq = 0;
     bool ready = false;
@@ -163,9 +197,9 @@ class Session : public std::enable_shared_from_this<Session> {
     reading_ = true;
     if (buffer_.size() == 0) {
       // Idle keep-alive: wait for the first byte of the next request.
-      stream_.expires_after(sh_.limits.idle_timeout);
+      beast::get_lowest_layer(stream_).expires_after(sh_.limits.idle_timeout);
       stream_.async_read_some(buffer_.prepare(4096),
-                              [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              [self = self()](beast::error_code ec, std::size_t n) {
                                 self->on_first_bytes(ec, n);
                               });
       return;
@@ -193,10 +227,10 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(sh_.limits.max_header_bytes));
     parser_->body_limit(sh_.limits.max_body_bytes);
     // One deadline for the whole request: trickling bytes does not extend it (slowloris).
-    stream_.expires_after(sh_.limits.request_timeout);
+    beast::get_lowest_layer(stream_).expires_after(sh_.limits.request_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+        [self = self()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -210,7 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       writing_ = true;
       net::async_write(stream_, net::buffer(kContinue),
-                       [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                       [self = self()](beast::error_code wec, std::size_t) {
                          self->writing_ = false;
                          if (wec) {
                            self->reading_ = false;
@@ -227,7 +261,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->is_done())
       return on_request();
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     [self = self()](beast::error_code ec, std::size_t) {
                        if (ec) {
                          self->reading_ = false;
                          return self->on_read_error(ec, true);
@@ -315,7 +349,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::optional<Response> res;
     try {
       res = sh_.router.dispatch(req, sh_.ctx, [this, seq] {
-        return Completion([self = shared_from_this(), seq](Response r) {
+        return Completion([self = self(), seq](Response r) {
           auto* s = self.get();
           net::post(s->stream_.get_executor(),
                     [self = std::move(self), seq, r = std::move(r)]() mutable {
@@ -395,10 +429,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (front.sse)
       return start_sse(std::move(*front.sse));
     writing_ = true;
-    stream_.expires_after(sh_.limits.write_timeout);
+    beast::get_lowest_layer(stream_).expires_after(sh_.limits.write_timeout);
     http::async_write(
         stream_, front.res,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+        [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -419,16 +453,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (reading_)
       return close();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
     // Let the peer read the response before the socket goes (avoids an RST eating it).
-    stream_.expires_after(std::chrono::seconds(1));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(1));
     linger_ = std::make_shared<std::array<char, 512>>();
     drain_input();
   }
 
   void drain_input() {
     stream_.async_read_some(net::buffer(*linger_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            [self = self()](beast::error_code ec, std::size_t) {
                               if (ec)
                                 return self->close();
                               self->drain_input();
@@ -440,8 +474,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream_).close();
     if (heartbeat_)
       heartbeat_->cancel();
   }
@@ -481,7 +515,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void arm_heartbeat() {
     heartbeat_->expires_after(sh_.limits.sse_heartbeat);
-    heartbeat_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    heartbeat_->async_wait([self = self()](beast::error_code ec) {
       if (ec || self->closed_)
         return;
       if (!self->writing_ && self->sse_buf_.empty()) {
@@ -496,9 +530,9 @@ class Session : public std::enable_shared_from_this<Session> {
     writing_ = true;
     // A client that cannot take one batch within the write timeout is dropped: nothing is
     // buffered beyond that batch.
-    stream_.expires_after(sh_.limits.write_timeout);
+    beast::get_lowest_layer(stream_).expires_after(sh_.limits.write_timeout);
     net::async_write(stream_, net::buffer(sse_buf_),
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     [self = self()](beast::error_code ec, std::size_t) {
                        self->writing_ = false;
                        self->sse_buf_.clear();
                        if (ec) {
@@ -557,7 +591,7 @@ class Session : public std::enable_shared_from_this<Session> {
     sse_write();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   Shared& sh_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -663,7 +697,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
         sh_.metrics->connections_rejected.fetch_add(1, std::memory_order_relaxed);
         refuse(std::move(socket));
       } else {
-        std::make_shared<Session>(std::move(socket), sh_)->start();
+        if (sh_.tls)
+          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), sh_,
+                                                                          *sh_.tls)
+              ->start();
+        else
+          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), sh_)->start();
       }
     } else if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
       // Out of file descriptors: back off briefly instead of spinning.
@@ -696,8 +735,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Shared& sh_;
 };
 
-std::vector<std::shared_ptr<Session>> snapshot(Shared& sh, bool sse_only) {
-  std::vector<std::shared_ptr<Session>> out;
+std::vector<std::shared_ptr<SessionBase>> snapshot(Shared& sh, bool sse_only) {
+  std::vector<std::shared_ptr<SessionBase>> out;
   std::lock_guard lock(sh.mu);
   auto& reg = sse_only ? sh.sse_sessions : sh.sessions;
   out.reserve(reg.size());
@@ -812,6 +851,29 @@ int run_server(const ServerOptions& o) {
     }
   }
   sh.ctx.security = &security;
+  if (!o.tls_cert.empty()) {
+    // TLS 1.2 and later only; the certificate chain and key from PEM files.
+    sh.tls = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    beast::error_code tec;
+    sh.tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                            net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                            net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use,
+                        tec);
+    if (!tec)
+      sh.tls->use_certificate_chain_file(o.tls_cert, tec);
+    if (!tec)
+      sh.tls->use_private_key_file(o.tls_key, net::ssl::context::pem, tec);
+    if (tec) {
+      log::write(log::Level::error, "cannot load the TLS certificate or key",
+                 {{"cert", o.tls_cert}, {"key", o.tls_key}, {"error", tec.message()}});
+      security.stop();
+      workers.stop();
+      if (ext)
+        ext->stop();
+      es->close();
+      return 2;
+    }
+  }
 
   unsigned threads = std::max(1u, o.io_threads);
   int exit_code = 0;

@@ -5,7 +5,7 @@
 // assignment and role escalation refused), API4 resource consumption (page caps, 429 with
 // Retry-After), API5 function-level authorization (every route × every built-in role against
 // the permission table), API8 misconfiguration (security headers, CORS only for configured
-// origins).
+// origins), and TLS on the listener with a certificate the test makes.
 #include <gtest/gtest.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
@@ -13,6 +13,8 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <chrono>
 #include <fstream>
@@ -503,6 +505,72 @@ TEST_F(SecurityTest, Api8HeadersAndCors) {
               {"Access-Control-Request-Method", "POST"},
               {"Authorization", ""}});
   EXPECT_EQ(r.status, 403);
+}
+
+// TLS on the listener: a self-signed certificate made here; the client verifies it (name and
+// chain) and speaks HTTP/1.1 over it; a plain-text request on the same port gets no answer.
+TEST_F(SecurityTest, TlsListenerWithASelfSignedCertificate) {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  X509* cert = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509V3_CTX v3;
+  X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, "IP:127.0.0.1");
+  X509_add_ext(cert, san, -1);
+  X509_EXTENSION_free(san);
+  X509_sign(cert, key, EVP_sha256());
+  std::filesystem::create_directories(dir_);
+  std::string cert_path = (dir_ / "cert.pem").string(), key_path = (dir_ / "key.pem").string();
+  {
+    FILE* f = std::fopen(cert_path.c_str(), "w");
+    PEM_write_X509(f, cert);
+    std::fclose(f);
+    f = std::fopen(key_path.c_str(), "w");
+    PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(f);
+  }
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  start({"--tls-cert", cert_path, "--tls-key", key_path});
+
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  ASSERT_EQ(SSL_CTX_load_verify_locations(ctx, cert_path.c_str(), nullptr), 1);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  int fd = connect_to(server_.port());
+  ASSERT_GE(fd, 0);
+  SSL* ssl = SSL_new(ctx);
+  X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
+  SSL_set_fd(ssl, fd);
+  ASSERT_EQ(SSL_connect(ssl), 1) << "TLS handshake failed";
+  EXPECT_EQ(SSL_get_verify_result(ssl), X509_V_OK);
+  EXPECT_GE(SSL_version(ssl), TLS1_2_VERSION);
+  std::string req = make_request("GET", "/v1/me");
+  ASSERT_EQ(SSL_write(ssl, req.data(), static_cast<int>(req.size())), static_cast<int>(req.size()));
+  std::string got;
+  char buf[4096];
+  while (got.find("\r\n\r\n") == std::string::npos || got.find("admin") == std::string::npos) {
+    int n = SSL_read(ssl, buf, sizeof buf);
+    if (n <= 0)
+      break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+  EXPECT_NE(got.find("\"user_id\":\"admin\""), std::string::npos) << got;
+  SSL_shutdown(ssl);
+  SSL_free(ssl);
+  close(fd);
+  SSL_CTX_free(ctx);
+
+  // Plain HTTP on the TLS port: no HTTP answer.
+  auto plain = http(server_.port(), "GET", "/healthz");
+  EXPECT_TRUE(!plain || plain->status != 200);
 }
 
 }  // namespace
