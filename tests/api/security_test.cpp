@@ -342,7 +342,8 @@ TEST_F(SecurityTest, Api5RoleMatrixAgainstThePermissionTable) {
 }
 
 // API1: sales users of two teams; a manager of one. Other teams' records answer 404 and are left
-// out of lists, for every record collection a sales user creates.
+// out of lists, for every record collection: accounts, contacts, leads, activities, tasks,
+// opportunities, appointments, quotes, orders and contracts.
 TEST_F(SecurityTest, Api1ObjectLevelAuthorization) {
   start();
   CrmClient admin(server_.port());
@@ -368,6 +369,21 @@ TEST_F(SecurityTest, Api1ObjectLevelAuthorization) {
     add("leads", R"({"company":"Lead )" + key.substr(4, 8) + R"(","last_name":"Pham"})");
     add("activities", R"({"kind":"call","subject":"intro","account_id":")" + acc + "\"}");
     add("tasks", R"({"title":"follow up","account_id":")" + acc + "\"}");
+    add("opportunities", R"({"name":"Deal","account_id":")" + acc +
+                             R"(","amount":{"amount":"100.00","currency":"VND"},)"
+                             R"("expected_close_date":"2030-01-31"})");
+    add("appointments",
+        R"({"account_id":")" + acc + R"(","subject":"Demo","starts_at":"2030-05-10T09:00:00Z"})");
+    std::string quote = add("quotes", R"({"account_id":")" + acc +
+                                          R"(","currency":"VND","lines":[{"product_id":"p-1",)"
+                                          R"("quantity":"1","unit_price":"10"}]})");
+    EXPECT_EQ(c.post("/v1/quotes/" + quote + "/send", "{}", {bearer(key)}).status, 200);
+    Reply accepted = c.post("/v1/quotes/" + quote + "/accept", "{}", {bearer(key)});
+    EXPECT_EQ(accepted.status, 200) << accepted.body;
+    out.push_back({"orders", accepted.str("order_id")});
+    add("contracts", R"({"account_id":")" + acc +
+                         R"(","title":"Support","starts_on":"2026-04-01","ends_on":"2027-03-31",)"
+                         R"("value":{"amount":"100","currency":"VND"}})");
     return out;
   };
   std::vector<Made> north = make(ann);
