@@ -12,6 +12,7 @@
 #include "domain/account.hpp"
 #include "domain/order.hpp"
 #include "domain/product.hpp"
+#include "domain/reservation.hpp"
 #include "domain/stock.hpp"
 #include "domain/warehouse.hpp"
 
@@ -381,6 +382,12 @@ Outcome record_stock_document(CommandRunner& runner, const StockDocument& doc,
     }
     if (parts.empty())
       return StockResult{document_id, 0, attempt, 0};
+    if (limits.also_append) {
+      auto extra = limits.also_append(document_id);
+      if (!extra)
+        return failed(std::move(extra).error());
+      parts.push_back(std::move(*extra));
+    }
     CommandRunner::stamp(parts, options);
     auto appended = runner.store().append_multi(std::move(parts));
     if (appended)
@@ -396,6 +403,257 @@ Outcome record_stock_document(CommandRunner& runner, const StockDocument& doc,
     store::Error err = std::move(appended).error();
     if (err.code != store::errc::wrong_expected_version || attempt >= limits.max_attempts)
       return failed(CommandRunner::from_store(std::move(err)));
+  }
+}
+
+namespace {
+
+namespace reservation = domain::reservation;
+namespace order = domain::order;
+
+// The lines an order was created with (its creation event; orders never change lines).
+Result<std::vector<domain::quote::Line>> order_lines(CommandRunner& runner,
+                                                     const std::string& order_id) {
+  auto first = runner.store().read_stream(domain::stream_name(order::kCategory, order_id), 0,
+                                          store::Direction::forward, 1);
+  if (!first)
+    return unexpected(CommandRunner::from_store(std::move(first).error()));
+  if (first->empty())
+    return unexpected(Error{errc::not_found, "no such order"});
+  auto created = order::Aggregate::decode(first->front().type, first->front().data);
+  const auto* c = created ? std::get_if<order::Created>(&*created) : nullptr;
+  if (c == nullptr)
+    return unexpected(Error{errc::corrupted, "the order's first event is not its creation"});
+  return c->lines;
+}
+
+std::optional<Result<CommandResult>> replayed_for(CommandRunner& runner,
+                                                  const CommandOptions& options,
+                                                  const std::string& stream,
+                                                  const std::string& id) {
+  auto r = runner.replay(options);
+  if (!r)
+    return Result<CommandResult>(unexpected(std::move(r).error()));
+  if (!*r || (*r)->empty())
+    return std::nullopt;
+  CommandResult out{id, -1, (*r)->back().position};
+  for (const store::RecordedEvent& e : **r) {
+    if (e.stream == stream)
+      out.version = e.stream_version;
+  }
+  return Result<CommandResult>(std::move(out));
+}
+
+store::ExpectedVersion expect(std::int64_t version) {
+  return version < 0 ? store::ExpectedVersion::no_stream() : store::ExpectedVersion::exact(version);
+}
+
+}  // namespace
+
+eventcrm::Result<StockResult, StockFailure> reserve_order(CommandRunner& runner,
+                                                          const std::string& order_id,
+                                                          const std::string& warehouse_id,
+                                                          const CommandOptions& options) {
+  const std::string reservation_stream = domain::stream_name(reservation::kCategory, order_id);
+  if (auto r = replayed_for(runner, options, reservation_stream, order_id)) {
+    if (!*r)
+      return failed(std::move(*r).error());
+    return StockResult{order_id, (*r)->position, 1, 0};
+  }
+  auto o = runner.load<order::Aggregate>(order_id);
+  if (!o)
+    return failed(std::move(o).error());
+  if (o->state.status == order::Status::none)
+    return failed(Error{errc::not_found, "no such order"});
+  if (o->state.status == order::Status::cancelled)
+    return failed(Error{errc::invalid_transition, "the order is cancelled"});
+  auto w = cache<warehouse::Aggregate>().load(runner, warehouse_id);
+  if (!w || !w->state.exists)
+    return failed(
+        Error{errc::validation, "no such warehouse", {}, {{"warehouse_id", "no such warehouse"}}});
+  const bool negative = w->state.negative_stock_allowed;
+  auto lines = order_lines(runner, order_id);
+  if (!lines)
+    return failed(std::move(lines).error());
+  // One reservation line per catalogue product of the order.
+  std::vector<reservation::Line> wanted;
+  for (const auto& l : *lines) {
+    if (l.product_id.empty())
+      continue;
+    auto p = cache<product::Aggregate>().load(runner, l.product_id);
+    if (!p)
+      return failed(std::move(p).error());
+    if (!p->state.exists)
+      continue;
+    auto same = std::find_if(wanted.begin(), wanted.end(),
+                             [&](const auto& x) { return x.product_id == l.product_id; });
+    if (same == wanted.end())
+      wanted.push_back({l.product_id, l.quantity});
+    else
+      same->quantity = same->quantity.plus(l.quantity).value_or(same->quantity);
+  }
+  std::vector<std::string> touched;
+  for (const auto& l : wanted)
+    touched.push_back(stock::stock_id(l.product_id, warehouse_id));
+  const auto held = stock_locks().lock(touched);
+  auto ctx = runner.context(order_id, options);
+  if (!ctx)
+    return failed(std::move(ctx).error());
+  const std::string account = o->state.account_id;
+  for (int attempt = 1;; ++attempt) {
+    auto r = runner.load<reservation::Aggregate>(order_id);
+    if (!r)
+      return failed(std::move(r).error());
+    ctx->id = order_id;
+    auto made = reservation::Aggregate::decide(
+        r->state, reservation::Make{account, warehouse_id, wanted}, *ctx);
+    if (!made)
+      return failed(CommandRunner::from_domain(std::move(made).error()));
+    std::vector<store::StreamAppend> parts;
+    parts.push_back({reservation_stream, expect(r->version),
+                     runner.to_new_events<reservation::Aggregate>(*made, options)});
+    for (const auto& l : wanted) {
+      const std::string id = stock::stock_id(l.product_id, warehouse_id);
+      auto s = cache<stock::Aggregate>().load(runner, id);
+      if (!s)
+        return failed(std::move(s).error());
+      ctx->id = id;
+      auto decided = stock::Aggregate::decide(
+          s->state, stock::Reserve{order_id, account, l.quantity, negative}, *ctx);
+      if (!decided) {
+        domain::Error e = std::move(decided).error();
+        if (e.code == domain::errc::conflict)
+          return unexpected(StockFailure{
+              Error{errc::conflict, "insufficient stock of product " + l.product_id +
+                                        " in warehouse " + warehouse_id},
+              Shortage{l.product_id, warehouse_id, stock::available(s->state), l.quantity}});
+        return failed(CommandRunner::from_domain(std::move(e)));
+      }
+      parts.push_back({domain::stream_name(stock::kCategory, id), expect(s->version),
+                       runner.to_new_events<stock::Aggregate>(*decided, options)});
+    }
+    const std::size_t movements = parts.size() - 1;
+    CommandRunner::stamp(parts, options);
+    auto appended = runner.store().append_multi(std::move(parts));
+    if (appended)
+      return StockResult{order_id, appended->last_position, attempt, movements};
+    if (auto again = replayed_for(runner, options, reservation_stream, order_id)) {
+      if (!*again)
+        return failed(std::move(*again).error());
+      return StockResult{order_id, (*again)->position, attempt, 0};
+    }
+    store::Error err = std::move(appended).error();
+    if (err.code != store::errc::wrong_expected_version || attempt >= 64)
+      return failed(CommandRunner::from_store(std::move(err)));
+  }
+}
+
+eventcrm::Result<StockResult, StockFailure> fulfil_order(CommandRunner& runner,
+                                                         const std::string& order_id,
+                                                         const CommandOptions& options) {
+  auto r = runner.load<reservation::Aggregate>(order_id);
+  if (!r)
+    return failed(std::move(r).error());
+  if (r->state.status != reservation::Status::active) {
+    auto o = runner.store().stream_version(domain::stream_name(order::kCategory, order_id));
+    if (o && *o < 0)
+      return failed(Error{errc::not_found, "no such order"});
+    if (r->state.status == reservation::Status::fulfilled)
+      return failed(Error{errc::invalid_transition, "the order was fulfilled"});
+    if (r->state.status == reservation::Status::released)
+      return failed(Error{errc::invalid_transition, "the order is cancelled"});
+    return failed(Error{
+        errc::invalid_transition, "nothing is reserved for the order: reserve first", {"reserve"}});
+  }
+  StockDocument doc;
+  doc.kind = DocumentKind::issue;
+  doc.warehouse_id = r->state.warehouse_id;
+  doc.order_id = order_id;
+  for (const auto& l : r->state.lines)
+    doc.lines.push_back({l.product_id, l.quantity, {}, {}, {}});
+  StockOptions limits;
+  limits.also_append = [&runner, &options,
+                        order_id](const std::string& document_id) -> Result<store::StreamAppend> {
+    auto now = runner.load<reservation::Aggregate>(order_id);
+    if (!now)
+      return unexpected(std::move(now).error());
+    auto ctx = runner.context(order_id, options);
+    if (!ctx)
+      return unexpected(std::move(ctx).error());
+    auto done = reservation::Aggregate::decide(now->state, reservation::Fulfil{document_id}, *ctx);
+    if (!done)
+      return unexpected(CommandRunner::from_domain(std::move(done).error()));
+    return store::StreamAppend{domain::stream_name(reservation::kCategory, order_id),
+                               expect(now->version),
+                               runner.to_new_events<reservation::Aggregate>(*done, options)};
+  };
+  return record_stock_document(runner, doc, options, limits);
+}
+
+Result<CommandResult> cancel_order(CommandRunner& runner, const std::string& order_id,
+                                   const std::string& reason, const CommandOptions& options) {
+  const std::string order_stream = domain::stream_name(order::kCategory, order_id);
+  if (auto r = replayed_for(runner, options, order_stream, order_id))
+    return std::move(*r);
+  const bool retry = !options.expected_version;
+  for (int attempt = 1;; ++attempt) {
+    auto o = runner.load<order::Aggregate>(order_id);
+    if (!o)
+      return unexpected(std::move(o).error());
+    if (options.expected_version && *options.expected_version != o->version)
+      return unexpected(
+          Error{errc::conflict, "the record is at another version", {}, {}, o->version});
+    auto ctx = runner.context(order_id, options);
+    if (!ctx)
+      return unexpected(std::move(ctx).error());
+    auto cancelled = order::Aggregate::decide(o->state, order::Cancel{reason}, *ctx);
+    if (!cancelled)
+      return unexpected(CommandRunner::from_domain(std::move(cancelled).error()));
+    std::vector<store::StreamAppend> parts;
+    parts.push_back({order_stream, expect(o->version),
+                     runner.to_new_events<order::Aggregate>(*cancelled, options)});
+    auto r = runner.load<reservation::Aggregate>(order_id);
+    if (!r)
+      return unexpected(std::move(r).error());
+    auto released = reservation::Aggregate::decide(
+        r->state, reservation::Release{o->state.account_id, reason}, *ctx);
+    if (!released)
+      return unexpected(CommandRunner::from_domain(std::move(released).error()));
+    if (!released->empty()) {
+      parts.push_back({domain::stream_name(reservation::kCategory, order_id), expect(r->version),
+                       runner.to_new_events<reservation::Aggregate>(*released, options)});
+    }
+    if (r->state.status == reservation::Status::active) {
+      for (const auto& l : r->state.lines) {
+        const std::string id = stock::stock_id(l.product_id, r->state.warehouse_id);
+        auto s = cache<stock::Aggregate>().load(runner, id);
+        if (!s)
+          return unexpected(std::move(s).error());
+        ctx->id = id;
+        auto freed = stock::Aggregate::decide(
+            s->state, stock::Release{order_id, o->state.account_id, reason}, *ctx);
+        if (!freed)
+          return unexpected(CommandRunner::from_domain(std::move(freed).error()));
+        if (!freed->empty())
+          parts.push_back({domain::stream_name(stock::kCategory, id), expect(s->version),
+                           runner.to_new_events<stock::Aggregate>(*freed, options)});
+      }
+    }
+    CommandRunner::stamp(parts, options);
+    auto appended = runner.store().append_multi(std::move(parts));
+    if (appended)
+      return CommandResult{order_id, appended->streams.front().last_version,
+                           appended->last_position};
+    if (auto again = replayed_for(runner, options, order_stream, order_id))
+      return std::move(*again);
+    Error err = CommandRunner::from_store(std::move(appended).error());
+    if (err.code != errc::conflict || !retry || attempt >= runner.options().max_attempts * 4) {
+      if (err.code == errc::conflict) {
+        auto now = runner.store().stream_version(order_stream);
+        err.current_version = now ? std::optional<std::int64_t>(*now) : std::nullopt;
+      }
+      return unexpected(std::move(err));
+    }
   }
 }
 

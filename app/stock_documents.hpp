@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,6 +66,9 @@ struct StockOptions {
   // Decide documents touching the same stock one at a time in this process (see the .cpp). Off,
   // concurrent documents race to the store and the losers decide again (tests prove both).
   bool serialize = true;
+  // Another record's part of the same atomic write, made afresh on every attempt from the
+  // document's id (e.g. the order's reservation marked fulfilled by its goods issue).
+  std::function<Result<store::StreamAppend>(const std::string& document_id)> also_append;
 };
 
 // Checks the document's references (warehouses, products, account, order), decides every line
@@ -73,5 +77,29 @@ eventcrm::Result<StockResult, StockFailure> record_stock_document(CommandRunner&
                                                                   const StockDocument& doc,
                                                                   const CommandOptions& options,
                                                                   StockOptions limits = {});
+
+}  // namespace eventcrm::app
+
+namespace eventcrm::app {
+
+// ---- orders and their stock (R-INV 5) ----
+// An order reserves stock in one warehouse: every line of the order whose product_id is a
+// catalogue product (other lines — services, free text — hold no stock) reserves its quantity
+// in the same atomic write as the order's reservation record (domain/reservation.hpp); a
+// product short of available stock refuses the whole reservation (StockFailure::shortage).
+eventcrm::Result<StockResult, StockFailure> reserve_order(CommandRunner& runner,
+                                                          const std::string& order_id,
+                                                          const std::string& warehouse_id,
+                                                          const CommandOptions& options);
+// Fulfilment: a goods issue of the reserved quantities for the order (consuming its
+// reservation), and the reservation marked fulfilled, in one write.
+eventcrm::Result<StockResult, StockFailure> fulfil_order(CommandRunner& runner,
+                                                         const std::string& order_id,
+                                                         const CommandOptions& options);
+// Cancelling an order releases what it reserved: the order's cancellation, its reservation
+// released and each stock's reservation released, in one write. Answers like
+// CommandRunner::run for the order (If-Match pins the order's version).
+Result<CommandResult> cancel_order(CommandRunner& runner, const std::string& order_id,
+                                   const std::string& reason, const CommandOptions& options);
 
 }  // namespace eventcrm::app

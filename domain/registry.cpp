@@ -13,6 +13,7 @@
 #include "domain/order.hpp"
 #include "domain/product.hpp"
 #include "domain/quote.hpp"
+#include "domain/reservation.hpp"
 #include "domain/role.hpp"
 #include "domain/schema.hpp"
 #include "domain/settings.hpp"
@@ -68,6 +69,7 @@ std::vector<EventTypeInfo> build() {
       module<settings::Aggregate>(),
       module<product::Aggregate>(),  module<warehouse::Aggregate>(),
       module<stock::Aggregate>(),    module<voucher::Aggregate>(),
+      module<reservation::Aggregate>(),
       module<campaign::Aggregate>(), module<campaign::Activity>(),
       module<user::Aggregate>(),     module<api_key::Aggregate>(),
       module<role::Aggregate>(),

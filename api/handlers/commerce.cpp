@@ -10,6 +10,7 @@
 #include "api/handlers/command.hpp"
 #include "api/handlers/query.hpp"
 #include "app/quote_acceptance.hpp"
+#include "app/stock_documents.hpp"
 #include "domain/account.hpp"
 #include "domain/codec.hpp"
 #include "domain/contact.hpp"
@@ -394,11 +395,20 @@ void cancel_order(const Request& req, const Context& ctx, Completion done) {
   app::CommandOptions options;
   if (auto bad = command::read_envelope(req, &body, options))
     return done(std::move(*bad));
-  order::Cancel c{required_reason(f, options)};
+  std::string reason = required_reason(f, options);
   if (!f.ok())
     return done(f.problem());
-  command::run<order::Aggregate>(ctx, std::move(done), req.params.at(0), std::move(c),
-                                 std::move(options), kOrders, false);
+  // The order's cancellation releases the stock it reserved, in the same write
+  // (app/stock_documents.hpp).
+  app::CommandRunner* runner = ctx.commands;
+  command::submit(ctx, std::move(done),
+                  [runner, id = req.params.at(0), reason = std::move(reason),
+                   options = std::move(options)]() -> Response {
+                    auto r = app::cancel_order(*runner, id, reason, options);
+                    if (!r)
+                      return failure(r.error());
+                    return command::result(*r, kOrders, false);
+                  });
 }
 
 // ---- contracts ----

@@ -382,6 +382,72 @@ void stock_document(const Request& req, const Context& ctx, Completion done) {
                   });
 }
 
+// ---- orders' stock ----
+
+void reserve_order(const Request& req, const Context& ctx, Completion done) {
+  json::Value body;
+  if (auto bad = command::parse_object(req, body))
+    return done(std::move(*bad));
+  command::Fields f(body, {"warehouse_id"});
+  std::string warehouse_id = f.text("warehouse_id", true).value_or("");
+  if (!f.ok())
+    return done(f.problem());
+  app::CommandOptions options;
+  if (auto bad = command::read_envelope(req, &body, options))
+    return done(std::move(*bad));
+  app::CommandRunner* runner = ctx.commands;
+  command::submit(ctx, std::move(done),
+                  [runner, id = req.params.at(0), warehouse_id = std::move(warehouse_id),
+                   options = std::move(options)]() -> Response {
+                    auto r = app::reserve_order(*runner, id, warehouse_id, options);
+                    if (!r)
+                      return stock_failure(r.error());
+                    Response res;
+                    res.status = 200;
+                    res.content_type = "application/json";
+                    res.body = "{\"order_id\":";
+                    json::write_string(res.body, id);
+                    res.body += ",\"warehouse_id\":";
+                    json::write_string(res.body, warehouse_id);
+                    res.body += ",\"position\":" + std::to_string(r->position) +
+                                ",\"lines\":" + std::to_string(r->movements) + "}";
+                    res.set_header("X-Position", std::to_string(r->position));
+                    return res;
+                  });
+}
+
+void fulfil_order(const Request& req, const Context& ctx, Completion done) {
+  json::Value body;
+  if (auto bad = command::parse_object(req, body))
+    return done(std::move(*bad));
+  command::Fields f(body, {});
+  if (!f.ok())
+    return done(f.problem());
+  app::CommandOptions options;
+  if (auto bad = command::read_envelope(req, &body, options))
+    return done(std::move(*bad));
+  app::CommandRunner* runner = ctx.commands;
+  command::submit(ctx, std::move(done),
+                  [runner, id = req.params.at(0), options = std::move(options)]() -> Response {
+                    auto r = app::fulfil_order(*runner, id, options);
+                    if (!r)
+                      return stock_failure(r.error());
+                    Response res;
+                    res.status = 201;
+                    res.content_type = "application/json";
+                    res.body = "{\"id\":";
+                    json::write_string(res.body, r->document_id);
+                    res.body += ",\"kind\":\"issue\",\"order_id\":";
+                    json::write_string(res.body, id);
+                    res.body += ",\"position\":" + std::to_string(r->position) +
+                                ",\"movements\":" + std::to_string(r->movements) +
+                                ",\"attempts\":" + std::to_string(r->attempts) + "}";
+                    res.set_header("Location", "/v1/stock/documents/" + r->document_id);
+                    res.set_header("X-Position", std::to_string(r->position));
+                    return res;
+                  });
+}
+
 // ---- vouchers ----
 
 void create_voucher(const Request& req, const Context& ctx, Completion done) {
@@ -818,6 +884,10 @@ std::vector<Route> inventory_routes() {
        "A voucher"},
       {Method::post, "/v1/vouchers/{id}/void", nullptr, void_voucher, Produces::json, true,
        "Void a voucher"},
+      {Method::post, "/v1/orders/{id}/reserve", nullptr, reserve_order, Produces::json, true,
+       "Reserve an order's products in a warehouse"},
+      {Method::post, "/v1/orders/{id}/fulfil", nullptr, fulfil_order, Produces::json, true,
+       "Issue an order's reserved stock"},
       {Method::get, "/v1/orders/{id}/payments", nullptr, order_payment, Produces::json, false,
        "An order's paid and outstanding amounts"},
       {Method::get, "/v1/reports/order-payments", nullptr, order_payments, Produces::json, false,

@@ -377,6 +377,73 @@ TEST_F(InventoryTest, VouchersOrderPaymentsAndCash) {
   EXPECT_EQ(c.get("/v1/vouchers?order_id=" + order).items().items.size(), 2u);
 }
 
+// An order reserves its catalogue products (available = on hand − reserved), other issues
+// cannot take them, cancellation releases them in the same write, fulfilment issues them.
+TEST_F(InventoryTest, OrdersReserveFulfilAndCancelReleases) {
+  CrmClient c(server_.port());
+  const std::string pen = product(c, "PEN", R"(,"decimals":0)");
+  const std::string hn = warehouse(c, "HN");
+  ASSERT_EQ(receipt(c, hn, line(pen, "10", "50")).status, 201);
+  const std::string account = c.create("accounts", R"({"name":"Công ty Sao Mai"})");
+  auto order_of = [&](const std::string& qty) {
+    std::string quote =
+        c.create("quotes", R"({"account_id":")" + account +
+                               R"(","currency":"VND","lines":[{"product_id":")" + pen +
+                               R"(","quantity":")" + qty +
+                               R"(","unit_price":"100"},{"description":"Lắp đặt","quantity":"1",)"
+                               R"("unit_price":"20"}]})");
+    EXPECT_EQ(c.post("/v1/quotes/" + quote + "/send", "{}").status, 200);
+    Reply accepted = c.post("/v1/quotes/" + quote + "/accept", "{}");
+    EXPECT_EQ(accepted.status, 200) << accepted.body;
+    return accepted.str("order_id");
+  };
+  const std::string first = order_of("6");
+  Reply reserved = c.post("/v1/orders/" + first + "/reserve", R"({"warehouse_id":")" + hn + "\"}");
+  ASSERT_EQ(reserved.status, 200) << reserved.body;
+  auto b = balance(c, pen, hn, reserved.num("position"));
+  EXPECT_EQ(Reply::text_of(b, "on_hand"), "10.00");
+  EXPECT_EQ(Reply::text_of(b, "reserved"), "6.00");
+  EXPECT_EQ(Reply::text_of(b, "available"), "4.00");
+  EXPECT_EQ(c.post("/v1/orders/" + first + "/reserve", R"({"warehouse_id":")" + hn + "\"}").status,
+            409);
+  EXPECT_EQ(c.post("/v1/orders/" + first + "/reserve", R"({"warehouse_id":"nope"})").status, 422);
+  EXPECT_EQ(c.post("/v1/orders/nope/reserve", R"({"warehouse_id":")" + hn + "\"}").status, 404);
+  // Nobody else can take the reserved goods; a second order cannot reserve them either.
+  Reply taken = issue(c, hn, line(pen, "5"));
+  EXPECT_EQ(taken.status, 409) << taken.body;
+  EXPECT_EQ(taken.str("available"), "4.00");
+  const std::string second = order_of("5");
+  EXPECT_EQ(c.post("/v1/orders/" + second + "/reserve", R"({"warehouse_id":")" + hn + "\"}").status,
+            409);
+  // Cancelling the first order releases its reservation in the same write.
+  Reply cancelled = c.post("/v1/orders/" + first + "/cancel", R"({"reason":"changed mind"})");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(cancelled.str("id"), first);
+  b = balance(c, pen, hn, cancelled.num("position"));
+  EXPECT_EQ(Reply::text_of(b, "reserved"), "0.00");
+  EXPECT_EQ(Reply::text_of(b, "available"), "10.00");
+  EXPECT_EQ(c.post("/v1/orders/" + first + "/reserve", R"({"warehouse_id":")" + hn + "\"}").status,
+            409);
+  // The second order reserves, then fulfilment issues exactly what it reserved.
+  EXPECT_EQ(c.post("/v1/orders/" + second + "/fulfil", "{}").status, 409);  // nothing reserved
+  ASSERT_EQ(c.post("/v1/orders/" + second + "/reserve", R"({"warehouse_id":")" + hn + "\"}").status,
+            200);
+  Reply fulfilled = c.post("/v1/orders/" + second + "/fulfil", "{}");
+  ASSERT_EQ(fulfilled.status, 201) << fulfilled.body;
+  b = balance(c, pen, hn, fulfilled.num("position"));
+  EXPECT_EQ(Reply::text_of(b, "on_hand"), "5.00");
+  EXPECT_EQ(Reply::text_of(b, "reserved"), "0.00");
+  EXPECT_EQ(c.post("/v1/orders/" + second + "/fulfil", "{}").status, 409);
+  Reply doc = c.get("/v1/stock/documents/" + fulfilled.str("id"));
+  ASSERT_EQ(at(doc.json, "lines").items.size(), 1u) << doc.body;
+  EXPECT_EQ(Reply::text_of(at(doc.json, "lines").items[0], "order_id"), second);
+  EXPECT_EQ(Reply::text_of(at(doc.json, "lines").items[0], "account_id"), account);
+  // An order without a reservation cancels as before.
+  const std::string third = order_of("1");
+  EXPECT_EQ(c.post("/v1/orders/" + third + "/cancel", R"({"reason":"duplicate"})").status, 200);
+  EXPECT_EQ(c.post("/v1/orders/" + third + "/cancel", R"({"reason":"again"})").status, 409);
+}
+
 // 16 clients × 500 random receipts, issues and transfers on 3 hot products in 2 warehouses.
 // Afterwards: every balance equals the sum of the accepted documents, no balance was ever
 // negative (replayed from the log itself), and the report for the whole period agrees.

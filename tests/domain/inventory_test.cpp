@@ -1,6 +1,7 @@
 // Products, warehouses, stock (movements, moving-average cost, reservations) and vouchers:
 // given events, when a command, then events or an error.
 #include "domain/product.hpp"
+#include "domain/reservation.hpp"
 #include "domain/stock.hpp"
 #include "domain/voucher.hpp"
 #include "domain/warehouse.hpp"
@@ -326,5 +327,47 @@ TEST(Voucher, RecordAndVoid) {
        voucher::Void{""},
        Fails{errc::validation, {}, {"reason"}}},
       {"void unknown", {}, voucher::Void{"x"}, Fails{errc::not_found}},
+  });
+}
+
+TEST(Reservation, Lifecycle) {
+  using A = reservation::Aggregate;
+  using E = std::vector<reservation::Event>;
+  const std::vector<reservation::Line> lines{{"p-1", dec("6")}};
+  const reservation::Made made{"r-1", "a-1", "w-1", lines};
+  run_cases<A>({
+      {"make", {}, reservation::Make{"a-1", "w-1", lines}, E{made}},
+      {"make again",
+       {made},
+       reservation::Make{"a-1", "w-1", lines},
+       Fails{errc::invalid_transition, {"fulfil", "cancel"}}},
+      {"make nothing",
+       {},
+       reservation::Make{"a-1", "w-1", {}},
+       Fails{errc::validation, {}, {"lines"}}},
+      {"fulfil",
+       {made},
+       reservation::Fulfil{"d-1"},
+       E{reservation::Fulfilled{"r-1", "a-1", "d-1"}}},
+      {"fulfil unreserved",
+       {},
+       reservation::Fulfil{"d-1"},
+       Fails{errc::invalid_transition, {"reserve"}}},
+      {"release",
+       {made},
+       reservation::Release{"a-1", std::string("cancelled")},
+       E{reservation::Released{"r-1", "a-1", std::string("cancelled")}}},
+      {"a cancelled order without a reservation closes it too",
+       {},
+       reservation::Release{"a-1", {}},
+       E{reservation::Released{"r-1", "a-1", {}}}},
+      {"nothing to release once fulfilled",
+       {made, reservation::Fulfilled{"r-1", "a-1", "d-1"}},
+       reservation::Release{"a-1", {}},
+       E{}},
+      {"no reservation after cancellation",
+       {reservation::Released{"r-1", "a-1", {}}},
+       reservation::Make{"a-1", "w-1", lines},
+       Fails{errc::invalid_transition}},
   });
 }
