@@ -14,6 +14,8 @@ using Events = std::vector<Event>;
 constexpr std::size_t kMaxName = 200;
 constexpr std::size_t kMaxFilters = 20;
 constexpr std::size_t kMaxUrl = 2000;
+// Bounds one amount so that a campaign's sums stay far inside Decimal's range.
+constexpr Decimal kMaxAmount = Decimal::from_int(1'000'000'000'000);
 
 bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -52,7 +54,8 @@ void check_basics(Validation& v, const std::string& name, const std::string& cha
 
 void check_budget(Validation& v, const Money& m, std::string_view field) {
   v.require(valid_currency(m.currency), std::string(field) + ".currency", "an ISO 4217 code");
-  v.require(m.amount > Decimal{}, std::string(field) + ".amount", "must be positive");
+  v.require(m.amount > Decimal{} && m.amount <= kMaxAmount, std::string(field) + ".amount",
+            "positive, at most 1,000,000,000,000");
 }
 
 void check_period(Validation& v, const std::optional<Date>& from, const std::optional<Date>& to) {
@@ -351,7 +354,8 @@ Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
             // Costs are facts that may arrive late: any status takes them.
             Validation v;
             v.require(valid_currency(c.amount.currency), "amount.currency", "an ISO 4217 code");
-            v.require(c.amount.amount > Decimal{}, "amount.amount", "must be positive");
+            v.require(c.amount.amount > Decimal{} && c.amount.amount <= kMaxAmount, "amount.amount",
+                      "positive, at most 1,000,000,000,000");
             if (s.currency && valid_currency(c.amount.currency))
               v.require(c.amount.currency == *s.currency, "amount.currency",
                         "the campaign's costs are in " + *s.currency);

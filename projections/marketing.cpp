@@ -190,6 +190,11 @@ bool decode(std::string_view bytes, T& out) {
   return parsed && domain::codec::get_fields(*parsed, out, "", error);
 }
 
+// Attribution models: rows "c/", "d/" (first touch: every figure) and "C/", "D/" (last touch:
+// only the opportunity figures, the rest is the same under both).
+enum class Model { first, last };
+constexpr Model kModels[] = {Model::first, Model::last};
+
 struct CampaignRow {
   std::string campaign_id;
   std::string name;
@@ -216,24 +221,35 @@ struct CampaignRow {
   }
 };
 
+// An opportunity attributed to a campaign, first touch (its campaign_id) and last touch (the
+// campaign its contact, else its lead, last responded to before it was created).
 struct OppRow {
-  std::string campaign_id;
+  std::optional<std::string> campaign_id;
+  std::optional<std::string> last_campaign_id;
   Money amount;
   int probability = 0;
   std::string status = "open";  // open | won | lost
-  bool counted = false;         // in the campaign's currency: summed into its money figures
+  // In the campaign's currency: summed into its money figures (per attribution).
+  bool counted = false;
+  bool last_counted = false;
   std::optional<domain::Date> won_on;
   std::optional<Decimal> won_amount;
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("campaign_id", s.campaign_id);
+    f("last_campaign_id", s.last_campaign_id);
     f("amount", s.amount);
     f("probability", s.probability);
     f("status", s.status);
     f("counted", s.counted);
+    f("last_counted", s.last_counted);
     f("won_on", s.won_on);
     f("won_amount", s.won_amount);
   }
+  const std::optional<std::string>& campaign(Model m) const {
+    return m == Model::first ? campaign_id : last_campaign_id;
+  }
+  bool is_counted(Model m) const { return m == Model::first ? counted : last_counted; }
 };
 
 struct LeadRow {
@@ -246,11 +262,16 @@ struct LeadRow {
   }
 };
 
-std::string campaign_key(std::string_view id) {
-  return "c/" + std::string(id);
+std::string campaign_key(std::string_view id, Model m = Model::first) {
+  return (m == Model::first ? "c/" : "C/") + std::string(id);
 }
-std::string day_key(std::string_view id, domain::Date d) {
-  std::string k = "d/" + std::string(id);
+std::string day_prefix(std::string_view id, Model m) {
+  std::string k = (m == Model::first ? "d/" : "D/") + std::string(id);
+  k.push_back('\0');
+  return k;
+}
+std::string day_key(std::string_view id, domain::Date d, Model m = Model::first) {
+  std::string k = (m == Model::first ? "d/" : "D/") + std::string(id);
   k.push_back('\0');
   k += d.to_string();
   return k;
@@ -278,7 +299,7 @@ Decimal weighted(Decimal amount, int probability) {
 class CampaignRoi final : public Projection {
  public:
   std::string name() const override { return std::string(kCampaignRoi); }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }
   store::Filter filter() const override {
     return {{},
             {std::string(campaign::kCategory), std::string(campaign::kActivityCategory),
@@ -311,8 +332,8 @@ class CampaignRoi final : public Projection {
   }
 
  private:
-  static std::optional<CampaignRow> load(Batch& b, std::string_view id) {
-    auto v = b.get(campaign_key(id));
+  static std::optional<CampaignRow> load(Batch& b, std::string_view id, Model m = Model::first) {
+    auto v = b.get(campaign_key(id, m));
     if (!v)
       return std::nullopt;
     CampaignRow row;
@@ -320,23 +341,24 @@ class CampaignRoi final : public Projection {
       throw std::runtime_error("campaign_roi row of " + std::string(id) + " does not decode");
     return row;
   }
-  static CampaignRow load_or_new(Batch& b, std::string_view id) {
-    if (auto r = load(b, id))
+  static CampaignRow load_or_new(Batch& b, std::string_view id, Model m = Model::first) {
+    if (auto r = load(b, id, m))
       return std::move(*r);
     CampaignRow row;
     row.campaign_id = std::string(id);
     return row;
   }
-  static void save(Batch& b, const CampaignRow& row) {
-    b.put(campaign_key(row.campaign_id), encode(row));
+  static void save(Batch& b, const CampaignRow& row, Model m = Model::first) {
+    b.put(campaign_key(row.campaign_id, m), encode(row));
   }
   // Adds to the campaign's totals and to one day's figures.
   template <class Fn>
-  static void add(Batch& b, std::string_view id, domain::Date day, Fn&& fn) {
-    CampaignRow row = load_or_new(b, id);
+  static void add(Batch& b, std::string_view id, domain::Date day, Fn&& fn,
+                  Model m = Model::first) {
+    CampaignRow row = load_or_new(b, id, m);
     fn(row.flows);
-    save(b, row);
-    const std::string dk = day_key(id, day);
+    save(b, row, m);
+    const std::string dk = day_key(id, day, m);
     CampaignFlows flows;
     if (auto v = b.get(dk); v && !decode(*v, flows))
       throw std::runtime_error("campaign_roi day row does not decode");
@@ -427,6 +449,11 @@ class CampaignRoi final : public Projection {
                        else if (x.kind == "unsubscribed")
                          ++f.unsubscribed;
                      });
+                     // The last campaign each person responded to (last-touch attribution).
+                     if (x.contact_id)
+                       b.put("t/contact/" + *x.contact_id, x.campaign_id);
+                     if (x.lead_id)
+                       b.put("t/lead/" + *x.lead_id, x.campaign_id);
                      if (x.kind == "unsubscribed") {
                        if (x.contact_id)
                          b.put("u/contact/" + *x.contact_id, x.campaign_id);
@@ -463,8 +490,8 @@ class CampaignRoi final : public Projection {
   }
 
   // Moves an open opportunity's contribution in or out of its campaign's pipeline.
-  static void pipeline(CampaignRow& row, const OppRow& o, int sign) {
-    if (!o.counted || o.status != "open")
+  static void pipeline(CampaignRow& row, const OppRow& o, Model m, int sign) {
+    if (!o.is_counted(m) || o.status != "open")
       return;
     row.open_opportunities += sign;
     if (sign > 0) {
@@ -477,24 +504,54 @@ class CampaignRoi final : public Projection {
     }
   }
 
-  void on_opportunity(const opportunity::Event& ev, Batch& b) {
-    if (const auto* c = std::get_if<opportunity::Created>(&ev)) {
-      if (!c->campaign_id || c->campaign_id->empty())
-        return;
-      CampaignRow row = load_or_new(b, *c->campaign_id);
-      if (!row.currency)
-        row.currency = c->amount.currency;
-      OppRow o{
-          *c->campaign_id, c->amount,   c->probability, "open", *row.currency == c->amount.currency,
-          std::nullopt,    std::nullopt};
-      if (!o.counted)
-        ++row.other_currency_opportunities;
-      pipeline(row, o, +1);
+  // The campaign's currency (the first money it sees, when it has none yet).
+  static std::string currency_of(Batch& b, const std::string& campaign_id,
+                                 const std::string& fallback) {
+    CampaignRow row = load_or_new(b, campaign_id);
+    if (!row.currency) {
+      row.currency = fallback;
       save(b, row);
-      b.put("o/" + c->opportunity_id, encode(o));
-      add(b, *c->campaign_id, c->created_at.date(), [](CampaignFlows& f) { ++f.opportunities; });
-      return;
     }
+    return *row.currency;
+  }
+
+  void on_created(const opportunity::Created& c, Batch& b) {
+    OppRow o;
+    if (c.campaign_id && !c.campaign_id->empty())
+      o.campaign_id = c.campaign_id;
+    for (const auto& [kind, id] :
+         {std::pair{"contact", c.contact_id}, std::pair{"lead", c.lead_id}}) {
+      if (o.last_campaign_id || !id)
+        continue;
+      if (auto v = b.get(std::string("t/") + kind + "/" + *id))
+        o.last_campaign_id = std::move(*v);
+    }
+    if (!o.last_campaign_id)
+      o.last_campaign_id = o.campaign_id;
+    if (!o.campaign_id && !o.last_campaign_id)
+      return;  // not from a campaign
+    o.amount = c.amount;
+    o.probability = c.probability;
+    for (Model m : kModels) {
+      const auto& id = o.campaign(m);
+      if (!id)
+        continue;
+      const bool counted = currency_of(b, *id, c.amount.currency) == c.amount.currency;
+      (m == Model::first ? o.counted : o.last_counted) = counted;
+      CampaignRow row = load_or_new(b, *id, m);
+      if (!counted)
+        ++row.other_currency_opportunities;
+      pipeline(row, o, m, +1);
+      save(b, row, m);
+      add(
+          b, *id, c.created_at.date(), [](CampaignFlows& f) { ++f.opportunities; }, m);
+    }
+    b.put("o/" + c.opportunity_id, encode(o));
+  }
+
+  void on_opportunity(const opportunity::Event& ev, Batch& b) {
+    if (const auto* c = std::get_if<opportunity::Created>(&ev))
+      return on_created(*c, b);
     const std::string opp_id = std::visit(
         [](const auto& x) -> std::string {
           if constexpr (requires { x.opportunity_id; })
@@ -511,8 +568,7 @@ class CampaignRoi final : public Projection {
     OppRow o;
     if (!decode(*v, o))
       throw std::runtime_error("campaign_roi opportunity row does not decode");
-    CampaignRow row = load_or_new(b, o.campaign_id);
-    pipeline(row, o, -1);
+    const OppRow before = o;
     std::optional<std::pair<domain::Date, Decimal>> won, unwon;
     std::visit(domain::codec::overloaded{
                    [&](const opportunity::StageChanged& x) { o.probability = x.probability; },
@@ -524,7 +580,7 @@ class CampaignRoi final : public Projection {
                    },
                    [&](const opportunity::Won& x) {
                      o.status = "won";
-                     if (o.counted && x.amount.currency == o.amount.currency) {
+                     if (x.amount.currency == o.amount.currency) {
                        o.won_on = x.closed_on;
                        o.won_amount = x.amount.amount;
                        won = std::pair{x.closed_on, x.amount.amount};
@@ -542,21 +598,36 @@ class CampaignRoi final : public Projection {
                    [&](const auto&) {},
                },
                ev);
-    pipeline(row, o, +1);
-    save(b, row);
+    for (Model m : kModels) {
+      const auto& id = o.campaign(m);
+      if (!id)
+        continue;
+      CampaignRow row = load_or_new(b, *id, m);
+      pipeline(row, before, m, -1);
+      pipeline(row, o, m, +1);
+      save(b, row, m);
+      if (!o.is_counted(m))
+        continue;
+      if (won) {
+        add(
+            b, *id, won->first,
+            [&](CampaignFlows& f) {
+              ++f.won;
+              f.won_revenue = plus(f.won_revenue, won->second);
+            },
+            m);
+      }
+      if (unwon) {
+        add(
+            b, *id, unwon->first,
+            [&](CampaignFlows& f) {
+              --f.won;
+              f.won_revenue = minus(f.won_revenue, unwon->second);
+            },
+            m);
+      }
+    }
     b.put("o/" + opp_id, encode(o));
-    if (won) {
-      add(b, o.campaign_id, won->first, [&](CampaignFlows& f) {
-        ++f.won;
-        f.won_revenue = plus(f.won_revenue, won->second);
-      });
-    }
-    if (unwon) {
-      add(b, o.campaign_id, unwon->first, [&](CampaignFlows& f) {
-        --f.won;
-        f.won_revenue = minus(f.won_revenue, unwon->second);
-      });
-    }
   }
 };
 
@@ -611,11 +682,11 @@ std::vector<CampaignFigures> campaign_figures(const View& view, const RoiQuery& 
     f.pipeline = row.pipeline;
     f.weighted_pipeline = row.weighted_pipeline;
     f.other_currency_opportunities = row.other_currency_opportunities;
-    if (!q.from && !q.to) {
-      f.flows = row.flows;
-    } else {
-      std::string from = "d/" + row.campaign_id;
-      from.push_back('\0');
+    auto flows = [&](Model m, const CampaignFlows& ever) {
+      if (!q.from && !q.to)
+        return ever;
+      CampaignFlows sum;
+      std::string from = day_prefix(row.campaign_id, m);
       std::string to = from;
       from += q.from ? q.from->to_string() : std::string();
       to += q.to ? q.to->to_string() + "\x01" : std::string("\x7f");
@@ -623,9 +694,25 @@ std::vector<CampaignFigures> campaign_figures(const View& view, const RoiQuery& 
         CampaignFlows day;
         if (!decode(v, day))
           throw std::runtime_error("campaign_roi day row does not decode");
-        f.flows.add(day);
+        sum.add(day);
         return true;
       });
+      return sum;
+    };
+    f.flows = flows(Model::first, row.flows);
+    if (q.last_touch) {
+      // Only the opportunity figures depend on the attribution model.
+      CampaignRow last;
+      if (auto lv = view.get(campaign_key(row.campaign_id, Model::last)); lv && !decode(*lv, last))
+        throw std::runtime_error("campaign_roi row does not decode");
+      const CampaignFlows lf = flows(Model::last, last.flows);
+      f.flows.opportunities = lf.opportunities;
+      f.flows.won = lf.won;
+      f.flows.won_revenue = lf.won_revenue;
+      f.open_opportunities = last.open_opportunities;
+      f.pipeline = last.pipeline;
+      f.weighted_pipeline = last.weighted_pipeline;
+      f.other_currency_opportunities = last.other_currency_opportunities;
     }
     out.push_back(std::move(f));
   };

@@ -78,6 +78,9 @@ struct CampaignFigures {
 struct RoiQuery {
   std::optional<std::string> campaign_id;  // none: every campaign
   std::optional<domain::Date> from, to;    // inclusive; a day's figures count by its date
+  // Opportunities (and their pipeline and won revenue) by the campaign the contact or lead last
+  // responded to before the opportunity was created, instead of the opportunity's campaign_id.
+  bool last_touch = false;
   std::size_t limit = 200;
 };
 

@@ -509,6 +509,12 @@ std::optional<projections::RoiQuery> read_roi_query(params::Query& q) {
   }
   if (out.from && out.to && *out.from > *out.to)
     q.fail("from", "must not be after to");
+  if (auto a = q.get("attribution")) {
+    if (*a == "last_touch")
+      out.last_touch = true;
+    else if (*a != "first_touch")
+      q.fail("attribution", "first_touch (the default) or last_touch");
+  }
   out.limit = q.limit(200, 1000);
   if (!q.ok())
     return std::nullopt;
@@ -516,7 +522,7 @@ std::optional<projections::RoiQuery> read_roi_query(params::Query& q) {
 }
 
 std::string period_query(const projections::RoiQuery& rq) {
-  std::string s;
+  std::string s = rq.last_touch ? "&attribution=last_touch" : "";
   if (rq.from)
     s += "&from=" + rq.from->to_string();
   if (rq.to)
@@ -655,7 +661,7 @@ void funnel_item(std::string& b, const projections::CampaignFigures& f) {
 
 template <bool kFunnel>
 void report(const Request& req, const Context& ctx, Completion done) {
-  params::Query q(req, {"campaign", "from", "to", "limit", "min_position"});
+  params::Query q(req, {"campaign", "from", "to", "attribution", "limit", "min_position"});
   auto min = query::min_position(req, q);
   auto rq = read_roi_query(q);
   if (!rq)
@@ -674,7 +680,9 @@ void report(const Request& req, const Context& ctx, Completion done) {
                         res.status = 200;
                         res.content_type = "application/json";
                         std::string& b = res.body;
-                        b = "{";
+                        b = "{\"attribution\":";
+                        json::write_string(b, rq.last_touch ? "last_touch" : "first_touch");
+                        b += ',';
                         if (rq.from) {
                           b += "\"from\":";
                           json::write_string(b, rq.from->to_string());

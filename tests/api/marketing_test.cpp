@@ -314,7 +314,10 @@ TEST_F(MarketingTest, SegmentPreviewLeavesOutUnsubscribed) {
                                                 std::to_string(i) + "\"}"));
   c.create("contacts", R"({"account_id":")" + other + R"(","last_name":"Elsewhere"})");
   std::string id = c.create("campaigns", R"({"name":"Newsletter","channel":"newsletter"})");
-  EXPECT_EQ(c.get("/v1/campaigns/" + id + "/segment-preview").status, 422);  // no segment yet
+  EXPECT_EQ(c.get("/v1/campaigns/" + id +
+                  "/segment-preview?min_position=" + std::to_string(c.last_position))
+                .status,
+            422);  // no segment yet
   ASSERT_EQ(c.post("/v1/campaigns/" + id + "/audience",
                    R"({"segment":{"entity":"contacts","filters":[{"field":"account_id","value":")" +
                        account + "\"}]}}")
@@ -406,6 +409,7 @@ TEST_F(MarketingTest, RoiAndFunnelMatchIndependentFigures) {
   // at proposal (50 %).
   r = c.post("/v1/opportunities/" + opps[0] + "/win", "{}");
   ASSERT_EQ(r.status, 200) << r.body;
+  const std::string after_win = "&min_position=" + std::to_string(r.num("position"));
 
   // Independently: won 120,000,000.00; cost 2,200,000.50.
   const std::int64_t won_cents = 12000000000;
@@ -444,14 +448,14 @@ TEST_F(MarketingTest, RoiAndFunnelMatchIndependentFigures) {
   const auto& links = member(item, "links");
   EXPECT_EQ(Reply::text_of(links, "leads"), "/v1/leads?campaign_id=" + id);
   // The drill-downs list the records behind the figures.
-  r = c.get(Reply::text_of(links, "leads"));
+  r = c.get(Reply::text_of(links, "leads") + after_win);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.items().items.size(), 4u);
-  r = c.get(Reply::text_of(links, "won_revenue"));
+  r = c.get(Reply::text_of(links, "won_revenue") + after_win);
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_EQ(r.items().items.size(), 1u);
   EXPECT_EQ(Reply::text_of(r.items().items[0], "id"), opps[0]);
-  r = c.get(Reply::text_of(links, "opportunities"));
+  r = c.get(Reply::text_of(links, "opportunities") + after_win);
   EXPECT_EQ(r.items().items.size(), 3u);
   EXPECT_EQ(c.get(Reply::text_of(links, "clicks")).status, 200);
   EXPECT_EQ(c.get(Reply::text_of(links, "cost")).status, 200);
@@ -474,6 +478,54 @@ TEST_F(MarketingTest, RoiAndFunnelMatchIndependentFigures) {
   item = roi_when(c, id,
                   [&](const api::json::Value& v) { return amount(v, "won_revenue") == "0.00"; });
   EXPECT_EQ(amount(item, "pipeline"), cents(pipeline_cents + won_cents));
+}
+
+// First touch (the default): an opportunity counts for its campaign_id. Last touch: for the
+// campaign its contact last responded to before it was created.
+TEST_F(MarketingTest, LastTouchAttributionIsAnOption) {
+  CrmClient c(server_.port());
+  std::string a = c.create("campaigns", R"({"name":"A","channel":"email"})");
+  std::string b = c.create("campaigns", R"({"name":"B","channel":"sms"})");
+  std::string account = c.create("accounts", R"({"name":"Touch Co"})");
+  std::string contact =
+      c.create("contacts", R"({"account_id":")" + account + R"(","last_name":"T"})");
+  Reply r = c.post("/v1/campaigns/" + b + "/responses",
+                   R"({"responses":[{"kind":"clicked","contact_id":")" + contact + "\"}]}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The response must be folded before the opportunities are, as in any real sequence.
+  ASSERT_EQ(c.get("/v1/reports/campaign-roi?campaign=" + b +
+                  "&min_position=" + std::to_string(r.num("position")))
+                .status,
+            200);
+  auto opp = [&](const std::string& amount, const std::string& campaign) {
+    return c.create("opportunities",
+                    R"({"account_id":")" + account + R"(","contact_id":")" + contact +
+                        R"(","name":"Deal","amount":{"amount":")" + amount +
+                        R"(","currency":"VND"},"expected_close_date":"2026-12-01")" +
+                        (campaign.empty() ? "" : R"(,"campaign_id":")" + campaign + "\"") + "}");
+  };
+  std::string with_a = opp("10000000.00", a);
+  opp("5000000.00", "");
+  ASSERT_EQ(c.post("/v1/opportunities/" + with_a + "/win", "{}").status, 200);
+
+  auto first_a = roi_when(
+      c, a, [](const api::json::Value& v) { return amount(v, "won_revenue") == "10000000.00"; });
+  EXPECT_EQ(number(first_a, "opportunities"), 1);
+  auto first_b = roi_when(c, b, [](const api::json::Value&) { return true; });
+  EXPECT_EQ(number(first_b, "opportunities"), 0);
+  EXPECT_EQ(amount(first_b, "won_revenue"), "0.00");
+
+  auto last_b = roi_when(
+      c, b, [](const api::json::Value& v) { return number(v, "opportunities") == 2; },
+      "&attribution=last_touch");
+  EXPECT_EQ(amount(last_b, "won_revenue"), "10000000.00");
+  EXPECT_EQ(amount(last_b, "pipeline"), "5000000.00");
+  EXPECT_EQ(amount(last_b, "weighted_pipeline"), "500000.00");
+  EXPECT_EQ(number(member(last_b, "responses"), "clicked"), 1);
+  auto last_a = roi_when(
+      c, a, [](const api::json::Value&) { return true; }, "&attribution=last_touch");
+  EXPECT_EQ(number(last_a, "opportunities"), 0);
+  EXPECT_EQ(c.get("/v1/reports/campaign-roi?attribution=middle").status, 400);
 }
 
 }  // namespace
