@@ -182,10 +182,9 @@ class RocksKeyStore final : public KeyStore {
       return fail(errc::io_error, "cannot destroy the data key: " + s.ToString());
     {
       std::unique_lock c(cache_mu_);
-      if (auto it = cache_.find(std::string(subject)); it != cache_.end()) {
-        OPENSSL_cleanse(it->second.key.data(), it->second.key.size());
-        it->second = Lookup{State::destroyed, {}};
-      }
+      Lookup& entry = cache_[std::string(subject)];
+      OPENSSL_cleanse(entry.key.data(), entry.key.size());
+      entry = Lookup{State::destroyed, {}};
     }
     // The old value is still in the memtable/WAL or a table file: flush (the WAL that held it
     // becomes obsolete and is deleted) and compact every file overlapping the subject down to
@@ -241,7 +240,10 @@ class RocksKeyStore final : public KeyStore {
         OPENSSL_cleanse(v.key.data(), v.key.size());
       cache_.clear();
     }
-    cache_[std::string(subject)] = l;
+    Lookup& entry = cache_[std::string(subject)];
+    // A reader that loaded the key just before it was destroyed must not bring it back.
+    if (entry.state != State::destroyed)
+      entry = l;
   }
   Result<Lookup> load(std::string_view subject) {
     std::string v;

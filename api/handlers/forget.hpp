@@ -41,9 +41,16 @@ void forget(const Request& req, const Context& ctx, Completion done, typename A:
              // Every read model rewrites what it held of the subject when it applies the
              // forgotten event; only then does a compaction drop the old rows' bytes.
              if (!models->wait_until_applied({}, r->position, std::chrono::seconds(30))) {
+               std::string failed;
+               for (const auto& s : models->status()) {
+                 if (s.state == projections::State::failed)
+                   failed += (failed.empty() ? "" : ", ") + s.name;
+               }
                return problem(errc::unavailable,
                               "the erasure is recorded and the key destroyed, but the read models "
-                              "have not all applied it yet; retry (forget is idempotent)");
+                              "have not all applied it yet" +
+                                  (failed.empty() ? std::string() : " (failed: " + failed + ")") +
+                                  "; retry (forget is idempotent)");
              }
              if (auto compacted = models->compact(); !compacted) {
                return problem(errc::unavailable,
