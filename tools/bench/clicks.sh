@@ -4,6 +4,8 @@
 # click recorder) and against nginx answering the same 302 from its config, alternating, several
 # rounds. Afterwards every click wrk got a 302 for is counted in the log itself (the campaign's
 # activity stream), not in a counter. Prints both medians and the ratio; --json prints one line.
+# A third column, GET /healthz on the same server (the cheapest route: no handler work), shows
+# what the HTTP layer alone reaches on the machine, the ceiling for any route.
 # Usage: tools/bench/clicks.sh [--json] [--rounds N] [--duration SECONDS] [--bin path/to/eventcrm]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -141,16 +143,21 @@ median() { mapfile -t v; bench_median "${v[@]}"; }
 log "$ROUNDS rounds of ${DURATION}s, $CONNECTIONS connections, $THREADS wrk threads; eventcrm --durability sync"
 : >"$work/e.txt"
 : >"$work/n.txt"
+: >"$work/h.txt"
 for r in $(seq "$ROUNDS"); do
   e=$(run_wrk "$url")
   n=$(run_wrk "$nurl")
+  h=$(run_wrk "$api/healthz")
   echo "$e" >>"$work/e.txt"
   echo "$n" >>"$work/n.txt"
+  echo "$h" >>"$work/h.txt"
   log "round $r: eventcrm $(cut -d' ' -f1 <<<"$e") req/s (p50 $(cut -d' ' -f2 <<<"$e") ms, p99 $(cut -d' ' -f3 <<<"$e") ms)" \
-    " | nginx $(cut -d' ' -f1 <<<"$n") req/s (p50 $(cut -d' ' -f2 <<<"$n") ms, p99 $(cut -d' ' -f3 <<<"$n") ms)"
+    " | nginx $(cut -d' ' -f1 <<<"$n") req/s (p50 $(cut -d' ' -f2 <<<"$n") ms, p99 $(cut -d' ' -f3 <<<"$n") ms)" \
+    " | eventcrm /healthz $(cut -d' ' -f1 <<<"$h") req/s"
 done
 e_rps=$(cut -d' ' -f1 "$work/e.txt" | median)
 n_rps=$(cut -d' ' -f1 "$work/n.txt" | median)
+h_rps=$(cut -d' ' -f1 "$work/h.txt" | median)
 p50=$(cut -d' ' -f2 "$work/e.txt" | median)
 p99=$(cut -d' ' -f3 "$work/e.txt" | median)
 # wrk's count plus the one check above: every redirect must be a click in the log. wrk may stop
@@ -192,9 +199,10 @@ done
 [ "$logged" -ge "$sent" ] || bench_die "only $logged of $sent clicks are in the log"
 ratio=$(awk -v a="$e_rps" -v b="$n_rps" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
 if [ "$JSON" = 1 ]; then
-  printf '{"eventcrm_rps":%.0f,"nginx_rps":%.0f,"ratio_vs_nginx":%s,"p50_ms":%.3f,"p99_ms":%.3f,"clicks_sent":%d,"clicks_in_log":%d,"click_events":%d,"rounds":%d,"duration_s":%d,"connections":%d}\n' \
-    "$e_rps" "$n_rps" "$ratio" "$p50" "$p99" "$sent" "$logged" "$events" "$ROUNDS" "$DURATION" "$CONNECTIONS"
+  printf '{"eventcrm_rps":%.0f,"nginx_rps":%.0f,"healthz_rps":%.0f,"ratio_vs_nginx":%s,"p50_ms":%.3f,"p99_ms":%.3f,"clicks_sent":%d,"clicks_in_log":%d,"click_events":%d,"rounds":%d,"duration_s":%d,"connections":%d}\n' \
+    "$e_rps" "$n_rps" "$h_rps" "$ratio" "$p50" "$p99" "$sent" "$logged" "$events" "$ROUNDS" "$DURATION" "$CONNECTIONS"
 else
   echo "clicks: $sent redirected, $logged in the log in $events events"
   echo "median: eventcrm $e_rps req/s (p50 $p50 ms, p99 $p99 ms), nginx $n_rps req/s; ratio $ratio (target >= 0.7: $(bench_meets "$ratio" 0.7))"
+  echo "HTTP layer alone (GET /healthz): $h_rps req/s; clicks reach $(bench_ratio "$e_rps" "$h_rps") of it"
 fi
