@@ -6,6 +6,7 @@
 
 #include "domain/account.hpp"
 #include "domain/activity.hpp"
+#include "domain/api_key.hpp"
 #include "domain/appointment.hpp"
 #include "domain/contact.hpp"
 #include "domain/contract.hpp"
@@ -15,8 +16,10 @@
 #include "domain/order.hpp"
 #include "domain/quote.hpp"
 #include "domain/registry.hpp"
+#include "domain/role.hpp"
 #include "domain/settings.hpp"
 #include "domain/task.hpp"
+#include "domain/user.hpp"
 #include "given_when_then.hpp"
 
 using namespace eventcrm::domain;
@@ -134,6 +137,19 @@ TEST(Codec, EveryEventTypeRoundTrips) {
   round_trip<contract::Aggregate>(
       contract::Renewed{"k-1", "a-1", day("2026-12-31"), day("2027-12-31"), std::nullopt});
   round_trip<contract::Aggregate>(contract::Terminated{"k-1", "a-1", kS, day("2026-06-01")});
+
+  round_trip<user::Aggregate>(user::Created{"u-1", "n", "e@x.example", {"sales"}, kO, kO, "u", kT});
+  round_trip<user::Aggregate>(user::ProfileChanged{"u-1", "n", "e@x.example", kO, kO, "u", kT});
+  round_trip<user::Aggregate>(user::RoleGranted{"u-1", "admin", "u", kT});
+  round_trip<user::Aggregate>(user::RoleRevoked{"u-1", "admin", "u", kT});
+  round_trip<user::Aggregate>(user::Deactivated{"u-1", "u", kT});
+  round_trip<user::Aggregate>(user::Reactivated{"u-1", "u", kT});
+  round_trip<api_key::Aggregate>(
+      api_key::Issued{"k-1", "u-1", "ab12cd34", std::string(64, 'a'), kT, "u", kT});
+  round_trip<api_key::Aggregate>(api_key::Revoked{"k-1", "u-1", "u", kT});
+  round_trip<role::Aggregate>(role::Defined{"reader", kO, {"accounts:read"}, "u", kT});
+  round_trip<role::Aggregate>(
+      role::PermissionsChanged{"reader", {"accounts:read"}, {"leads:read"}, "u", kT});
 
   std::set<std::string> known;
   for (const auto& info : event_types()) {
