@@ -454,6 +454,8 @@ std::optional<Page> balances(const View& view, const BalanceQuery& q) {
     out.integer(b->version);
     out.key("updated_at");
     out.string(domain::Timestamp{b->updated_ms}.to_string());
+    out.key("movements_url");
+    out.string("/v1/stock-movements?product_id=" + product_id + "&warehouse_id=" + warehouse_id);
     out.end_object();
     page.items.push_back(out.take());
     return true;
@@ -567,6 +569,10 @@ std::vector<ReportLine> stock_movement_report(const View& view, domain::Date fro
     j.string(decimal_text(outq));
     j.key("closing");
     j.string(decimal_text(close_qty));
+    // The movements behind the figures (ids are URL-safe: UUIDs).
+    j.key("movements_url");
+    j.string("/v1/stock-movements?product_id=" + p + "&warehouse_id=" + w + "&from=" + from_text +
+             "&to=" + to_text);
     j.end_object();
     out.push_back({p, w, j.take()});
     return true;

@@ -272,6 +272,20 @@ TEST_F(InventoryTest, MovementsBalancesLedgerAndReport) {
   }
   EXPECT_EQ(rows[pen], (std::vector<std::string>{"0.00", "20.00", "10.00", "10.00"}));
   EXPECT_EQ(rows[ink], (std::vector<std::string>{"0.00", "2.50", "0.00", "2.50"}));
+  // Each line drills down to the movements behind it.
+  for (const auto& it : report.items().items) {
+    if (Reply::text_of(it, "product_id") != pen)
+      continue;
+    Reply behind = c.get(Reply::text_of(it, "movements_url"));
+    ASSERT_EQ(behind.status, 200) << behind.body;
+    std::int64_t in = 0, out_q = 0;
+    for (const auto& m : behind.items().items) {
+      const std::int64_t q = units(Reply::text_of(m, "quantity"));
+      (q > 0 ? in : out_q) += q > 0 ? q : -q;
+    }
+    EXPECT_EQ(in, units("20"));
+    EXPECT_EQ(out_q, units("10"));
+  }
   // A period after today opens with today's closing and moves nothing; one before opens at 0.
   Reply later = c.get("/v1/reports/stock-movement?from=2100-01-01&to=2100-01-31");
   EXPECT_EQ(later.items().items.size(), 3u) << later.body;
