@@ -83,6 +83,8 @@ void contend(bool serialize) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       std::mt19937 rng(static_cast<unsigned>(t) + 1u);
+      app::StockOptions limits;
+      limits.serialize = serialize;
       for (int i = 0; i < 150; ++i) {
         const std::string& p = products[rng() % 2];
         const bool in = rng() % 2 == 0;
@@ -90,7 +92,7 @@ void contend(bool serialize) {
         auto r = app::record_stock_document(
             *f.runner,
             f.doc(in ? app::DocumentKind::receipt : app::DocumentKind::issue, wh, p, qty),
-            RunnerFixture::as("u-" + std::to_string(t)), app::StockOptions{64, serialize});
+            RunnerFixture::as("u-" + std::to_string(t)), limits);
         if (r) {
           ++accepted;
           if (r->attempts > 1)
