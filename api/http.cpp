@@ -173,4 +173,21 @@ bool parse_query(std::string_view query, std::vector<QueryParam>& out) {
   return true;
 }
 
+std::string client_address(const Request& req) {
+  bool via_local_proxy = req.peer == "127.0.0.1" || req.peer == "::1" || req.peer.empty();
+  if (!via_local_proxy)
+    return std::string(req.peer);
+  std::string_view xff = req.header("X-Forwarded-For");
+  std::string_view client = xff.substr(0, xff.find(','));
+  while (!client.empty() && client.front() == ' ')
+    client.remove_prefix(1);
+  while (!client.empty() && client.back() == ' ')
+    client.remove_suffix(1);
+  if (client.empty())
+    client = req.header("X-Real-IP");
+  if (client.empty())
+    client = req.peer;
+  return std::string(client.substr(0, 100));
+}
+
 }  // namespace eventcrm::api

@@ -71,6 +71,11 @@ Response json_response(int status, std::string body);
 
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+// Who is asking, for rate limits: the connection's peer address. Forwarding headers
+// (X-Forwarded-For, then X-Real-IP) are believed only from a proxy on this host (a loopback peer),
+// where they name the real client: anyone else could spoof them to dodge a limit.
+std::string client_address(const Request& req);
+
 // A strong entity tag for a body: a quoted 64-bit content hash.
 std::string make_etag(std::string_view body);
 

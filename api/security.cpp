@@ -545,7 +545,7 @@ class Directory {
   void apply(const store::RecordedEvent& e) {
     std::unique_lock lock(mu_);
     principals_.clear();  // any change may change a principal: rebuilt on next use
-    std::string_view cat = e.stream.substr(0, e.stream.find('-'));
+    std::string_view cat = std::string_view(e.stream).substr(0, e.stream.find('-'));
     if (cat == domain::user::kCategory) {
       auto ev = domain::user::Aggregate::decode(e.type, e.data);
       if (!ev)
@@ -933,7 +933,8 @@ std::optional<Response> Security::check(Request& req, const Context& ctx, const 
   Impl& m = *impl_;
   if (!m.options.enabled)
     return std::nullopt;
-  if (double wait = m.by_address.take(req.peer, m.options.address_rate, m.options.address_burst);
+  const std::string client = client_address(req);
+  if (double wait = m.by_address.take(client, m.options.address_rate, m.options.address_burst);
       wait > 0) {
     m.limited_address.fetch_add(1, std::memory_order_relaxed);
     return too_many(wait, "too many requests from this address");
@@ -949,7 +950,7 @@ std::optional<Response> Security::check(Request& req, const Context& ctx, const 
   while (!token.empty() && token.front() == ' ')
     token.remove_prefix(1);
   // Repeated failures from one address are slowed down before any more are tried.
-  if (double wait = m.failures.take(req.peer, m.options.auth_failure_per_minute / 60.0,
+  if (double wait = m.failures.take(client, m.options.auth_failure_per_minute / 60.0,
                                     m.options.auth_failure_burst, false);
       wait > 0) {
     m.limited_auth.fetch_add(1, std::memory_order_relaxed);
@@ -957,11 +958,10 @@ std::optional<Response> Security::check(Request& req, const Context& ctx, const 
   }
   auto fail = [&](std::string reason, std::string detail) {
     m.count_failure(reason);
-    m.failures.take(req.peer, m.options.auth_failure_per_minute / 60.0,
-                    m.options.auth_failure_burst);
+    m.failures.take(client, m.options.auth_failure_per_minute / 60.0, m.options.auth_failure_burst);
     log::write(log::Level::warn, "authentication failed",
                {{"request_id", req.request_id},
-                {"peer", req.peer},
+                {"client", client},
                 {"reason", reason},
                 {"path", req.path}});
     return unauthorized(std::move(detail), !token.empty());

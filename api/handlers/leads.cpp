@@ -405,26 +405,6 @@ FormRateLimiter& form_limiter() {
   return limiter;
 }
 
-// Who submits: the connection's peer address. Forwarding headers are believed only from a proxy
-// on this host (a loopback peer), where they name the real client: anyone else could spoof them
-// to dodge the rate limit.
-std::string client_of(const Request& req) {
-  bool via_local_proxy = req.peer == "127.0.0.1" || req.peer == "::1" || req.peer.empty();
-  if (!via_local_proxy)
-    return std::string(req.peer);
-  std::string_view xff = req.header("X-Forwarded-For");
-  std::string_view client = xff.substr(0, xff.find(','));
-  while (!client.empty() && client.front() == ' ')
-    client.remove_prefix(1);
-  while (!client.empty() && client.back() == ' ')
-    client.remove_suffix(1);
-  if (client.empty())
-    client = req.header("X-Real-IP");
-  if (client.empty())
-    client = req.peer;
-  return std::string(client.substr(0, 100));
-}
-
 // An application/x-www-form-urlencoded body as a JSON object of strings, so both media types
 // are read by the same strict code (repeated names and invalid UTF-8 are refused by the
 // decoder).
@@ -463,7 +443,7 @@ void submit_web_form(const Request& req, const Context& ctx, Completion done) {
                         "(UTF-8); got \"" +
                             std::string(req.header("Content-Type")) + "\""));
   }
-  std::string bucket = std::to_string(ctx.id) + "\n" + form_key + "\n" + client_of(req);
+  std::string bucket = std::to_string(ctx.id) + "\n" + form_key + "\n" + client_address(req);
   if (int wait = form_limiter().take(bucket); wait > 0) {
     Response res = problem(errc::rate_limited, "too many submissions of this form; retry later");
     res.set_header("Retry-After", std::to_string(wait));
