@@ -19,9 +19,9 @@
 #include "domain/settings.hpp"
 #include "domain/stock.hpp"
 #include "domain/task.hpp"
+#include "domain/user.hpp"
 #include "domain/voucher.hpp"
 #include "domain/warehouse.hpp"
-#include "domain/user.hpp"
 
 #include <utility>
 #include <variant>
@@ -61,17 +61,16 @@ std::vector<EventTypeInfo> module() {
 
 std::vector<EventTypeInfo> build() {
   const std::vector<EventTypeInfo> modules[] = {
-      module<account::Aggregate>(),  module<contact::Aggregate>(),
-      module<lead::Aggregate>(),     module<opportunity::Aggregate>(),
-      module<activity::Aggregate>(), module<appointment::Aggregate>(),
-      module<task::Aggregate>(),     module<quote::Aggregate>(),
-      module<order::Aggregate>(),    module<contract::Aggregate>(),
-      module<settings::Aggregate>(),
-      module<product::Aggregate>(),  module<warehouse::Aggregate>(),
-      module<stock::Aggregate>(),    module<voucher::Aggregate>(),
-      module<reservation::Aggregate>(),
-      module<campaign::Aggregate>(), module<campaign::Activity>(),
-      module<user::Aggregate>(),     module<api_key::Aggregate>(),
+      module<account::Aggregate>(),   module<contact::Aggregate>(),
+      module<lead::Aggregate>(),      module<opportunity::Aggregate>(),
+      module<activity::Aggregate>(),  module<appointment::Aggregate>(),
+      module<task::Aggregate>(),      module<quote::Aggregate>(),
+      module<order::Aggregate>(),     module<contract::Aggregate>(),
+      module<settings::Aggregate>(),  module<product::Aggregate>(),
+      module<warehouse::Aggregate>(), module<stock::Aggregate>(),
+      module<voucher::Aggregate>(),   module<reservation::Aggregate>(),
+      module<campaign::Aggregate>(),  module<campaign::Activity>(),
+      module<user::Aggregate>(),      module<api_key::Aggregate>(),
       module<role::Aggregate>(),
   };
   std::vector<EventTypeInfo> out;
