@@ -18,8 +18,8 @@
 #include "projections/quotes.hpp"
 #include "projections/sales_dashboard.hpp"
 #include "projections/tasks.hpp"
-#include "projections/vouchers.hpp"
 #include "projections/users.hpp"
+#include "projections/vouchers.hpp"
 
 namespace eventcrm::projections {
 
