@@ -1,5 +1,6 @@
 // libFuzzer target for the request path: raw HTTP bytes → Beast parser (with the server's
-// limits) → router → handlers and the strict JSON decoding, against a real store in a temp dir.
+// limits) → router (authentication: API keys and JWTs, permissions) → handlers and the strict
+// JSON decoding, against a real store in a temp dir.
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +16,9 @@
 #include "api/json.hpp"
 #include "api/metrics.hpp"
 #include "api/router.hpp"
+#include "api/security.hpp"
+#include "app/command_runner.hpp"
+#include "common/clock.hpp"
 #include "eventstore/store.hpp"
 
 namespace {
@@ -28,6 +33,10 @@ struct World {
   api::Context ctx;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> inflight{0}, sse{0};
+  SystemClock clock;
+  app::RandomIdGenerator ids;
+  std::unique_ptr<app::CommandRunner> runner;
+  std::unique_ptr<api::Security> security;  // after the store: stopped before it closes
 
   World() {
     auto dir = std::filesystem::temp_directory_path() /
@@ -49,6 +58,21 @@ struct World {
     ctx.draining = &draining;
     ctx.inflight_appends = &inflight;
     ctx.sse_subscribers = &sse;
+    // Authentication on, with the administrator key of the seed corpus and an HS256 JWT key
+    // (secret "fuzz-secret-fuzz-secret-fuzz-secret!"); no rate limits, so every input reaches
+    // the handlers it names.
+    api::SecurityOptions so;
+    so.bootstrap_admin_key = "eck_fuzzadm1_fuzz-admin-key-0123456789";
+    so.principal_rate = so.address_rate = so.auth_failure_per_minute = 0;
+    so.jwt_keys_file = (dir / "jwt.json").string();
+    std::ofstream(so.jwt_keys_file)
+        << R"({"keys":[{"kid":"k","alg":"HS256","secret":"ZnV6ei1zZWNyZXQtZnV6ei1zZWNyZXQtZnV6ei1zZWNyZXQh"}]})";
+    runner = std::make_unique<app::CommandRunner>(*store, clock, ids);
+    security = std::make_unique<api::Security>(so);
+    std::string error;
+    if (!security->start(*store, error) || !security->bootstrap(*runner, error))
+      std::abort();
+    ctx.security = security.get();
     // Initialise OpenSSL's per-thread state and the hashing context on this thread now (the
     // audit route hashes here), so libFuzzer's per-input leak check does not count them.
     (void)store->verify();
