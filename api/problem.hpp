@@ -32,7 +32,7 @@ enum class errc : std::uint8_t {
   rate_limited,
   unauthorized,  // no or bad credentials (401, with WWW-Authenticate)
   forbidden,     // authenticated, but the role lacks the permission (403)
-  misdirected,  // a command sent to a read replica (421)
+  misdirected,   // a command sent to a read replica (421)
   not_ready,
   unavailable,
   request_timeout,

@@ -198,10 +198,9 @@ class Session final : public SessionBase {
     if (buffer_.size() == 0) {
       // Idle keep-alive: wait for the first byte of the next request.
       beast::get_lowest_layer(stream_).expires_after(sh_.limits.idle_timeout);
-      stream_.async_read_some(buffer_.prepare(4096),
-                              [self = self()](beast::error_code ec, std::size_t n) {
-                                self->on_first_bytes(ec, n);
-                              });
+      stream_.async_read_some(
+          buffer_.prepare(4096),
+          [self = self()](beast::error_code ec, std::size_t n) { self->on_first_bytes(ec, n); });
       return;
     }
     read_header();
@@ -430,9 +429,8 @@ class Session final : public SessionBase {
       return start_sse(std::move(*front.sse));
     writing_ = true;
     beast::get_lowest_layer(stream_).expires_after(sh_.limits.write_timeout);
-    http::async_write(
-        stream_, front.res,
-        [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+    http::async_write(stream_, front.res,
+                      [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -839,8 +837,8 @@ int run_server(const ServerOptions& o) {
   Security security(o.security);
   {
     std::string error;
-    if (!security.start(*es, error) || (!o.read_replica && security.enabled() &&
-                                        !security.bootstrap(runner, error))) {
+    if (!security.start(*es, error) ||
+        (!o.read_replica && security.enabled() && !security.bootstrap(runner, error))) {
       log::write(log::Level::error, "cannot start security", {{"error", error}});
       security.stop();
       workers.stop();

@@ -192,10 +192,10 @@ void register_serve(CLI::App& app) {
                   "An origin allowed to call the API from a browser (repeatable)")
       ->envname("EVENTCRM_CORS_ORIGINS")
       ->delimiter(',');
-  add_value(cmd, *st, "rate-limit-principal", sec.principal_rate,
-            "EVENTCRM_RATE_LIMIT_PRINCIPAL", "Requests per second per principal (0: none)");
-  add_value(cmd, *st, "rate-burst-principal", sec.principal_burst,
-            "EVENTCRM_RATE_BURST_PRINCIPAL", "Burst per principal");
+  add_value(cmd, *st, "rate-limit-principal", sec.principal_rate, "EVENTCRM_RATE_LIMIT_PRINCIPAL",
+            "Requests per second per principal (0: none)");
+  add_value(cmd, *st, "rate-burst-principal", sec.principal_burst, "EVENTCRM_RATE_BURST_PRINCIPAL",
+            "Burst per principal");
   add_value(cmd, *st, "rate-limit-address", sec.address_rate, "EVENTCRM_RATE_LIMIT_ADDRESS",
             "Requests per second per client address (0: none)");
   add_value(cmd, *st, "rate-burst-address", sec.address_burst, "EVENTCRM_RATE_BURST_ADDRESS",

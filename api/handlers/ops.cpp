@@ -2,8 +2,8 @@
 #include "api/metrics.hpp"
 #include "api/openapi_doc.hpp"
 #include "api/problem.hpp"
-#include "api/security.hpp"
 #include "api/router.hpp"
+#include "api/security.hpp"
 #include "api/server.hpp"
 #include "eventstore/cloudevents.hpp"
 #include "eventstore/store.hpp"
@@ -68,8 +68,8 @@ Response metrics(const Request&, const Context& ctx) {
     if (const auto* rt = ctx.extensions->projections())
       projection_metrics(*rt, res.body);
     ctx.extensions->metrics(res.body);
-  if (ctx.security != nullptr)
-    ctx.security->metrics(res.body);
+    if (ctx.security != nullptr)
+      ctx.security->metrics(res.body);
   }
   res.set_header("Cache-Control", "no-store");
   return res;
