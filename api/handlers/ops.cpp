@@ -68,9 +68,9 @@ Response metrics(const Request&, const Context& ctx) {
     if (const auto* rt = ctx.extensions->projections())
       projection_metrics(*rt, res.body);
     ctx.extensions->metrics(res.body);
-    if (ctx.security != nullptr)
-      ctx.security->metrics(res.body);
   }
+  if (ctx.security != nullptr)
+    ctx.security->metrics(res.body);
   res.set_header("Cache-Control", "no-store");
   return res;
 }
