@@ -70,8 +70,12 @@ struct CampaignDoc {
   std::optional<std::string> utm_campaign;
   bool reviewed = false;
   std::optional<std::string> cancel_reason;
+  // The latest entries (a document stays small however many there are; all of them are in the
+  // campaign's stream) and how many there are in all.
   std::vector<CostRow> costs;
+  std::int64_t cost_entries = 0;
   std::vector<LinkRow> tracking_links;
+  std::int64_t tracking_link_count = 0;
   std::string created_by;
   domain::Timestamp created_at;
   domain::Timestamp updated_at;
@@ -94,7 +98,9 @@ struct CampaignDoc {
     f("reviewed", s.reviewed);
     f("cancel_reason", s.cancel_reason);
     f("costs", s.costs);
+    f("cost_entries", s.cost_entries);
     f("tracking_links", s.tracking_links);
+    f("tracking_link_count", s.tracking_link_count);
     f("created_by", s.created_by);
     f("created_at", s.created_at);
     f("updated_at", s.updated_at);
@@ -102,10 +108,12 @@ struct CampaignDoc {
   }
 };
 
+constexpr std::size_t kListedEntries = 200;
+
 class Campaigns final : public RecordProjection<campaign::Aggregate, CampaignDoc> {
  public:
   std::string name() const override { return std::string(kCampaigns); }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }
   const records::Spec& spec() const override { return campaigns_spec(); }
 
  protected:
@@ -154,9 +162,15 @@ class Campaigns final : public RecordProjection<campaign::Aggregate, CampaignDoc
                    },
                    [&](const campaign::CostRecorded& e) {
                      row.costs.push_back({e.cost_id, e.amount, e.date, e.category, e.note});
+                     if (row.costs.size() > kListedEntries)
+                       row.costs.erase(row.costs.begin());
+                     ++row.cost_entries;
                    },
                    [&](const campaign::TrackingLinkCreated& e) {
                      row.tracking_links.push_back({e.code, e.target_url, e.created_at});
+                     if (row.tracking_links.size() > kListedEntries)
+                       row.tracking_links.erase(row.tracking_links.begin());
+                     ++row.tracking_link_count;
                    },
                },
                event);

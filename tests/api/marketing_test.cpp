@@ -458,7 +458,11 @@ TEST_F(MarketingTest, RoiAndFunnelMatchIndependentFigures) {
   r = c.get(Reply::text_of(links, "opportunities") + after_win);
   EXPECT_EQ(r.items().items.size(), 3u);
   EXPECT_EQ(c.get(Reply::text_of(links, "clicks")).status, 200);
-  EXPECT_EQ(c.get(Reply::text_of(links, "cost")).status, 200);
+  r = c.get(Reply::text_of(links, "cost") + "?" + after_win.substr(1));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.num("cost_entries"), 2);
+  EXPECT_EQ(member(r.json, "costs").items.size(), 2u);
+  EXPECT_EQ(r.num("tracking_link_count"), 1);
 
   // Funnel: responses 8 → leads 4 → qualified 3 → opportunities 3 → won 1.
   r = c.get("/v1/reports/funnel?campaign=" + id);
