@@ -714,6 +714,17 @@ class Directory {
     std::sort(out.begin(), out.end());
     return out;
   }
+  std::vector<Security::KeyInfo> keys(std::string_view user_id) const {
+    std::shared_lock lock(mu_);
+    std::vector<Security::KeyInfo> out;
+    for (const auto& [prefix, k] : keys_) {
+      if (user_id.empty() || k.user_id == user_id)
+        out.push_back({k.id, prefix, k.user_id, k.expires_ms, k.revoked});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Security::KeyInfo& a, const Security::KeyInfo& b) { return a.id < b.id; });
+    return out;
+  }
   std::size_t user_count() const {
     std::shared_lock lock(mu_);
     return users_.size();
@@ -1093,6 +1104,10 @@ bool Security::role_exists(std::string_view role) const {
 
 std::vector<std::pair<std::string, std::vector<std::string>>> Security::custom_roles() const {
   return impl_->directory.custom_roles();
+}
+
+std::vector<Security::KeyInfo> Security::api_keys(std::string_view user_id) const {
+  return impl_->directory.keys(user_id);
 }
 
 bool Security::reach_applies(std::string_view collection) {

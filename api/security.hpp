@@ -102,6 +102,15 @@ class Security {
   bool user_exists(std::string_view id) const;
   bool role_exists(std::string_view role) const;  // built-in or custom
   std::vector<std::pair<std::string, std::vector<std::string>>> custom_roles() const;
+  // The API keys (never their secrets or digests), of one user or all, by id.
+  struct KeyInfo {
+    std::string id;
+    std::string prefix;
+    std::string user_id;
+    std::optional<std::int64_t> expires_ms;
+    bool revoked = false;
+  };
+  std::vector<KeyInfo> api_keys(std::string_view user_id = {}) const;
   // Record-level reach applies to business records, not to users, roles and keys.
   static bool reach_applies(std::string_view collection);
 

@@ -319,6 +319,40 @@ void create_api_key(const Request& req, const Context& ctx, Completion done) {
                                   });
 }
 
+// GET /v1/api-keys[?user_id=]: id, prefix, owner, expiry and whether revoked; never a secret.
+Response list_api_keys(const Request& req, const Context& ctx) {
+  params::Query q(req, {"user_id"});
+  std::string user;
+  if (auto u = q.get("user_id"))
+    user = std::string(*u);
+  if (!q.ok())
+    return q.problem();
+  std::string b = "{\"items\":[";
+  bool first = true;
+  for (const auto& k :
+       ctx.security != nullptr ? ctx.security->api_keys(user) : std::vector<Security::KeyInfo>{}) {
+    if (!first)
+      b += ',';
+    first = false;
+    b += "{\"id\":";
+    json::write_string(b, k.id);
+    b += ",\"prefix\":";
+    json::write_string(b, k.prefix);
+    b += ",\"user_id\":";
+    json::write_string(b, k.user_id);
+    b += ",\"expires_at\":";
+    if (k.expires_ms)
+      json::write_string(b, domain::Timestamp{*k.expires_ms}.to_string());
+    else
+      b += "null";
+    b += ",\"revoked\":";
+    b += k.revoked ? "true" : "false";
+    b += '}';
+  }
+  b += "]}";
+  return json_response(200, std::move(b));
+}
+
 void revoke_api_key(const Request& req, const Context& ctx, Completion done) {
   app::CommandOptions options;
   if (auto bad = command::read_envelope(req, nullptr, options))
@@ -352,6 +386,8 @@ std::vector<Route> security_routes() {
        "Define a custom role or replace its permissions"},
       {Method::post, "/v1/api-keys", nullptr, create_api_key, Produces::json, true,
        "Issue an API key (shown once)"},
+      {Method::get, "/v1/api-keys", list_api_keys, nullptr, Produces::json, false,
+       "API keys: prefix, owner, expiry, revoked (never the secret)"},
       {Method::delete_, "/v1/api-keys/{id}", nullptr, revoke_api_key, Produces::json, false,
        "Revoke an API key at once"},
   };

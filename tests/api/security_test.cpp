@@ -231,6 +231,14 @@ TEST_F(SecurityTest, Api2BrokenAuthenticationApiKeys) {
     EXPECT_EQ(c.send("DELETE", "/v1/api-keys/" + key_id).status, 200);
     EXPECT_EQ(c.get("/v1/me", {bearer(second)}).status, 401);
   }
+  // Listed by prefix, owner and state; never the secret or its digest.
+  r = c.get("/v1/api-keys?user_id=" + ids_["ann"]);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.items().items.size(), 2u) << r.body;
+  EXPECT_NE(r.body.find("\"id\":\"" + key_id + "\""), std::string::npos);
+  EXPECT_NE(r.body.find("\"revoked\":true"), std::string::npos);
+  EXPECT_EQ(r.body.find("eck_"), std::string::npos);
+  EXPECT_EQ(r.body.find("sha256"), std::string::npos);
   // The key is not in the log: only its digest.
   r = c.get("/v1/streams/apikey-" + key_id);
   ASSERT_EQ(r.status, 200);
