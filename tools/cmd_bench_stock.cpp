@@ -291,10 +291,18 @@ void register_bench_stock(CLI::App& bench) {
       ->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--rounds", cfg->rounds, "Rounds (medians are reported)")
       ->check(CLI::Range(1, 100));
-  cmd->add_option("--api-key", cfg->api_key, "An administrator's API key (Bearer)")
+  cmd->add_option("--api-key", cfg->api_key,
+                  "An administrator's API key (Bearer; default $EVENTCRM_API_KEY, else "
+                  "$EVENTCRM_BOOTSTRAP_ADMIN_KEY; none: a --no-auth server)")
       ->envname("EVENTCRM_API_KEY");
   cmd->add_flag("--json", cfg->json, "One JSON line on stdout");
-  cmd->callback([cfg] { exit_code() = run(*cfg); });
+  cmd->callback([cfg] {
+    if (cfg->api_key.empty()) {
+      if (const char* k = std::getenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY"))
+        cfg->api_key = k;
+    }
+    exit_code() = run(*cfg);
+  });
 }
 
 }  // namespace eventcrm::tools
