@@ -1021,25 +1021,46 @@ std::optional<Response> Security::check(Request& req, const Context& ctx, const 
                 {"path", req.path}});
     return problem(errc::forbidden, "this needs the permission " + *permission);
   }
+  if (principal->reach == perm::Reach::all)
+    return std::nullopt;
   // Record-level reach: a record outside it does not exist for this principal.
-  if (principal->reach != perm::Reach::all && !req.params.empty()) {
-    if (auto coll = record_collection(route.pattern); coll && reach_applies(*coll)) {
-      auto* rt = ctx.extensions != nullptr ? ctx.extensions->projections() : nullptr;
-      std::unique_ptr<projections::View> view;
-      if (rt != nullptr) {
-        if (auto v = rt->view(*coll))
-          view = std::move(*v);
-      }
-      if (view) {
-        auto doc = view->get("d/" + req.params.front());
-        if (doc && !in_reach(*principal, *doc)) {
-          m.out_of_reach.fetch_add(1, std::memory_order_relaxed);
-          log::write(log::Level::warn, "record out of reach",
-                     {{"request_id", req.request_id},
-                      {"principal", principal->user_id},
-                      {"path", req.path}});
-          return problem(errc::not_found, "no " + *coll + " record " + req.params.front());
-        }
+  auto* rt = ctx.extensions != nullptr ? ctx.extensions->projections() : nullptr;
+  // The record's document when its read model has it and it is out of reach.
+  auto out_of_reach = [&](const std::string& coll, const std::string& id) {
+    if (rt == nullptr || !reach_applies(coll))
+      return false;
+    auto view = rt->view(coll);
+    if (!view)
+      return false;
+    auto doc = (*view)->get("d/" + id);
+    return doc && !in_reach(*principal, *doc);
+  };
+  auto refuse = [&](Response r) {
+    m.out_of_reach.fetch_add(1, std::memory_order_relaxed);
+    log::write(
+        log::Level::warn, "record out of reach",
+        {{"request_id", req.request_id}, {"principal", principal->user_id}, {"path", req.path}});
+    return r;
+  };
+  if (!req.params.empty()) {
+    if (auto coll = record_collection(route.pattern);
+        coll && out_of_reach(*coll, req.params.front()))
+      return refuse(problem(errc::not_found, "no " + *coll + " record " + req.params.front()));
+  }
+  // A write may name other records (a task on an account): one out of reach is answered as
+  // one that does not exist.
+  if (req.method != Method::get && req.method != Method::head && !req.body.empty()) {
+    static constexpr std::pair<std::string_view, std::string_view> kRefs[] = {
+        {"account_id", "accounts"},          {"contact_id", "contacts"}, {"lead_id", "leads"},
+        {"opportunity_id", "opportunities"}, {"quote_id", "quotes"},     {"order_id", "orders"},
+        {"contract_id", "contracts"}};
+    auto body = json::decode(req.body);
+    if (body && body->is_object()) {
+      for (const auto& [field, coll] : kRefs) {
+        const json::Value* v = body->find(field);
+        if (v != nullptr && v->is_string() && out_of_reach(std::string(coll), v->text))
+          return refuse(problem(errc::validation_failed, "invalid fields",
+                                {{std::string(field), "no such " + std::string(coll)}}));
       }
     }
   }

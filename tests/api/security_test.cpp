@@ -426,6 +426,15 @@ TEST_F(SecurityTest, Api1ObjectLevelAuthorization) {
                 .status,
             404);
   EXPECT_EQ(admin.get("/v1/accounts/" + south[0].id).num("version"), 0);
+  // Nor can a new record hang on another team's record: as if it did not exist.
+  Reply task =
+      c.post("/v1/tasks", R"({"title":"x","account_id":")" + south[0].id + "\"}", {bearer(ann)});
+  EXPECT_EQ(task.status, 422) << task.body;
+  EXPECT_NE(task.body.find("account_id"), std::string::npos);
+  EXPECT_EQ(
+      c.post("/v1/tasks", R"({"title":"x","account_id":")" + north[0].id + "\"}", {bearer(ann)})
+          .status,
+      201);
   // The care user of team south sees ben's account (same team), not ann's.
   EXPECT_EQ(c.get("/v1/accounts/" + south[0].id, {bearer(cat)}).status, 200);
   EXPECT_EQ(c.get("/v1/accounts/" + north[0].id, {bearer(cat)}).status, 404);
