@@ -142,6 +142,10 @@ TEST_F(InventoryTest, ProductsAndWarehouses) {
   EXPECT_EQ(neg.status, 200) << neg.body;
   EXPECT_EQ(c.post("/v1/warehouses/" + w + "/negative-stock", R"({"allowed":"yes"})").status, 422);
   EXPECT_EQ(c.post("/v1/warehouses/nope/negative-stock", R"({"allowed":true})").status, 404);
+  // An inactive product takes no receipts.
+  Reply inactive = receipt(c, w, line(p, "1", "10"));
+  EXPECT_EQ(inactive.status, 422) << inactive.body;
+  EXPECT_NE(inactive.body.find("inactive"), std::string::npos) << inactive.body;
   Reply wh = c.get("/v1/warehouses/" + w + "?min_position=" + std::to_string(neg.num("position")));
   EXPECT_EQ(wh.str("code"), "HN-01");
   EXPECT_EQ(wh.body.find("\"negative_stock_allowed\":true") != std::string::npos, true) << wh.body;
