@@ -171,6 +171,17 @@ const char* to_string(Status s) noexcept {
   return "none";
 }
 
+bool from_string(std::string_view text, Status& out) noexcept {
+  for (Status s : {Status::none, Status::draft, Status::scheduled, Status::active,
+                   Status::completed, Status::cancelled}) {
+    if (text == to_string(s)) {
+      out = s;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<FieldError> missing_for_launch(const State& s, Date today) {
   std::vector<FieldError> out;
   if (s.name.empty())
@@ -401,6 +412,17 @@ std::string_view Aggregate::type_of(const Event& e) {
 }
 std::vector<std::string_view> Aggregate::event_types() {
   return codec::event_types<Event>();
+}
+
+std::string Aggregate::encode_state(const State& s) {
+  return codec::encode(s);
+}
+bool Aggregate::decode_state(std::string_view bytes, State& s) {
+  auto r = codec::decode<State>(bytes);
+  if (!r)
+    return false;
+  s = std::move(*r);
+  return true;
 }
 
 // ---- activity ----

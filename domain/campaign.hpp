@@ -264,6 +264,7 @@ using Event =
 
 enum class Status { none, draft, scheduled, active, completed, cancelled };
 const char* to_string(Status s) noexcept;
+bool from_string(std::string_view text, Status& out) noexcept;
 
 struct State {
   Status status = Status::none;
@@ -277,7 +278,23 @@ struct State {
   std::optional<Date> ends_on;
   std::optional<std::string> landing_url;
   std::optional<std::string> currency;  // the budget's, else the first cost's: all costs use it
-  std::size_t links = 0;
+  std::int64_t links = 0;
+  // Snapshots: a campaign with many tracking links is not folded from its first event each time.
+  template <class S, class F>
+  static void fields(S& s, F&& f) {
+    f("status", s.status);
+    f("id", s.id);
+    f("name", s.name);
+    f("channel", s.channel);
+    f("objective", s.objective);
+    f("segment", s.segment);
+    f("budget", s.budget);
+    f("starts_on", s.starts_on);
+    f("ends_on", s.ends_on);
+    f("landing_url", s.landing_url);
+    f("currency", s.currency);
+    f("links", s.links);
+  }
 };
 
 struct Create {
@@ -347,6 +364,8 @@ struct Aggregate {
   static std::string_view type_of(const Event& e);
   static std::vector<std::string_view> event_types();
   static bool retryable(const Command& c) { return !std::holds_alternative<Create>(c); }
+  static std::string encode_state(const State& s);
+  static bool decode_state(std::string_view bytes, State& s);
 };
 
 // ---- the activity stream: clicks, impressions and responses ----

@@ -199,6 +199,24 @@ TEST(Campaign, CostsAndLinks) {
   EXPECT_TRUE(campaign::valid_target_url("http://localhost:8080/x"));
 }
 
+TEST(Campaign, StateSnapshotRoundTrips) {
+  campaign::State s;
+  for (const campaign::Event& e : std::vector<campaign::Event>{
+           kDraft, kAudience, kBudget, kTracking, kActive,
+           campaign::TrackingLinkCreated{"r-1", "abc", "https://example.com/", kNow}})
+    A::apply(s, e);
+  campaign::State back;
+  ASSERT_TRUE(A::decode_state(A::encode_state(s), back));
+  EXPECT_EQ(back.status, campaign::Status::active);
+  EXPECT_EQ(back.segment, s.segment);
+  EXPECT_EQ(back.budget, s.budget);
+  EXPECT_EQ(back.ends_on, s.ends_on);
+  EXPECT_EQ(back.landing_url, s.landing_url);
+  EXPECT_EQ(back.currency, std::optional<std::string>("VND"));
+  EXPECT_EQ(back.links, 1);
+  EXPECT_FALSE(A::decode_state("{\"status\":\"lost\"}", back));
+}
+
 TEST(CampaignActivity, Responses) {
   using Act = campaign::Activity;
   using AE = std::vector<campaign::ActivityEvent>;

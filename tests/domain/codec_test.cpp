@@ -8,6 +8,7 @@
 #include "domain/activity.hpp"
 #include "domain/api_key.hpp"
 #include "domain/appointment.hpp"
+#include "domain/campaign.hpp"
 #include "domain/contact.hpp"
 #include "domain/contract.hpp"
 #include "domain/json.hpp"
@@ -20,6 +21,11 @@
 #include "domain/settings.hpp"
 #include "domain/task.hpp"
 #include "domain/user.hpp"
+#include "domain/product.hpp"
+#include "domain/reservation.hpp"
+#include "domain/stock.hpp"
+#include "domain/voucher.hpp"
+#include "domain/warehouse.hpp"
 #include "given_when_then.hpp"
 
 using namespace eventcrm::domain;
@@ -150,6 +156,54 @@ TEST(Codec, EveryEventTypeRoundTrips) {
   round_trip<role::Aggregate>(role::Defined{"reader", kO, {"accounts:read"}, "u", kT});
   round_trip<role::Aggregate>(
       role::PermissionsChanged{"reader", {"accounts:read"}, {"leads:read"}, "u", kT});
+
+  const campaign::Segment seg{"contacts", {{"status", "active"}, {"owner_id", kS}}};
+  round_trip<campaign::Aggregate>(
+      campaign::Created{"c-1", kS, "email", kO, m, day("2026-04-01"), std::nullopt, "u", kT});
+  round_trip<campaign::Aggregate>(campaign::BasicsSet{"c-1", kS, "sms", kO});
+  round_trip<campaign::Aggregate>(campaign::AudienceSet{"c-1", seg});
+  round_trip<campaign::Aggregate>(
+      campaign::BudgetSet{"c-1", m, day("2026-04-01"), day("2026-04-30")});
+  round_trip<campaign::Aggregate>(campaign::TrackingSet{"c-1", "https://x.example/", kO, kO, kO});
+  round_trip<campaign::Aggregate>(campaign::Reviewed{"c-1", "u", kT});
+  round_trip<campaign::Aggregate>(
+      campaign::Launched{"c-1", "active", day("2026-04-01"), day("2026-04-30"), "u"});
+  round_trip<campaign::Aggregate>(campaign::Started{"c-1", kT});
+  round_trip<campaign::Aggregate>(campaign::Completed{"c-1", kT});
+  round_trip<campaign::Aggregate>(campaign::Cancelled{"c-1", "active", kS});
+  round_trip<campaign::Aggregate>(
+      campaign::CostRecorded{"c-1", "k-1", m, day("2026-04-02"), "media", kO, "u"});
+  round_trip<campaign::Aggregate>(
+      campaign::TrackingLinkCreated{"c-1", "abc123", "https://x.example/?a=b", kT});
+  round_trip<campaign::Activity>(campaign::ClicksRecorded{
+      "c-1", {{"abc123", kT, kO, std::nullopt}, {"abc123", kT, std::nullopt, kO}}});
+  round_trip<campaign::Activity>(
+      campaign::ImpressionsRecorded{"c-1", 1'000'000, day("2026-04-02"), kO});
+  round_trip<campaign::Activity>(
+      campaign::ResponseRecorded{"c-1", kO, "opened", kO, std::nullopt, kT});
+
+  // Warehouse.
+  const Decimal q = *Decimal::parse("12.5");
+  round_trip<product::Aggregate>(
+      product::Created{"p-1", "AB-1", kS, "pcs", 2, "VND", q, std::nullopt, q, true, "u", kT});
+  round_trip<product::Aggregate>(product::Updated{"p-1", kO, std::nullopt, q, q, q, false});
+  round_trip<warehouse::Aggregate>(warehouse::Created{"w-1", "HN", kS, "u", kT});
+  round_trip<warehouse::Aggregate>(warehouse::NegativeStockSet{"w-1", true});
+  round_trip<stock::Aggregate>(stock::Received{"p-1", "w-1", "d-1", q, q, kO, q, q});
+  round_trip<stock::Aggregate>(stock::Issued{"p-1", "w-1", "d-1", q, q, kO, kO, q, q, q});
+  round_trip<stock::Aggregate>(stock::TransferredOut{"p-1", "w-1", "d-1", "w-2", q, q, q, q});
+  round_trip<stock::Aggregate>(stock::TransferredIn{"p-1", "w-2", "d-1", "w-1", q, q, q, q});
+  round_trip<stock::Aggregate>(stock::Adjusted{"p-1", "w-1", "d-1", q, q, kS, q, q, q});
+  round_trip<stock::Aggregate>(stock::Reserved{"p-1", "w-1", "o-1", kO, q, q});
+  round_trip<stock::Aggregate>(stock::Released{"p-1", "w-1", "o-1", kO, q, q, kO});
+  round_trip<reservation::Aggregate>(
+      reservation::Made{"o-1", "a-1", "w-1", {{"p-1", q}, {"p-2", q}}});
+  round_trip<reservation::Aggregate>(reservation::Fulfilled{"o-1", "a-1", "d-1"});
+  round_trip<reservation::Aggregate>(reservation::Released{"o-1", "a-1", kO});
+  round_trip<voucher::Aggregate>(voucher::Recorded{"v-1", voucher::Kind::payment, vnd("10.5"),
+                                                   "cash", day("2026-03-02"), kO, kO, kO, kO, kS,
+                                                   "u", kT});
+  round_trip<voucher::Aggregate>(voucher::Voided{"v-1", kO, kO, kS});
 
   std::set<std::string> known;
   for (const auto& info : event_types()) {
