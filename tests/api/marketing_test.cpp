@@ -476,6 +476,11 @@ TEST_F(MarketingTest, RoiAndFunnelMatchIndependentFigures) {
     EXPECT_EQ(Reply::text_of(stages.items[i], "conversion_rate"), rates[i]) << i;
   }
   EXPECT_EQ(Reply::text_of(r.items().items.at(0), "overall_conversion_rate"), "0.1250");
+  EXPECT_EQ(c.get("/v1/reports/funnel?from=yesterday").status, 400);
+  EXPECT_EQ(c.get("/v1/reports/funnel?campaign=nope").status, 404);
+  r = c.get("/v1/reports/funnel");  // every campaign
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.items().items.size(), 1u);
 
   // Reopening the won deal takes its revenue out again.
   ASSERT_EQ(c.post("/v1/opportunities/" + opps[0] + "/reopen", "{}").status, 200);
