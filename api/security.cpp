@@ -820,8 +820,15 @@ bool Security::start(store::EventStore& store, std::string& error) {
                        std::string(domain::role::kCategory)};
   m.sub = store.subscribe(0, filter);
   // Caught up before the first request: every existing key works at once.
+  // (A filtered subscription may hand back empty batches while it scans other events: go by the
+  // position it has scanned to, not by what it returned.)
   std::uint64_t head = store.head();
-  while (m.sub->position() < head && m.drain(std::chrono::milliseconds(100))) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (m.sub->position() < head && std::chrono::steady_clock::now() < deadline)
+    m.drain(std::chrono::milliseconds(100));
+  if (m.sub->position() < head) {
+    error = "could not read the users, roles and keys from the log";
+    return false;
   }
   m.directory.advance(m.sub->position());
   m.follower = std::thread([&m] {
