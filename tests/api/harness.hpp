@@ -71,7 +71,10 @@ class ServerProcess {
     }
     pid_ = fork();
     if (pid_ == 0) {
-      setenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY", kAdminKey, 1);
+      if (bootstrap_key.empty())
+        unsetenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY");
+      else
+        setenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY", bootstrap_key.c_str(), 1);
       dup2(out[1], 1);
       close(out[0]);
       close(out[1]);
@@ -98,6 +101,7 @@ class ServerProcess {
       auto pos = buf.find("listening on ");
       auto nl = buf.find('\n', pos);
       if (pos != std::string::npos && nl != std::string::npos) {
+        output_ = buf;
         std::string addr = buf.substr(pos + 13, nl - pos - 13);
         port_ = std::stoi(addr.substr(addr.rfind(':') + 1));
         return true;
@@ -107,6 +111,10 @@ class ServerProcess {
   }
 
   int port() const { return port_; }
+  // What the server printed up to its "listening on" line.
+  const std::string& output() const { return output_; }
+  // EVENTCRM_BOOTSTRAP_ADMIN_KEY for the next start; empty: unset (the server makes one).
+  std::string bootstrap_key = kAdminKey;
   pid_t pid() const { return pid_; }
 
   void signal(int sig) {
@@ -155,6 +163,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int port_ = 0;
+  std::string output_;
 };
 
 struct HttpResponse {

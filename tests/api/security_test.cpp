@@ -540,6 +540,33 @@ TEST_F(SecurityTest, Api8HeadersAndCors) {
   EXPECT_EQ(r.status, 403);
 }
 
+// Bootstrap: with no EVENTCRM_BOOTSTRAP_ADMIN_KEY the first start makes a key and prints it once;
+// it works, and a restart neither prints another nor adds a second administrator. --no-auth is
+// refused off loopback.
+TEST_F(SecurityTest, BootstrapKeyIsGeneratedAndPrintedOnce) {
+  server_.bootstrap_key.clear();
+  ASSERT_TRUE(server_.start(dir_ / "data"));
+  const std::string marker = "bootstrap admin key (shown once): ";
+  auto at_marker = server_.output().find(marker);
+  ASSERT_NE(at_marker, std::string::npos) << server_.output();
+  std::string key = server_.output().substr(at_marker + marker.size());
+  key = key.substr(0, key.find('\n'));
+  EXPECT_EQ(key.rfind("eck_", 0), 0u) << key;
+  CrmClient c(server_.port());
+  EXPECT_EQ(c.get("/v1/me", {bearer(key)}).str("user_id"), "admin");
+  EXPECT_EQ(c.get("/v1/me").status, 401);  // the tests' default key was never configured
+  ASSERT_EQ(server_.stop(), 0);
+  ASSERT_TRUE(server_.start(dir_ / "data"));
+  EXPECT_EQ(server_.output().find(marker), std::string::npos) << server_.output();
+  CrmClient again(server_.port());
+  Reply users = again.get("/v1/users?limit=10", {bearer(key)});
+  ASSERT_EQ(users.status, 200) << users.body;
+  EXPECT_EQ(users.items().items.size(), 1u) << users.body;
+  std::string cmd = std::string(EVENTCRM_BIN) + " serve --no-auth --address 0.0.0.0 --port 0 " +
+                    "--data-dir " + (dir_ / "other").string() + " > /dev/null 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+}
+
 // TLS on the listener: a self-signed certificate made here; the client verifies it (name and
 // chain) and speaks HTTP/1.1 over it; a plain-text request on the same port gets no answer.
 TEST_F(SecurityTest, TlsListenerWithASelfSignedCertificate) {
