@@ -389,6 +389,8 @@ class Session final : public SessionBase {
     for (auto& [k, v] : r.headers)
       res.set(k, v);
     res.set("X-Request-Id", slot.request_id);
+    // Also on answers the session makes itself (413, 431, 408), which skip the router.
+    res.set("X-Content-Type-Options", "nosniff");
     slot.close = r.close || !slot.keep_alive || draining_;
     slot.sse = std::move(r.sse);
     if (slot.sse) {

@@ -522,6 +522,9 @@ TEST_F(SecurityTest, Api8HeadersAndCors) {
   EXPECT_EQ(r.header("x-content-type-options"), "nosniff");
   EXPECT_EQ(r.header("cache-control"), "no-store");
   EXPECT_EQ(c.get("/nope").header("x-content-type-options"), "nosniff");
+  Reply big = c.post("/v1/accounts", std::string(2u << 20, ' '));  // 413 from the session
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(big.header("x-content-type-options"), "nosniff");
   EXPECT_EQ(c.get("/healthz", {{"Authorization", ""}}).header("x-content-type-options"), "nosniff");
   r = c.get("/v1/accounts", {{"Origin", "https://app.example"}});
   EXPECT_EQ(r.header("access-control-allow-origin"), "https://app.example");
