@@ -122,8 +122,9 @@ void Tracking::record(std::string_view code, const TrackingLink& link, std::stri
 }
 
 bool Tracking::append(std::vector<Pending>& batch) {
-  // One event per campaign per max_clicks_per_event clicks, all in one atomic append. The
-  // event ids are ours, so an append retried after an unclear failure is not written twice.
+  // Per campaign, events of up to max_event_bytes / max_clicks_per_event clicks, all in one
+  // atomic append. The event ids are ours, so an append retried after an unclear failure is not
+  // written twice.
   std::map<std::string, std::vector<campaign::Click>> by_campaign;
   for (auto& p : batch)
     by_campaign[p.campaign_id].push_back(std::move(p.click));
@@ -131,11 +132,21 @@ bool Tracking::append(std::vector<Pending>& batch) {
   for (auto& [id, clicks] : by_campaign) {
     store::StreamAppend part{
         domain::stream_name(campaign::kActivityCategory, id), store::ExpectedVersion::any(), {}};
-    for (std::size_t i = 0; i < clicks.size(); i += options_.max_clicks_per_event) {
+    for (std::size_t i = 0; i < clicks.size();) {
+      // As many clicks as fit the event size and count bounds (at least one).
+      std::size_t end = i, bytes = 0;
+      while (end < clicks.size() && end - i < options_.max_clicks_per_event) {
+        const auto& c = clicks[end];
+        bytes += 96 + c.code.size() + (c.user_agent ? c.user_agent->size() : 0) +
+                 (c.referrer ? c.referrer->size() : 0);
+        if (end > i && bytes > options_.max_event_bytes)
+          break;
+        ++end;
+      }
       campaign::ClicksRecorded ev{id, {}};
-      const std::size_t end = std::min(clicks.size(), i + options_.max_clicks_per_event);
       ev.clicks.assign(std::make_move_iterator(clicks.begin() + static_cast<std::ptrdiff_t>(i)),
                        std::make_move_iterator(clicks.begin() + static_cast<std::ptrdiff_t>(end)));
+      i = end;
       store::NewEvent ne;
       ne.id = ids_.next();
       ne.type = std::string(campaign::ClicksRecorded::kType);

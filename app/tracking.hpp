@@ -27,11 +27,12 @@
 namespace eventcrm::app {
 
 struct TrackingOptions {
-  std::chrono::milliseconds flush_interval{5};  // the longest a click waits before its append
-  std::size_t max_clicks_per_event = 500;       // keeps an event well under 1 MiB
-  std::size_t max_buffered = 1'000'000;  // beyond this (the log is down) new clicks are dropped
-  std::size_t max_user_agent = 256;      // bytes kept of the User-Agent header
-  std::size_t max_referrer = 1024;       // bytes kept of the Referer header
+  std::chrono::milliseconds flush_interval{20};  // the longest a click waits before its append
+  std::size_t max_clicks_per_event = 5000;
+  std::size_t max_event_bytes = 256 * 1024;  // an event's clicks, roughly: well under 1 MiB
+  std::size_t max_buffered = 1'000'000;      // beyond this (the log is down) new clicks are dropped
+  std::size_t max_user_agent = 256;          // bytes kept of the User-Agent header
+  std::size_t max_referrer = 1024;           // bytes kept of the Referer header
 };
 
 struct TrackingLink {

@@ -43,7 +43,8 @@ std::vector<campaign::Click> clicks_in_log(store::EventStore& store, const std::
     EXPECT_TRUE(ev);
     if (ev && std::holds_alternative<campaign::ClicksRecorded>(*ev)) {
       const auto& batch = std::get<campaign::ClicksRecorded>(*ev);
-      EXPECT_LE(batch.clicks.size(), 500u);
+      EXPECT_LE(batch.clicks.size(), 5000u);
+      EXPECT_LT(e.data.size(), 400u * 1024);  // bounded by bytes too
       out.insert(out.end(), batch.clicks.begin(), batch.clicks.end());
       if (events)
         ++*events;
