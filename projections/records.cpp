@@ -165,20 +165,34 @@ void Table::put(const Record& r, bool fresh) {
   }
   std::sort(keys.begin(), keys.end());
   std::string meta_key = "m/" + r.id;
-  if (auto old = fresh ? std::nullopt : batch_.get(meta_key)) {
+  std::string meta;
+  for (const std::string& k : keys)
+    put_part(meta, k);
+  // Most events change neither the record's sort keys nor its facets: its index rows stay as
+  // they are, and writing them again (a dozen or more per record) was most of a rebuild's cost.
+  const std::optional<std::string> old = fresh ? std::nullopt : batch_.get(meta_key);
+  std::vector<std::string_view> old_keys;  // sorted: written from the sorted `keys`
+  if (old) {
     std::string_view in = *old;
     std::string_view k;
     while (get_part(in, k)) {
+      old_keys.push_back(k);
       if (!std::binary_search(keys.begin(), keys.end(), k))
         batch_.del(k);
     }
   }
-  std::string meta;
-  for (const std::string& k : keys) {
-    batch_.put(k, value);
-    put_part(meta, k);
+  // Every index row of a record holds the same value, so one of them tells whether they are due.
+  bool same_value = false;
+  if (!old_keys.empty()) {
+    const auto current = batch_.get(old_keys.front());
+    same_value = current && *current == value;
   }
-  batch_.put(meta_key, meta);
+  for (const std::string& k : keys) {
+    if (!same_value || !std::binary_search(old_keys.begin(), old_keys.end(), std::string_view(k)))
+      batch_.put(k, value);
+  }
+  if (!old || *old != meta)
+    batch_.put(meta_key, meta);
   batch_.put("d/" + r.id, r.doc);
 }
 

@@ -13,6 +13,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <exception>
@@ -125,26 +126,21 @@ struct RowCache {
   }
 };
 
-// One commit's writes: a plain WriteBatch plus an overlay of this batch's rows (so an event reads
-// what earlier events of the batch wrote), with per-event save points.
+// One commit's writes, kept as an overlay of the rows this batch wrote (so an event reads what
+// earlier events of the batch wrote), with per-event save points. The commit writes each row once,
+// with its final value, in key order: while catching up, a batch holds thousands of events and
+// one record's events are close together in the log, so most rows are written several times in a
+// batch (a record's document and index rows on every event of it); writing only the last of them,
+// sorted (cheap skip-list inserts, each next to the one before), was the largest saving of a
+// rebuild. The rows committed are the same as writing every operation in order.
 class BatchImpl final : public Batch {
  public:
   BatchImpl(rocksdb::DB& db, const std::string& prefix, RowCache& cache)
       : db_(db), prefix_(prefix), cache_(cache) {}
   void put(std::string_view key, std::string_view value) override {
-    const std::string& k = full(key);
-    auto s = wb_.Put(k, rocksdb::Slice(value.data(), value.size()));
-    if (!s.ok())
-      throw std::runtime_error("read-model batch put: " + s.ToString());
-    overlay(k, std::string(value));
+    overlay(full(key), std::string(value));
   }
-  void del(std::string_view key) override {
-    const std::string& k = full(key);
-    auto s = wb_.Delete(k);
-    if (!s.ok())
-      throw std::runtime_error("read-model batch delete: " + s.ToString());
-    overlay(k, std::nullopt);
-  }
+  void del(std::string_view key) override { overlay(full(key), std::nullopt); }
   std::optional<std::string> get(std::string_view key) override {
     const std::string& k = full(key);
     if (auto it = pending_.find(k); it != pending_.end())
@@ -163,13 +159,9 @@ class BatchImpl final : public Batch {
     return out;
   }
 
-  void save_point() {
-    wb_.SetSavePoint();
-    undo_.clear();
-  }
+  void save_point() { undo_.clear(); }
   // Undoes the writes since the last save point.
   void rollback() {
-    (void)wb_.RollbackToSavePoint();
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
       if (it->second)
         pending_[it->first] = std::move(*it->second);
@@ -178,7 +170,22 @@ class BatchImpl final : public Batch {
     }
     undo_.clear();
   }
-  rocksdb::WriteBatch& write_batch() { return wb_; }
+  // The batch to commit: every row written, once, in key order, then `extra_key` (the checkpoint).
+  rocksdb::Status write_batch(rocksdb::WriteBatch& wb, const std::string& extra_key,
+                              const std::string& extra_value) const {
+    std::vector<const std::pair<const std::string, std::optional<std::string>>*> rows;
+    rows.reserve(pending_.size());
+    for (const auto& row : pending_)
+      rows.push_back(&row);
+    std::sort(rows.begin(), rows.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* row : rows) {
+      auto s = row->second ? wb.Put(row->first, *row->second) : wb.Delete(row->first);
+      if (!s.ok())
+        return s;
+    }
+    return wb.Put(extra_key, extra_value);
+  }
   // After the batch is durable: its rows are the committed state.
   void committed() {
     for (auto& [k, v] : pending_)
@@ -205,7 +212,6 @@ class BatchImpl final : public Batch {
   rocksdb::DB& db_;
   const std::string& prefix_;
   RowCache& cache_;
-  rocksdb::WriteBatch wb_;
   std::unordered_map<std::string, std::optional<std::string>> pending_;
   // (key, its overlay entry before the current event: nullopt = absent)
   std::vector<std::pair<std::string, std::optional<std::optional<std::string>>>> undo_;
@@ -263,6 +269,108 @@ class ViewImpl final : public View {
   std::string prefix_, end_;
   std::uint64_t position_;
   std::uint32_t version_;
+};
+
+// Catch-up reads shared by the workers. Each worker scanning the log on its own decoded every
+// event once per projection (20-odd times); the tap decodes each stretch of kChunk positions once
+// and hands the decoded chunk to every worker passing through it, each filtering for itself.
+// Workers reading close together are kept together: one that runs more than kLead chunks ahead of
+// another within kWindow behind it waits (a bounded while), so the chunks kept cover the group and
+// a chunk is decoded once. Readers further apart (a rebuild from 0 beside workers near the head)
+// do not wait for each other. Only whole chunks at or below the head are read here; the tail is
+// read through a subscription. Evicted chunks are simply read again, so this is a cache only.
+class LogTap {
+ public:
+  static constexpr std::uint64_t kChunk = 1024;  // positions per chunk
+  static constexpr std::uint64_t kLead = 12;     // chunks a reader may run ahead of its group
+  static constexpr std::uint64_t kWindow = 24;   // readers further behind are another group
+  static constexpr std::size_t kKeep = 40;       // chunks kept
+  static constexpr std::chrono::milliseconds kMaxWait{200};
+
+  struct Chunk {
+    std::uint64_t last = 0;                    // the last position it covers
+    std::vector<store::RecordedEvent> events;  // every event of the stretch, in log order
+  };
+
+  explicit LogTap(store::EventStore& s) : store_(s) {}
+
+  // Whether the chunk holding `after + 1` lies wholly at or below the head.
+  bool whole_chunk_after(std::uint64_t after) const {
+    return (after / kChunk + 1) * kChunk <= store_.head();
+  }
+
+  // The chunk holding position `after + 1`, which must be whole (see whole_chunk_after).
+  // `reader` identifies the caller for pacing until leave(reader).
+  std::shared_ptr<const Chunk> chunk(const void* reader, std::uint64_t after, bool stored_form,
+                                     const std::atomic<bool>& stopping, std::string& error) {
+    const std::uint64_t index = after / kChunk;
+    std::shared_ptr<Entry> entry;
+    {
+      std::unique_lock lk(mu_);
+      const auto [it, added] = readers_.insert_or_assign(reader, index);
+      if (added || it->second != index)
+        cv_.notify_all();
+      // Bounded: a reader stuck elsewhere (its apply slow, its thread descheduled) only delays.
+      cv_.wait_for(lk, kMaxWait, [&] { return stopping || !too_far_ahead(index); });
+      auto& slot = chunks_[{index, stored_form}];
+      if (!slot)
+        slot = std::make_shared<Entry>();
+      entry = slot;
+      evict();
+    }
+    std::lock_guard el(entry->mu);
+    if (!entry->chunk) {
+      store::Filter all;
+      all.stored_form = stored_form;
+      auto page = store_.read_all(index * kChunk, kChunk, all, kChunk);
+      if (!page) {
+        error = page.error().message;
+        return nullptr;
+      }
+      if (page->events.size() != kChunk || page->scanned_to != (index + 1) * kChunk) {
+        error = "the log has a gap after position " + std::to_string(index * kChunk);
+        return nullptr;
+      }
+      auto c = std::make_shared<Chunk>();
+      c->last = page->scanned_to;
+      c->events = std::move(page->events);
+      entry->chunk = std::move(c);
+    }
+    return entry->chunk;
+  }
+
+  // The reader reads through a subscription now (or has stopped): nobody waits for it.
+  void leave(const void* reader) {
+    std::lock_guard lk(mu_);
+    if (readers_.erase(reader))
+      cv_.notify_all();
+  }
+
+ private:
+  struct Entry {
+    std::mutex mu;  // held while the chunk is read, so it is decoded once
+    std::shared_ptr<const Chunk> chunk;
+  };
+
+  // Requires mu_.
+  bool too_far_ahead(std::uint64_t index) const {
+    for (const auto& [r, other] : readers_) {
+      if (other < index && index - other > kLead && index - other <= kWindow)
+        return true;
+    }
+    return false;
+  }
+  // Requires mu_. Drops the oldest chunks past kKeep (readers behind them read them again).
+  void evict() {
+    while (chunks_.size() > kKeep)
+      chunks_.erase(chunks_.begin());
+  }
+
+  store::EventStore& store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<const void*, std::uint64_t> readers_;  // reader -> chunk it reads
+  std::map<std::pair<std::uint64_t, bool>, std::shared_ptr<Entry>> chunks_;
 };
 
 struct Worker {
@@ -607,6 +715,20 @@ class RuntimeImpl final : public Runtime {
   // The copy being written has caught up: a build becomes the served copy (and the old one is
   // dropped); a served copy is now live.
   bool caught_up(Worker& w) {
+    bool building = false;
+    {
+      std::lock_guard wl(w.mu);
+      building = w.meta.build_slot != 0;
+    }
+    if (building) {
+      // The build was written without the WAL: make it durable before the synced switch.
+      rocksdb::FlushOptions fo;
+      fo.wait = true;
+      if (auto s = db_->db->Flush(fo); !s.ok()) {
+        fail(w, w.build_position, "cannot flush the rebuilt copy: " + s.ToString());
+        return false;
+      }
+    }
     std::unique_lock wl(w.mu);
     if (w.meta.build_slot == 0) {
       w.state = State::caught_up;
@@ -624,7 +746,9 @@ class RuntimeImpl final : public Runtime {
     wb.Put(checkpoint_key(m.active_slot), be64(w.build_position));
     drop_slot(wb, old_slot);
     // Held under the worker's lock: view() cannot snapshot the old slot after its rows are gone.
-    auto s = db_->db->Write(rocksdb::WriteOptions(), &wb);
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    auto s = db_->db->Write(synced, &wb);
     if (!s.ok()) {
       wl.unlock();
       fail(w, w.build_position, "cannot switch to the rebuilt copy: " + s.ToString());
@@ -672,7 +796,13 @@ class RuntimeImpl final : public Runtime {
     const std::string prefix = data_prefix(slot);
     const std::string ckey = checkpoint_key(slot);
     std::uint64_t persisted = pos;
-    rocksdb::WriteOptions wo;  // WAL without fsync: survives a process crash; rows are rebuildable
+    // The served copy: WAL without fsync, which survives a process crash (rows are rebuildable).
+    // A copy being built skips the WAL: after a crash it comes back as of the last memtable flush,
+    // its rows and checkpoint together (they share each batch, and a flush persists a prefix of
+    // the writes), and resumes from there; caught_up() flushes it before the synced write that
+    // switches queries to it, so a served copy never depends on a lost write.
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = building;
     auto persist = [&](std::uint64_t p) {
       if (p == persisted)
         return true;
@@ -684,9 +814,48 @@ class RuntimeImpl final : public Runtime {
       persisted = p;
       return true;
     };
+    // Commits the batch with the checkpoint `next_pos`; false when the worker is done (failed).
+    auto commit = [&](BatchImpl& batch, std::uint64_t next_pos, std::size_t applied,
+                      const std::optional<std::uint64_t>& poison, std::string& error) {
+      rocksdb::WriteBatch wb;
+      auto s = batch.write_batch(wb, ckey, be64(next_pos));
+      if (s.ok())
+        s = db_->db->Write(wo, &wb);
+      if (!s.ok()) {
+        fail(w, pos, "cannot commit the read model: " + s.ToString());
+        return false;
+      }
+      batch.committed();
+      pos = persisted = next_pos;
+      set_position(w, building, pos, applied);
+      if (poison) {
+        fail(w, *poison, std::move(error));
+        return false;
+      }
+      return true;
+    };
+    // Applies one event; on an exception its partial writes are undone and `error` says why.
+    auto apply = [&](const store::RecordedEvent& e, BatchImpl& batch, std::string& error) {
+      batch.save_point();
+      try {
+        w.projection->apply(e, batch);
+        return true;
+      } catch (const std::exception& ex) {
+        error = ex.what();
+      } catch (...) {
+        error = "unknown exception";
+      }
+      batch.rollback();
+      return false;
+    };
     bool live = false;
     RowCache cache;
-    auto sub = store_.subscribe(pos, w.filter);
+    std::unique_ptr<store::Subscription> sub;
+    struct LeaveTap {
+      LogTap& tap;
+      const void* reader;
+      ~LeaveTap() { tap.leave(reader); }
+    } leave_tap{tap_, &w};
     for (;;) {
       if (stopping_) {
         persist(pos);
@@ -696,7 +865,8 @@ class RuntimeImpl final : public Runtime {
         persist(pos);
         return Outcome::restart;
       }
-      const std::uint64_t target = stop_at ? stop_at : store_.head();
+      const std::uint64_t head = store_.head();
+      const std::uint64_t target = stop_at ? stop_at : head;
       if (pos >= target && (stop_at || !live)) {
         if (!persist(pos))
           return Outcome::done;
@@ -708,6 +878,44 @@ class RuntimeImpl final : public Runtime {
         if (stop_at)
           return Outcome::done;
       }
+      // Catching up (or a live worker far behind): whole chunks decoded once for every worker,
+      // many of them per commit.
+      const bool behind = !live || head - pos > 4 * LogTap::kChunk;
+      if (behind && tap_.whole_chunk_after(pos)) {
+        sub.reset();
+        BatchImpl batch(*db_->db, prefix, cache);
+        std::size_t applied = 0;
+        std::uint64_t scanned = pos;
+        std::optional<std::uint64_t> poison;
+        std::string error;
+        for (std::size_t n = 0; n < opts_.catch_up_chunks && applied < opts_.catch_up_batch &&
+                                !poison && !stopping_ && tap_.whole_chunk_after(scanned);
+             ++n) {
+          std::string read_error;
+          auto chunk = tap_.chunk(&w, scanned, w.filter.stored_form, stopping_, read_error);
+          if (!chunk) {
+            fail(w, pos, "cannot read the log: " + read_error);
+            return Outcome::done;
+          }
+          for (const auto& e : chunk->events) {
+            if (e.position <= scanned || !w.filter.matches(e))
+              continue;
+            if (!apply(e, batch, error)) {
+              poison = e.position;
+              break;
+            }
+            ++applied;
+          }
+          if (!poison)
+            scanned = chunk->last;
+        }
+        if (!commit(batch, poison ? *poison - 1 : scanned, applied, poison, error))
+          return Outcome::done;
+        continue;
+      }
+      tap_.leave(&w);
+      if (!sub)
+        sub = store_.subscribe(pos, w.filter);
       auto events = sub->next(opts_.catch_up_batch, opts_.poll);
       if (!events) {
         fail(w, pos, "cannot read the log: " + events.error().message);
@@ -729,36 +937,15 @@ class RuntimeImpl final : public Runtime {
       std::optional<std::uint64_t> poison;
       std::string error;
       for (const auto& e : *events) {
-        batch.save_point();
-        try {
-          w.projection->apply(e, batch);
-          ++applied;
-          continue;
-        } catch (const std::exception& ex) {
-          error = ex.what();
-        } catch (...) {
-          error = "unknown exception";
+        if (!apply(e, batch, error)) {
+          // The poison event's partial writes are undone; those before it commit.
+          poison = e.position;
+          break;
         }
-        // The poison event's partial writes are undone; those before it commit.
-        batch.rollback();
-        poison = e.position;
-        break;
+        ++applied;
       }
-      const std::uint64_t next_pos = poison ? *poison - 1 : sub->position();
-      auto s = batch.write_batch().Put(ckey, be64(next_pos));
-      if (s.ok())
-        s = db_->db->Write(wo, &batch.write_batch());
-      if (!s.ok()) {
-        fail(w, pos, "cannot commit the read model: " + s.ToString());
+      if (!commit(batch, poison ? *poison - 1 : sub->position(), applied, poison, error))
         return Outcome::done;
-      }
-      batch.committed();
-      pos = persisted = next_pos;
-      set_position(w, building, pos, applied);
-      if (poison) {
-        fail(w, *poison, std::move(error));
-        return Outcome::done;
-      }
     }
   }
 
@@ -799,6 +986,7 @@ class RuntimeImpl final : public Runtime {
   store::EventStore& store_;
   RuntimeOptions opts_;
   std::shared_ptr<Db> db_;
+  LogTap tap_{store_};
   std::mutex slot_mu_;
   std::uint64_t next_slot_;
   mutable std::mutex workers_mu_;
@@ -821,6 +1009,19 @@ Result<std::unique_ptr<Runtime>> Runtime::open(store::EventStore& store, Runtime
   o.WAL_ttl_seconds = 0;
   o.WAL_size_limit_MB = 0;
   o.recycle_log_file_num = 0;
+  if (options.bulk_load) {
+    // Rows are written once and read back rarely while loading: fewer, larger flushes and no
+    // rewriting of them until the one compaction at the end.
+    o.write_buffer_size = 128u << 20;
+    o.max_write_buffer_number = 3;
+    o.min_write_buffer_number_to_merge = 1;
+    o.disable_auto_compactions = true;
+    o.level0_file_num_compaction_trigger = 1 << 20;
+    o.level0_slowdown_writes_trigger = 1 << 20;
+    o.level0_stop_writes_trigger = 1 << 20;
+    o.soft_pending_compaction_bytes_limit = 0;
+    o.hard_pending_compaction_bytes_limit = 0;
+  }
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -20,13 +20,19 @@
 namespace eventcrm::projections {
 
 struct RuntimeOptions {
-  std::string path;                     // the read-model database directory (see readmodels_path)
-  std::size_t catch_up_batch = 1000;    // events per commit at most
+  std::string path;                   // the read-model database directory (see readmodels_path)
+  std::size_t catch_up_batch = 1000;  // events per commit at most
+  // While catching up: log chunks (1024 positions, decoded once for all workers) per commit at
+  // most, so a projection that takes few of the events still commits in large steps.
+  std::size_t catch_up_chunks = 8;
   std::chrono::milliseconds poll{100};  // how long a live worker waits for new events per poll
   std::size_t block_cache_bytes = 64u << 20;
   // Persist the checkpoint of a worker that only sees filtered-out events after this many
   // positions, so a restart does not rescan them.
   std::uint64_t idle_checkpoint_every = 50'000;
+  // Offline rebuilds (`eventcrm rebuild`): large memtables and no compaction while loading;
+  // call compact() once at the end. Not for a serving runtime (reads slow down as files pile up).
+  bool bulk_load = false;
 };
 
 // `<data_dir>/readmodels`: the default place of the read models beside the log.
