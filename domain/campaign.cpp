@@ -374,10 +374,13 @@ Result<std::vector<Event>> Aggregate::decide(const State& s, const Command& cmd,
                       "required, at most 100 bytes");
             if (c.note)
               v.require(c.note->size() <= 2000, "note", "at most 2,000 bytes");
+            if (c.cost_id)
+              v.require(!c.cost_id->empty() && c.cost_id->size() <= 100, "cost_id",
+                        "1 to 100 bytes");
             if (!v.ok())
               return v.error();
-            return Events{
-                CostRecorded{s.id, ctx.next_id(), c.amount, c.date, c.category, c.note, ctx.actor}};
+            return Events{CostRecorded{s.id, c.cost_id.value_or(ctx.next_id()), c.amount, c.date,
+                                       c.category, c.note, ctx.actor}};
           },
           [&](const CreateTrackingLink& c) -> Result<Events> {
             if (s.status == Status::cancelled || s.status == Status::completed)

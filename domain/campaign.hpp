@@ -336,6 +336,7 @@ struct RecordCost {
   Date date;
   std::string category;
   std::optional<std::string> note;
+  std::optional<std::string> cost_id;  // default: a fresh id (the app passes one to answer it)
 };
 struct CreateTrackingLink {
   std::string target_url;

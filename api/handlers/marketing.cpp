@@ -155,18 +155,41 @@ void cancel_campaign(const Request& req, const Context& ctx, Completion done) {
                                        });
 }
 
+// 201 with the new entry's `cost_id` (keyed by Idempotency-Key, a retry names the same entry).
 void record_cost(const Request& req, const Context& ctx, Completion done) {
-  command::action<campaign::Aggregate>(
-      req, ctx, std::move(done), {"amount", "date", "category", "note"}, kCampaignsPath,
-      [](command::Fields& f) -> std::optional<campaign::Command> {
-        auto amount = f.money("amount", true);
-        auto date = f.date("date", true);
-        auto category = f.text("category", true, 100);
-        auto note = f.text("note", false, 2000);
-        if (!amount || !date || !category)
-          return std::nullopt;
-        return campaign::RecordCost{*amount, *date, *category, note};
-      });
+  json::Value body;
+  if (auto bad = command::parse_object(req, body))
+    return done(std::move(*bad));
+  command::Fields f(body, {"amount", "date", "category", "note"});
+  auto amount = f.money("amount", true);
+  auto date = f.date("date", true);
+  auto category = f.text("category", true, 100);
+  auto note = f.text("note", false, 2000);
+  if (!f.ok())
+    return done(f.problem());
+  app::CommandOptions options;
+  if (auto bad = command::read_envelope(req, &body, options))
+    return done(std::move(*bad));
+  if (ctx.commands == nullptr)
+    return done(problem(errc::unavailable, "this server takes no commands"));
+  std::string cost_id = ctx.commands->new_id(options, "campaign-cost");
+  app::CommandRunner* runner = ctx.commands;
+  command::submit(ctx, std::move(done),
+                  [runner, id = req.params.at(0), cost_id,
+                   cmd = campaign::RecordCost{*amount, *date, *category, note, cost_id},
+                   options = std::move(options)]() -> Response {
+                    auto r = runner->run<campaign::Aggregate>(id, cmd, options);
+                    if (!r)
+                      return command::from_app_error(r.error());
+                    Response res = command::result(*r, kCampaignsPath, true);
+                    res.body = "{\"id\":";
+                    json::write_string(res.body, id);
+                    res.body += ",\"cost_id\":";
+                    json::write_string(res.body, cost_id);
+                    res.body += ",\"version\":" + std::to_string(r->version) +
+                                ",\"position\":" + std::to_string(r->position) + "}";
+                    return res;
+                  });
 }
 
 void get_campaign(const Request& req, const Context& ctx, Completion done) {

@@ -353,7 +353,8 @@ TEST_F(MarketingTest, RoiAndFunnelMatchIndependentFigures) {
       {R"({"amount":{"amount":"1500000","currency":"VND"},"date":"2026-03-01","category":"booth"})",
        R"({"amount":{"amount":"700000.50","currency":"VND"},"date":"2026-03-02","category":"print"})"}) {
     Reply r = c.post("/v1/campaigns/" + id + "/costs", cost);
-    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_FALSE(r.str("cost_id").empty());
   }
   EXPECT_EQ(
       c.post("/v1/campaigns/" + id + "/costs",
