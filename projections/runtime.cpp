@@ -633,10 +633,17 @@ class RuntimeImpl final : public Runtime {
     return get_be64(value);
   }
 
-  std::uint64_t allocate_slot(rocksdb::WriteBatch& wb) {
+  // The next slot id, persisted before it is used. Written under the lock, not in the caller's
+  // batch: workers preparing builds at once could otherwise commit their counters out of order,
+  // leave a lower one stored, and after a restart hand out a slot id still in use (whose rows a
+  // later switch would then drop).
+  Result<std::uint64_t> allocate_slot() {
     std::lock_guard lk(slot_mu_);
-    const std::uint64_t slot = next_slot_++;
-    wb.Put(kNextSlotKey, be64(next_slot_));
+    const std::uint64_t slot = next_slot_;
+    auto s = db_->db->Put(rocksdb::WriteOptions(), kNextSlotKey, be64(slot + 1));
+    if (!s.ok())
+      return unexpected(io_error(s));
+    next_slot_ = slot + 1;
     return slot;
   }
 
@@ -694,9 +701,15 @@ class RuntimeImpl final : public Runtime {
       }
       return true;
     }
+    auto slot = allocate_slot();
+    if (!slot) {
+      wl.unlock();
+      fail(w, 0, "cannot start a build: " + slot.error().message);
+      return false;
+    }
     rocksdb::WriteBatch wb;
     drop_slot(wb, m.build_slot);
-    m.build_slot = allocate_slot(wb);
+    m.build_slot = *slot;
     m.build_version = w.version;
     wb.Put(meta_key(w.name), m.encode());
     auto s = db_->db->Write(rocksdb::WriteOptions(), &wb);
