@@ -791,6 +791,13 @@ void RocksEventStore::writer_loop() {
         head_cv_.notify_all();
       }
     }
+    // Listeners hear of the commit before any appender is answered, so whoever acts on an
+    // acknowledgement (a read-your-writes query, a test) finds them already told.
+    if (written > 0) {
+      std::lock_guard lk(listeners_mu_);
+      for (auto& [id, fn] : listeners_)
+        fn(head_.load());
+    }
     // A replay of events staged in this same batch is only true once the batch is durable.
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto& r = results[i];
@@ -800,11 +807,6 @@ void RocksEventStore::writer_loop() {
         stats_.append_failures.fetch_add(1, std::memory_order_relaxed);
       }
       batch[i].done(std::move(r));
-    }
-    if (written > 0) {
-      std::lock_guard lk(listeners_mu_);
-      for (auto& [id, fn] : listeners_)
-        fn(head_.load());
     }
   }
 }
