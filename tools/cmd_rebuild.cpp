@@ -180,7 +180,13 @@ std::vector<double> db_bench_readseq(const std::string& db_bench, const std::str
   std::string benchmarks = "fillseq";
   for (int i = 0; i < rounds; ++i)
     benchmarks += ",readseq";
-  // Every argument is ours: a number, a fixed word or the temporary directory made above.
+  // Run through the shell: every argument is a number or a fixed word, except the directory
+  // (quoted; one holding a quote is refused).
+  if (dir.find('\'') != std::string::npos ||
+      db_bench.find_first_of("'\"$`;|&<> ") != std::string::npos) {
+    error = "the data directory and the db_bench path must not contain quotes or shell characters";
+    return {};
+  }
   const std::string command =
       db_bench + " --benchmarks=" + benchmarks + " --num=" + std::to_string(events) +
       " --value_size=" + std::to_string(value_size) +
