@@ -26,6 +26,12 @@
 
 namespace eventcrm::test {
 
+// The executable under test and the merged OpenAPI document (tests/api/paths.cpp). Their build
+// paths are compiled into that one file, so no other test object depends on where the build
+// directory is (a second clone's build reuses the compiler cache).
+const char* eventcrm_bin();
+const char* openapi_document();
+
 using namespace std::chrono_literals;
 
 // The administrator key every test server starts with (EVENTCRM_BOOTSTRAP_ADMIN_KEY), and the
@@ -58,8 +64,8 @@ class ServerProcess {
     int out[2];
     if (pipe(out) != 0)
       return false;
-    std::vector<std::string> args = {EVENTCRM_BIN, "serve",           "--port",      "0",
-                                     "--data-dir", data_dir.string(), "--log-level", "warn"};
+    std::vector<std::string> args = {eventcrm_bin(), "serve",           "--port",      "0",
+                                     "--data-dir",   data_dir.string(), "--log-level", "warn"};
     bool durability = false;
     for (auto& e : extra) {
       durability = durability || e == "--durability";

@@ -565,7 +565,7 @@ TEST_F(SecurityTest, BootstrapKeyIsGeneratedAndPrintedOnce) {
   Reply users = again.get("/v1/users?limit=10", {bearer(key)});
   ASSERT_EQ(users.status, 200) << users.body;
   EXPECT_EQ(users.items().items.size(), 1u) << users.body;
-  std::string cmd = std::string(EVENTCRM_BIN) + " serve --no-auth --address 0.0.0.0 --port 0 " +
+  std::string cmd = std::string(eventcrm_bin()) + " serve --no-auth --address 0.0.0.0 --port 0 " +
                     "--data-dir " + (dir_ / "other").string() + " > /dev/null 2>&1";
   EXPECT_NE(std::system(cmd.c_str()), 0);
 }

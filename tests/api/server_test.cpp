@@ -73,7 +73,7 @@ TEST_F(ServerTest, AppendsAndReadsOverHttp) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   {
-    std::ifstream in(EVENTCRM_OPENAPI, std::ios::binary);
+    std::ifstream in(openapi_document(), std::ios::binary);
     std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(r->body, file) << "GET /openapi.json must serve the merged api/openapi*.json";
   }
@@ -190,7 +190,7 @@ std::vector<std::string> read_sse_ids(Connection& c, std::size_t count,
 
 TEST_F(ServerTest, LiveEventsResumeWithLastEventIdAcrossARestart) {
   const int B = kBootstrapEvents;
-  auto P = [B](int n) { return std::to_string(B + n); };
+  auto P = [=](int n) { return std::to_string(B + n); };
   start();
   for (int i = 0; i < 3; ++i)
     ASSERT_EQ(http(server_.port(), "POST", "/v1/streams/ledger-1", kEvent)->status, 201);
