@@ -29,6 +29,8 @@ ProblemInfo problem_info(errc code) noexcept {
       return {431, "headers-too-large", "Request header fields too large"};
     case errc::conflict:
       return {409, "conflict", "Concurrency conflict"};
+    case errc::insufficient_stock:
+      return {409, "insufficient-stock", "Insufficient stock"};
     case errc::invalid_transition:
       return {409, "invalid-transition", "Not allowed in the record's current state"};
     case errc::already_exists:

@@ -25,6 +25,7 @@ enum class errc : std::uint8_t {
   payload_too_large,
   headers_too_large,
   conflict,            // optimistic concurrency
+  insufficient_stock,  // an issue, transfer or adjustment would drive stock negative (409)
   invalid_transition,  // the record's state does not allow the action (409, with `allowed`)
   already_exists,      // a record with the same identity exists (409, with `existing_id`)
   idempotency_conflict,

@@ -296,7 +296,9 @@ void write_decimal(std::string& b, std::string_view key, Decimal d) {
 }
 
 Response stock_failure(const app::StockFailure& failure) {
-  Response res = command::from_app_error(failure.error);
+  // A shortage is not a concurrency conflict: its own problem type, so clients can tell them apart.
+  Response res = failure.shortage ? problem(errc::insufficient_stock, failure.error.message)
+                                  : command::from_app_error(failure.error);
   if (failure.shortage && !res.body.empty() && res.body.back() == '}') {
     const app::Shortage& s = *failure.shortage;
     res.body.pop_back();

@@ -178,6 +178,7 @@ TEST_F(InventoryTest, MovementsBalancesLedgerAndReport) {
   Reply over = issue(c, hn, line(ink, "1") + "," + line(pen, "21"));
   EXPECT_EQ(over.status, 409) << over.body;
   EXPECT_EQ(over.header("content-type"), "application/problem+json");
+  EXPECT_TRUE(over.str("type").ends_with("/insufficient-stock")) << over.body;
   EXPECT_EQ(over.str("product_id"), pen);
   EXPECT_EQ(over.str("warehouse_id"), hn);
   EXPECT_EQ(over.str("available"), "20.00");
