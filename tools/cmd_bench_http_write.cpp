@@ -3,12 +3,6 @@
 // running `eventcrm serve` for S seconds; prints throughput and latency. The accounts are
 // created first through the API (or read back from --ids-file, so rounds can share them).
 // Loopback only: the benchmark refuses any other address.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -23,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tools/bench_client.hpp"
 #include "tools/commands.hpp"
 #include "tools/progress.hpp"
 
@@ -43,108 +38,9 @@ struct HttpWriteConfig {
   std::string api_key;
 };
 
-// One keep-alive HTTP/1.1 connection to 127.0.0.1 with blocking I/O.
-class Connection {
- public:
-  explicit Connection(int port, const std::string& api_key = {})
-      : auth_(api_key.empty() ? std::string() : "Authorization: Bearer " + api_key + "\r\n") {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0)
-      return;
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    timeval tv{30, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~Connection() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-  bool ok() const { return fd_ >= 0; }
-
-  // Sends a POST with a JSON body and reads the answer; status 0 on a transport failure.
-  int post(const std::string& path, const std::string& body, std::string& response_body) {
-    std::string req = "POST " + path +
-                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + auth_ +
-                      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-    std::size_t off = 0;
-    while (off < req.size()) {
-      ssize_t n = ::send(fd_, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-      if (n <= 0)
-        return 0;
-      off += static_cast<std::size_t>(n);
-    }
-    return read_response(response_body);
-  }
-
- private:
-  int read_response(std::string& body) {
-    for (;;) {
-      std::size_t end = buf_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        int status = 0;
-        if (buf_.size() >= 12)
-          status = std::atoi(buf_.c_str() + 9);
-        std::size_t length = 0;
-        std::size_t cl = find_header(buf_.substr(0, end), "content-length:");
-        if (cl != std::string::npos)
-          length = std::strtoull(buf_.c_str() + cl, nullptr, 10);
-        while (buf_.size() < end + 4 + length) {
-          if (!fill())
-            return 0;
-        }
-        body = buf_.substr(end + 4, length);
-        buf_.erase(0, end + 4 + length);
-        return status;
-      }
-      if (!fill())
-        return 0;
-    }
-  }
-  static std::size_t find_header(std::string head, const char* name) {
-    for (char& c : head)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::size_t at = head.find(name);
-    return at == std::string::npos ? at : at + std::strlen(name);
-  }
-  bool fill() {
-    char tmp[16384];
-    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0)
-      return false;
-    buf_.append(tmp, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string auth_;  // the Authorization header line, or empty
-  std::string buf_;
-};
-
-std::string id_of(const std::string& body) {
-  std::size_t at = body.find("\"id\":\"");
-  if (at == std::string::npos)
-    return {};
-  at += 6;
-  return body.substr(at, body.find('"', at) - at);
-}
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty())
-    return 0;
-  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
+// `Authorization` for the benchmark's requests (empty: none, for a server run with --no-auth).
+std::string authorization(const HttpWriteConfig& cfg) {
+  return cfg.api_key.empty() ? std::string() : "Bearer " + cfg.api_key;
 }
 
 // Creates the accounts through the API, all connections at once.
@@ -157,7 +53,7 @@ bool create_accounts(const HttpWriteConfig& cfg, std::vector<std::string>& ids) 
   std::vector<std::thread> threads;
   for (int c = 0; c < cfg.connections; ++c) {
     threads.emplace_back([&] {
-      Connection conn(cfg.port, cfg.api_key);
+      BenchConnection conn(cfg.port, authorization(cfg));
       if (!conn.ok()) {
         failed = true;
         return;
@@ -172,7 +68,7 @@ bool create_accounts(const HttpWriteConfig& cfg, std::vector<std::string>& ids) 
           failed = true;
           return;
         }
-        ids[static_cast<std::size_t>(i)] = id_of(body);
+        ids[static_cast<std::size_t>(i)] = json_member(body, "id");
         ++done;
       }
     });
@@ -222,7 +118,7 @@ int run(const HttpWriteConfig& cfg) {
   auto start = Clock::now();
   for (int c = 0; c < cfg.connections; ++c) {
     threads.emplace_back([&, c] {
-      Connection conn(cfg.port, cfg.api_key);
+      BenchConnection conn(cfg.port, authorization(cfg));
       if (!conn.ok()) {
         ++errors;
         return;
