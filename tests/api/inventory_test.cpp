@@ -122,7 +122,8 @@ TEST_F(InventoryTest, ProductsAndWarehouses) {
   EXPECT_EQ(c.post("/v1/products", R"({"sku":"OK-1",)").status, 400);
   EXPECT_EQ(head(c), before);
 
-  Reply got = c.get("/v1/products/" + p + "?min_position=" + std::to_string(c.last_position));
+  Reply got =
+      c.get("/v1/products/" + p + "?min_position=" + std::to_string(created.num("position")));
   ASSERT_EQ(got.status, 200) << got.body;
   EXPECT_EQ(got.str("sku"), "AB-100");
   EXPECT_EQ(amount(got.json, "sale_price"), "5000.00");
