@@ -1,6 +1,7 @@
 // Raw producer loop and a timestamping consumer for the Kafka benchmarks.
 #include "consumers/bench_clients.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -58,6 +59,8 @@ Result<double, std::string> raw_producer_rate(const std::string& bootstrap,
   if (!rk)
     return unexpected(std::string(err));
   std::string value(size, 'x');
+  // As the relay does before its first message (consumers/kafka_handle.hpp).
+  detail::warm_topic_metadata(rk.get(), topic, 1000);
   auto t0 = SteadyClock::now();
   for (std::size_t i = 0; i < count;) {
     std::string key = "bench-" + std::to_string(i % 1000);
@@ -87,12 +90,11 @@ Result<double, std::string> raw_producer_rate(const std::string& bootstrap,
   return static_cast<double>(count) / secs;
 }
 
-Result<LatencyRun, std::string> append_to_consume_latency(
-    const std::string& bootstrap, const std::string& topic, int rate, double seconds,
-    const std::function<std::string(std::size_t)>& send) {
+Result<LatencyRun, std::string> append_to_consume_latency(const LatencyOptions& o,
+                                                          const LatencySend& send) {
   std::string error;
   KafkaOptions k;
-  k.brokers = bootstrap;
+  k.brokers = o.bootstrap;
   auto conf = detail::make_conf(k,
                                 {{"group.id", "bench-latency"},
                                  {"enable.auto.commit", "false"},
@@ -107,24 +109,33 @@ Result<LatencyRun, std::string> append_to_consume_latency(
     return unexpected(std::string(err));
   rd_kafka_poll_set_consumer(rk.get());
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_topic_t* t = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk.get(), o.topic.c_str(), nullptr);
   if (rd_kafka_metadata(rk.get(), 0, t, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-      md->topic_cnt != 1) {
+      md->topic_cnt != 1 || md->topics[0].partition_cnt == 0) {
+    if (md != nullptr)
+      rd_kafka_metadata_destroy(md);
     rd_kafka_topic_destroy(t);
-    return unexpected("cannot read metadata of " + topic);
+    return unexpected("cannot read metadata of " + o.topic);
   }
   rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(16);
   for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
-    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_END;
+    rd_kafka_topic_partition_list_add(parts, o.topic.c_str(), p)->offset = RD_KAFKA_OFFSET_END;
   }
   rd_kafka_metadata_destroy(md);
   rd_kafka_topic_destroy(t);
   rd_kafka_assign(rk.get(), parts);
   rd_kafka_topic_partition_list_destroy(parts);
 
+  // Keyed by the header value. A record can arrive before its sender has stamped the
+  // acknowledgment (the relay hears of a commit before the appender is answered), so both
+  // sides are kept and matched whichever comes second.
   std::mutex mu;
-  std::unordered_map<std::string, SteadyClock::time_point> sent_at;
+  std::unordered_map<std::string, SteadyClock::time_point> acked_at, received_at;
   LatencyRun run;
+  auto record = [&run](SteadyClock::time_point acked, SteadyClock::time_point received) {
+    run.latencies_ms.push_back(
+        std::max(0.0, std::chrono::duration<double, std::milli>(received - acked).count()));
+  };
   std::atomic<bool> done{false};
   std::thread consumer([&] {
     auto stop_at = SteadyClock::time_point::max();
@@ -141,36 +152,56 @@ Result<LatencyRun, std::string> append_to_consume_latency(
       size_t n = 0;
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR &&
           rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-          rd_kafka_header_get_last(hdrs, "ce_id", &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::string id(static_cast<const char*>(v), n);
+          rd_kafka_header_get_last(hdrs, o.key_header.c_str(), &v, &n) ==
+              RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::string key(static_cast<const char*>(v), n);
         std::lock_guard lk(mu);
-        if (auto it = sent_at.find(id); it != sent_at.end()) {
-          run.latencies_ms.push_back(
-              std::chrono::duration<double, std::milli>(now - it->second).count());
-          sent_at.erase(it);
+        if (auto it = acked_at.find(key); it != acked_at.end()) {
+          record(it->second, now);
+          acked_at.erase(it);
+        } else {
+          received_at.emplace(std::move(key), now);
         }
       }
       rd_kafka_message_destroy(m);
       std::lock_guard lk(mu);
-      if (done && sent_at.empty())
+      if (done && acked_at.empty())
         break;
     }
   });
   std::this_thread::sleep_for(std::chrono::seconds(1));  // let the assignment settle
   auto start = SteadyClock::now();
-  auto total = static_cast<std::size_t>(rate * seconds);
-  for (std::size_t i = 0; i < total; ++i) {
-    auto due =
-        start + std::chrono::microseconds(static_cast<long>(1e6 * static_cast<double>(i) / rate));
-    std::this_thread::sleep_until(due);
-    auto before = SteadyClock::now();
-    auto id = send(i);
-    if (id.empty())
-      continue;
-    std::lock_guard lk(mu);
-    sent_at.emplace(std::move(id), before);
-    ++run.sent;
+  auto total = static_cast<std::size_t>(o.rate * o.seconds);
+  std::atomic<std::size_t> failures{0};
+  std::vector<std::thread> senders;
+  for (int s = 0; s < std::max(1, o.senders); ++s) {
+    senders.emplace_back([&, s] {
+      for (auto i = static_cast<std::size_t>(s); i < total;
+           i += static_cast<std::size_t>(std::max(1, o.senders))) {
+        auto due = start + std::chrono::microseconds(
+                               static_cast<long>(1e6 * static_cast<double>(i) / o.rate));
+        std::this_thread::sleep_until(due);
+        auto key = send(i, static_cast<std::size_t>(s));
+        auto acked = SteadyClock::now();
+        if (key.empty()) {
+          failures.fetch_add(1);
+          continue;
+        }
+        std::lock_guard lk(mu);
+        ++run.sent;
+        if (auto it = received_at.find(key); it != received_at.end()) {
+          record(acked, it->second);
+          received_at.erase(it);
+        } else {
+          acked_at.emplace(std::move(key), acked);
+        }
+      }
+    });
   }
+  for (auto& th : senders)
+    th.join();
+  run.send_seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  run.failures = failures.load();
   done = true;
   consumer.join();
   rd_kafka_consumer_close(rk.get());

@@ -47,4 +47,18 @@ inline ConfPtr make_conf(const KafkaOptions& k,
   return conf;
 }
 
+// Fetches `topic`'s metadata now (bounded by `timeout_ms`), so the first message produced to it
+// is sent at once. Without it a producer that starts producing to a topic it has not seen can
+// wait for librdkafka's next periodic metadata scan (about a second). Failure is harmless: the
+// producer falls back to that scan.
+inline void warm_topic_metadata(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  if (rkt == nullptr)
+    return;
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && md)
+    rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+}
+
 }  // namespace eventcrm::consumers::detail

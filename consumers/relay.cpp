@@ -7,9 +7,11 @@
 #include "consumers/relay.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -156,47 +158,90 @@ class KafkaRelay final : public Relay {
     }
   }
 
-  std::string topic_for(const store::RecordedEvent& e) const {
-    if (opts_.topic_mode == TopicMode::single)
-      return opts_.topic;
-    return opts_.topic + "." + e.category();
+  // Per-category names (topic, ce_source), built once per category: a log has a few dozen.
+  struct CategoryNames {
+    std::string category, topic, source;
+  };
+  const CategoryNames& names_for(const store::RecordedEvent& e) {
+    std::string_view stream = e.stream;
+    std::string_view category = stream.substr(0, stream.find('-'));
+    for (const auto& n : names_) {
+      if (n.category == category)
+        return n;
+    }
+    std::string c(category);
+    names_.push_back({c, opts_.topic + "." + c, "/eventcrm/" + c});
+    if (opts_.topic_mode == TopicMode::per_category)
+      detail::warm_topic_metadata(rk_.get(), names_.back().topic, 1000);
+    return names_.back();
+  }
+  const std::string& topic_for(const store::RecordedEvent& e) {
+    return opts_.topic_mode == TopicMode::single ? opts_.topic : names_for(e).topic;
+  }
+
+  // The CloudEvents binary-mode headers of `e`. Values are formatted into stack buffers and
+  // copied by librdkafka, so an event costs no temporary strings of ours (the relay is
+  // allocation-bound otherwise).
+  rd_kafka_headers_t* binary_headers(const store::RecordedEvent& e) {
+    rd_kafka_headers_t* hdrs = rd_kafka_headers_new(14 + e.metadata.extra.size());
+    auto add = [hdrs](const char* name, std::string_view v) {
+      if (!v.empty())
+        rd_kafka_header_add(hdrs, name, -1, v.data(), static_cast<ssize_t>(v.size()));
+    };
+    auto add_number = [hdrs](const char* name, std::uint64_t v) {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, v);
+      rd_kafka_header_add(hdrs, name, -1, buf, r.ptr - buf);
+    };
+    add("ce_specversion", "1.0");
+    add("ce_id", e.id);
+    add("ce_type", e.type);
+    add("ce_source", names_for(e).source);
+    add("ce_subject", e.stream);
+    char time[store::kRfc3339MsMax];
+    add("ce_time", std::string_view(time, store::write_rfc3339_ms(e.time_ms, time)));
+    add_number("ce_position", e.position);
+    add_number("ce_streamversion", static_cast<std::uint64_t>(e.stream_version));
+    add("ce_actor", e.metadata.actor);
+    add("ce_reason", e.metadata.reason);
+    add("ce_correlationid", e.metadata.correlation_id);
+    add("ce_causationid", e.metadata.causation_id);
+    char hash[64];
+    store::write_hex(e.hash, hash);
+    add("ce_hash", std::string_view(hash, sizeof hash));
+    // Free metadata keys, in order and even when empty: a read replica rebuilds the exact
+    // event (and so its hash) from the headers.
+    for (const auto& [k, v] : e.metadata.extra) {
+      char name[128];
+      std::string_view prefix = kExtraHeaderPrefix;
+      if (prefix.size() + k.size() >= sizeof name) {
+        std::string long_name = std::string(prefix) + k;
+        rd_kafka_header_add(hdrs, long_name.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
+        continue;
+      }
+      std::memcpy(name, prefix.data(), prefix.size());
+      std::memcpy(name + prefix.size(), k.data(), k.size());
+      rd_kafka_header_add(hdrs, name, static_cast<ssize_t>(prefix.size() + k.size()), v.data(),
+                          static_cast<ssize_t>(v.size()));
+    }
+    add("content-type", "application/json");
+    return hdrs;
   }
 
   // Hands one event to the producer; false only when stopping.
   bool produce(const store::RecordedEvent& e) {
-    std::string topic = topic_for(e);
+    const std::string& topic = topic_for(e);
     for (;;) {
-      rd_kafka_headers_t* hdrs = rd_kafka_headers_new(14);
-      std::string value;
-      auto add = [&](const char* name, const std::string& v) {
-        if (!v.empty())
-          rd_kafka_header_add(hdrs, name, -1, v.data(), static_cast<ssize_t>(v.size()));
-      };
+      rd_kafka_headers_t* hdrs = nullptr;
+      std::string_view value = e.data;
       if (opts_.content == ContentMode::binary) {
-        value = e.data;
-        add("ce_specversion", "1.0");
-        add("ce_id", e.id);
-        add("ce_type", e.type);
-        add("ce_source", "/eventcrm/" + e.category());
-        add("ce_subject", e.stream);
-        add("ce_time", store::format_rfc3339_ms(e.time_ms));
-        add("ce_position", std::to_string(e.position));
-        add("ce_streamversion", std::to_string(e.stream_version));
-        add("ce_actor", e.metadata.actor);
-        add("ce_reason", e.metadata.reason);
-        add("ce_correlationid", e.metadata.correlation_id);
-        add("ce_causationid", e.metadata.causation_id);
-        add("ce_hash", store::to_hex(e.hash));
-        // Free metadata keys, in order and even when empty: a read replica rebuilds the exact
-        // event (and so its hash) from the headers.
-        for (const auto& [k, v] : e.metadata.extra) {
-          std::string name = std::string(kExtraHeaderPrefix) + k;
-          rd_kafka_header_add(hdrs, name.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
-        }
-        add("content-type", "application/json");
+        hdrs = binary_headers(e);
       } else {
-        store::append_cloudevent_json(value, e);
-        add("content-type", "application/cloudevents+json");
+        structured_.clear();
+        store::append_cloudevent_json(structured_, e);
+        value = structured_;
+        hdrs = rd_kafka_headers_new(1);
+        rd_kafka_header_add(hdrs, "content-type", -1, "application/cloudevents+json", -1);
       }
       rd_kafka_vu_t vus[6];
       vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
@@ -204,12 +249,12 @@ class KafkaRelay final : public Relay {
       vus[1].vtype = RD_KAFKA_VTYPE_KEY;
       vus[1].u.mem = {const_cast<char*>(e.stream.data()), e.stream.size()};
       vus[2].vtype = RD_KAFKA_VTYPE_VALUE;
-      vus[2].u.mem = {value.data(), value.size()};
+      vus[2].u.mem = {const_cast<char*>(value.data()), value.size()};
       vus[3].vtype = RD_KAFKA_VTYPE_HEADERS;
       vus[3].u.headers = hdrs;
       vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
       vus[4].u.ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(e.position));
-      // Without F_COPY librdkafka would keep pointing into `value` after this scope ends.
+      // Without F_COPY librdkafka would keep pointing into the event after this call.
       vus[5].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
       vus[5].u.i = RD_KAFKA_MSG_F_COPY;
       rd_kafka_error_t* err = rd_kafka_produceva(rk_.get(), vus, 6);
@@ -237,6 +282,9 @@ class KafkaRelay final : public Relay {
   }
 
   void run() {
+    ::pthread_setname_np(::pthread_self(), "relay");
+    if (opts_.topic_mode == TopicMode::single)
+      detail::warm_topic_metadata(rk_.get(), opts_.topic, 1000);
     base_ = checkpoint_;
     // Events as stored: personal fields stay sealed on the topic (the topic cannot forget, and
     // replicas check the hash chain over the stored bytes). See the README, "Erasure".
@@ -305,6 +353,9 @@ class KafkaRelay final : public Relay {
   int backoff_ms_ = 100;
   std::uint64_t saved_checkpoint_ = 0;
   Clock::time_point last_save_{};
+
+  std::deque<CategoryNames> names_;  // a deque: references stay valid as it grows
+  std::string structured_;           // reused envelope buffer
 
   std::atomic<std::uint64_t> checkpoint_{0};
   std::atomic<std::uint64_t> produced_{0}, delivered_{0}, errors_{0}, rewinds_{0};

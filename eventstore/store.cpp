@@ -909,6 +909,9 @@ Result<LogPage> RocksEventStore::read_all(std::uint64_t after, std::size_t limit
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+  // One allocation for the page rather than a doubling series (each large reallocation also
+  // makes malloc consolidate the small chunks the decoded events just freed).
+  page.events.reserve(std::min<std::uint64_t>({limit, committed - after, 4096}));
   std::size_t scanned = 0;
   for (it->Seek(be64(after + 1)); it->Valid(); it->Next()) {
     RecordedEvent e;

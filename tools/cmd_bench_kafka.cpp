@@ -4,15 +4,19 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "consumers/bench_clients.hpp"
 #include "consumers/dev_broker.hpp"
 #include "consumers/relay.hpp"
 #include "eventstore/store.hpp"
+#include "tools/bench_client.hpp"
 #include "tools/commands.hpp"
 
 namespace eventcrm::tools {
@@ -36,14 +40,6 @@ std::string payload(std::size_t size, std::size_t i) {
     s.append(size - s.size() - 2, 'x');
   s += "\"}";
   return s;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  auto idx = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  return v[idx];
 }
 
 int run(const Args& a) {
@@ -131,13 +127,17 @@ int run(const Args& a) {
   }
 
   // Latency: appends paced at `rate`/s; a consumer stamps each receipt.
-  auto lat = consumers::append_to_consume_latency(
-      bootstrap, "crm.events", a.rate, a.latency_seconds, [&](std::size_t i) {
-        std::vector<store::NewEvent> one{{"", "bench.appended.v1", payload(a.event_size, i), {}}};
-        auto r = st.append("lat-" + std::to_string(i % 100), store::ExpectedVersion::any(),
-                           std::move(one));
-        return r ? r->event_ids.front() : std::string();
-      });
+  consumers::LatencyOptions lo;
+  lo.bootstrap = bootstrap;
+  lo.topic = "crm.events";
+  lo.rate = a.rate;
+  lo.seconds = a.latency_seconds;
+  auto lat = consumers::append_to_consume_latency(lo, [&](std::size_t i, std::size_t /*sender*/) {
+    std::vector<store::NewEvent> one{{"", "bench.appended.v1", payload(a.event_size, i), {}}};
+    auto r =
+        st.append("lat-" + std::to_string(i % 100), store::ExpectedVersion::any(), std::move(one));
+    return r ? r->event_ids.front() : std::string();
+  });
   (*relay)->stop();
   st.close();
   std::filesystem::remove_all(dir);
@@ -164,9 +164,114 @@ int run(const Args& a) {
   return 0;
 }
 
+// `bench relay-latency`: HTTP command acknowledged (201) → the record read from Kafka, against
+// a running `eventcrm serve --kafka-brokers` on 127.0.0.1 (tools/bench/relay.sh starts both).
+struct HttpLatencyArgs {
+  int port = 0;
+  std::string bootstrap;
+  std::string topic = "crm.events";
+  int rate = 5'000;
+  double seconds = 5;
+  int connections = 32;
+  std::string api_key;
+  bool json = false;
+};
+
+int run_http_latency(const HttpLatencyArgs& a) {
+  if (a.bootstrap.rfind("127.0.0.1:", 0) != 0) {
+    std::fprintf(stderr, "bench relay-latency: --bootstrap must be on 127.0.0.1\n");
+    return 2;
+  }
+  std::string authorization = a.api_key.empty() ? std::string() : "Bearer " + a.api_key;
+  std::vector<std::unique_ptr<BenchConnection>> conns;
+  for (int c = 0; c < a.connections; ++c) {
+    conns.push_back(std::make_unique<BenchConnection>(a.port, authorization));
+    if (!conns.back()->ok()) {
+      std::fprintf(stderr, "bench relay-latency: cannot connect to 127.0.0.1:%d\n", a.port);
+      return 2;
+    }
+  }
+  const std::string run_id = std::to_string(::getpid());
+  std::atomic<int> bad_status{0};
+  consumers::LatencyOptions lo;
+  lo.bootstrap = a.bootstrap;
+  lo.topic = a.topic;
+  lo.key_header = "ce_position";
+  lo.rate = a.rate;
+  lo.seconds = a.seconds;
+  lo.senders = a.connections;
+  // A domain command per send: an account created through the API; its answer's position is
+  // the ce_position of the record the relay publishes.
+  auto lat = consumers::append_to_consume_latency(lo, [&](std::size_t i, std::size_t sender) {
+    std::string body;
+    int status = conns[sender]->post(
+        "/v1/accounts",
+        R"({"name":"Latency )" + run_id + " " + std::to_string(i) + R"(","industry":"bench"})",
+        body);
+    if (status != 201) {
+      if (bad_status.exchange(status) == 0)
+        std::fprintf(stderr, "bench relay-latency: status %d: %s\n", status, body.c_str());
+      return std::string();
+    }
+    auto at = body.find("\"position\":");
+    if (at == std::string::npos)
+      return std::string();
+    return std::to_string(std::strtoull(body.c_str() + at + 11, nullptr, 10));
+  });
+  if (!lat) {
+    std::fprintf(stderr, "bench relay-latency: %s\n", lat.error().c_str());
+    return 2;
+  }
+  double p50 = percentile(lat->latencies_ms, 0.50), p99 = percentile(lat->latencies_ms, 0.99);
+  double achieved = lat->send_seconds > 0 ? static_cast<double>(lat->sent) / lat->send_seconds : 0;
+  if (a.json) {
+    std::printf(
+        "{\"rate\":%d,\"achieved_rate\":%.0f,\"sent\":%zu,\"failures\":%zu,\"received\":%zu,"
+        "\"p50_ms\":%.2f,\"p99_ms\":%.2f}\n",
+        a.rate, achieved, lat->sent, lat->failures, lat->latencies_ms.size(), p50, p99);
+  } else {
+    std::printf("HTTP 201 -> Kafka consumer at %d commands/s (achieved %.0f/s, %d connections):\n",
+                a.rate, achieved, a.connections);
+    std::printf("  p50 %.2f ms, p99 %.2f ms (%zu of %zu received, %zu failed sends)\n", p50, p99,
+                lat->latencies_ms.size(), lat->sent, lat->failures);
+  }
+  return lat->latencies_ms.size() == lat->sent && lat->failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 void register_bench_relay(CLI::App& bench) {
+  auto http = std::make_shared<HttpLatencyArgs>();
+  auto* lat = bench.add_subcommand(
+      "relay-latency",
+      "HTTP command 201 -> Kafka consumer receipt, against a running `eventcrm serve "
+      "--kafka-brokers` on 127.0.0.1");
+  lat->add_option("--port", http->port, "The server's port on 127.0.0.1")->required();
+  lat->add_option("--bootstrap", http->bootstrap, "The broker the server relays to (127.0.0.1)")
+      ->required();
+  lat->add_option("--topic", http->topic, "The relay's topic")->capture_default_str();
+  lat->add_option("--rate", http->rate, "Commands per second")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  lat->add_option("--seconds", http->seconds, "How long to send")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  lat->add_option("--connections", http->connections, "Keep-alive connections sending")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  lat->add_option("--api-key", http->api_key,
+                  "API key (default: $EVENTCRM_API_KEY, else $EVENTCRM_BOOTSTRAP_ADMIN_KEY)");
+  lat->add_flag("--json", http->json, "Print one JSON line");
+  lat->callback([http] {
+    if (http->api_key.empty()) {
+      if (const char* k = std::getenv("EVENTCRM_API_KEY"))
+        http->api_key = k;
+      else if (const char* b = std::getenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY"))
+        http->api_key = b;
+    }
+    exit_code() = run_http_latency(*http);
+  });
+
   auto args = std::make_shared<Args>();
   auto* cmd = bench.add_subcommand(
       "relay",

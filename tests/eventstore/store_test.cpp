@@ -4,6 +4,8 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <cstdio>
+#include <ctime>
 #include <map>
 #include <set>
 #include <thread>
@@ -472,6 +474,29 @@ TEST(Rfc3339, RoundTripsAndRejectsMalformed) {
   for (const char* bad : {"2025-02-30T00:00:00Z", "2025-11-25 09:00:00Z", "2025-11-25T09:00:00",
                           "2025-11-25T25:00:00Z", "2025-11-25T09:00:00.Z", "x"}) {
     EXPECT_FALSE(parse_rfc3339_ms(bad, ms)) << bad;
+  }
+}
+
+// The allocation-free formatter agrees with the C library's calendar, before 1970, on leap days
+// and across centuries.
+TEST(Rfc3339, FormatterMatchesGmtime) {
+  std::vector<std::int64_t> samples = {
+      0, -1, -999, -1000, -86'400'001, 951'782'400'000, 4'107'542'399'999, 253'402'300'799'999};
+  for (std::int64_t ms = -2'208'988'800'000; ms < 4'102'444'800'000; ms += 7'777'777'777)
+    samples.push_back(ms);
+  for (std::int64_t ms : samples) {
+    std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms - secs * 1000));
+    EXPECT_EQ(format_rfc3339_ms(ms), want) << ms;
+    std::int64_t back = 0;
+    ASSERT_TRUE(parse_rfc3339_ms(format_rfc3339_ms(ms), back)) << ms;
+    EXPECT_EQ(back, ms);
   }
 }
 
