@@ -31,6 +31,7 @@
 #include "api/router.hpp"
 #include "api/workers.hpp"
 #include "app/command_runner.hpp"
+#include "common/thread_name.hpp"
 #include "domain/registry.hpp"
 #include "eventstore/cloudevents.hpp"
 #include "eventstore/store.hpp"
@@ -635,7 +636,10 @@ class IoPool {
   void run() {
     std::vector<std::thread> pool;
     for (std::size_t i = 1; i < ctxs_.size(); ++i)
-      pool.emplace_back([c = ctxs_[i].get()] { c->run(); });
+      pool.emplace_back([c = ctxs_[i].get()] {
+        name_this_thread("http-io");
+        c->run();
+      });
     ctxs_.front()->run();
     for (auto& t : pool)
       t.join();

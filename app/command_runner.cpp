@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -34,14 +35,35 @@ const char* to_string(errc e) noexcept {
 RandomIdGenerator::RandomIdGenerator() : rng_(std::random_device{}()) {}
 
 std::string RandomIdGenerator::next() {
-  std::uint64_t hi, lo;
+  const auto now =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  std::uint64_t ms, rand_a, rand_b;
   {
     std::lock_guard lock(mu_);
-    hi = rng_();
-    lo = rng_();
+    if (now > last_ms_) {
+      last_ms_ = now;
+      rand_a_ = rng_() & 0xFFFULL;
+      rand_b_ = rng_() & ((1ULL << 62) - 1);
+    } else {
+      // The same millisecond (or the clock stepped back): count up from the last id, by a
+      // random step so ids stay hard to guess (RFC 9562, 6.2, monotonic random).
+      rand_b_ += 1 + (rng_() & 0xFFFFFULL);
+      if (rand_b_ >> 62) {
+        rand_b_ &= (1ULL << 62) - 1;
+        if (++rand_a_ > 0xFFFULL) {
+          rand_a_ = 0;
+          ++last_ms_;
+        }
+      }
+    }
+    ms = last_ms_;
+    rand_a = rand_a_;
+    rand_b = rand_b_;
   }
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;              // version 4
-  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
+  std::uint64_t hi = (ms << 16) | 0x7000ULL | rand_a;  // 48-bit ms, version 7, 12 bits
+  std::uint64_t lo = (0x2ULL << 62) | rand_b;          // RFC 9562 variant, 62 bits
   char buf[40];
   std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
                 static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),

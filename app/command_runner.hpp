@@ -89,7 +89,7 @@ std::string digest_of(std::string_view bytes);
 // A stable id (UUID-shaped, version 8) from a key and a purpose: the same inputs, the same id.
 std::string derived_id(std::string_view key, std::string_view purpose);
 
-// Fresh ids for new records; production ids are random UUIDs.
+// Fresh ids for new records.
 class IdGenerator {
  public:
   virtual ~IdGenerator() = default;
@@ -99,11 +99,14 @@ class IdGenerator {
 class RandomIdGenerator final : public IdGenerator {
  public:
   RandomIdGenerator();
-  std::string next() override;  // UUID version 4, lowercase
+  // UUID version 7, lowercase: time-ordered, random below the millisecond, and strictly
+  // increasing from one generator, so record ids sort in creation order.
+  std::string next() override;
 
  private:
   std::mutex mu_;
   std::mt19937_64 rng_;
+  std::uint64_t last_ms_ = 0, rand_a_ = 0, rand_b_ = 0;
 };
 
 struct RunnerOptions {

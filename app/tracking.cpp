@@ -1,5 +1,6 @@
 // The tracking-link map and the batching click recorder; see tracking.hpp.
 #include "app/tracking.hpp"
+#include "common/thread_name.hpp"
 
 #include <map>
 
@@ -35,8 +36,14 @@ Result<std::unique_ptr<Tracking>> Tracking::start(store::EventStore& store, Cloc
   if (auto loaded = t->load(position); !loaded)
     return unexpected(std::move(loaded).error());
   Tracking* self = t.get();
-  t->follower_ = std::thread([self, position] { self->follow(position); });
-  t->recorder_ = std::thread([self] { self->recorder(); });
+  t->follower_ = std::thread([self, position] {
+    name_this_thread("click-follower");
+    self->follow(position);
+  });
+  t->recorder_ = std::thread([self] {
+    name_this_thread("click-recorder");
+    self->recorder();
+  });
   return t;
 }
 

@@ -7,7 +7,6 @@
 #include "consumers/relay.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +18,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/thread_name.hpp"
 #include "consumers/kafka_handle.hpp"
 #include "eventstore/cloudevents.hpp"
 #include "eventstore/store.hpp"
@@ -282,7 +282,7 @@ class KafkaRelay final : public Relay {
   }
 
   void run() {
-    ::pthread_setname_np(::pthread_self(), "relay");
+    name_this_thread("kafka-relay");
     if (opts_.topic_mode == TopicMode::single)
       detail::warm_topic_metadata(rk_.get(), opts_.topic, 1000);
     base_ = checkpoint_;

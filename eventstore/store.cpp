@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/thread_name.hpp"
 #include "eventstore/codec.hpp"
 #include "eventstore/sealing.hpp"
 
@@ -342,7 +343,10 @@ Status<Error> RocksEventStore::open_db() {
   } else if (!it->status().ok()) {
     return unexpected(io_error(it->status()));
   }
-  writer_ = std::thread([this] { writer_loop(); });
+  writer_ = std::thread([this] {
+    name_this_thread("store-writer");
+    writer_loop();
+  });
   return Ok{};
 }
 

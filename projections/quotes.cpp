@@ -99,7 +99,7 @@ struct QuoteRow {
 class Quotes final : public RecordProjection<quote::Aggregate, QuoteRow> {
  public:
   std::string name() const override { return std::string(kQuotes); }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
   const records::Spec& spec() const override { return quotes_spec(); }
 
  protected:

@@ -47,19 +47,25 @@ std::string index_prefix(std::string_view sort, std::string_view facet, std::str
 }
 
 // The position of a record within one sort: ascending keys as they are, descending ones with
-// every byte inverted and a terminator above any inverted byte, so longer keys come first.
+// every byte inverted and a terminator above any inverted byte, so longer keys come first. The
+// record id breaks ties in the same direction, so a descending sort is the exact reverse of the
+// ascending one (record ids are time-ordered: "-created_at" lists records created in the same
+// millisecond newest first too).
 std::string sort_part(std::string_view key, bool descending, std::string_view id) {
   std::string k;
-  std::string c = clean(key);
-  if (descending) {
-    for (char ch : c)
-      k.push_back(static_cast<char>(~static_cast<unsigned char>(ch)));
-    k.push_back('\xff');
-  } else {
-    k += c;
-    k.push_back('\0');
-  }
-  k += clean(id);
+  auto put = [&k, descending](std::string_view part) {
+    std::string c = clean(part);
+    if (descending) {
+      for (char ch : c)
+        k.push_back(static_cast<char>(~static_cast<unsigned char>(ch)));
+      k.push_back('\xff');
+    } else {
+      k += c;
+      k.push_back('\0');
+    }
+  };
+  put(key);
+  put(id);
   return k;
 }
 

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/thread_name.hpp"
 #include "projections/bytes.hpp"
 
 namespace eventcrm::projections {
@@ -663,6 +664,7 @@ class RuntimeImpl final : public Runtime {
       w.running = true;
     }
     w.thread = std::thread([this, &w, stop_at] {
+      name_this_thread("projection");
       try {
         run(w, stop_at);
       } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +57,13 @@ class CrmClient {
              std::vector<std::pair<std::string, std::string>> headers = {}) {
     if (!body.empty() || method == "POST" || method == "PATCH")
       headers.emplace_back("Content-Type", "application/json");
+    // Read-your-writes, as a web frontend does: a query waits until the read models have
+    // applied this client's last write, unless the test names a position itself.
+    bool names_position = target.find("min_position=") != std::string::npos;
+    for (const auto& [k, v] : headers)
+      names_position = names_position || k == "X-Min-Position";
+    if (read_your_writes && method == "GET" && !names_position && seen_position > 0)
+      headers.emplace_back("X-Min-Position", std::to_string(seen_position));
     auto r = http(port_, method, target, body, std::move(headers));
     Reply out;
     if (!r) {
@@ -70,6 +78,8 @@ class CrmClient {
       if (parsed)
         out.json = std::move(*parsed);
     }
+    if (method != "GET" && out.status >= 200 && out.status < 300)
+      seen_position = std::max(seen_position, out.num("position"));
     return out;
   }
   Reply post(const std::string& target, const std::string& body,
@@ -88,6 +98,9 @@ class CrmClient {
   }
 
   std::int64_t last_position = 0;
+  // The highest log position this client's writes reported; GETs wait for it (see send()).
+  std::int64_t seen_position = 0;
+  bool read_your_writes = true;
 
  private:
   int port_;

@@ -217,10 +217,17 @@ TEST(CommandRunner, LongSettingsStreamsAreSnapshotted) {
   EXPECT_TRUE(loaded->state.assignment_notifications());
 }
 
-TEST(RandomIdGenerator, MakesVersion4Uuids) {
+// Record ids are UUID version 7 and strictly increasing, thousands per millisecond included,
+// so lists sorted by creation break ties in creation order.
+TEST(RandomIdGenerator, MakesIncreasingVersion7Uuids) {
   app::RandomIdGenerator ids;
-  std::string a = ids.next(), b = ids.next();
-  EXPECT_NE(a, b);
-  EXPECT_TRUE(store::valid_uuid(a)) << a;
-  EXPECT_EQ(a[14], '4');
+  std::string previous = ids.next();
+  for (int i = 0; i < 20'000; ++i) {
+    std::string id = ids.next();
+    ASSERT_TRUE(store::valid_uuid(id)) << id;
+    ASSERT_EQ(id[14], '7') << id;
+    ASSERT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b') << id;
+    ASSERT_LT(previous, id);
+    previous = id;
+  }
 }
