@@ -1074,6 +1074,14 @@ std::optional<Response> Security::check(Request& req, const Context& ctx, const 
   return std::nullopt;
 }
 
+bool Security::owner_in_reach(const Principal& p, std::string_view user_id) const {
+  if (p.reach == perm::Reach::all || user_id == p.user_id ||
+      std::find(p.members.begin(), p.members.end(), user_id) != p.members.end())
+    return true;
+  auto team = impl_->directory.team_of(std::string(user_id));
+  return team && std::find(p.teams.begin(), p.teams.end(), *team) != p.teams.end();
+}
+
 bool Security::in_reach(const Principal& p, std::string_view doc) const {
   if (p.reach == perm::Reach::all)
     return true;
@@ -1086,11 +1094,7 @@ bool Security::in_reach(const Principal& p, std::string_view doc) const {
     if (v == nullptr || !v->is_string())
       continue;
     owned = true;
-    if (v->text == p.user_id ||
-        std::find(p.members.begin(), p.members.end(), v->text) != p.members.end())
-      return true;
-    auto team = impl_->directory.team_of(v->text);
-    if (team && std::find(p.teams.begin(), p.teams.end(), *team) != p.teams.end())
+    if (owner_in_reach(p, v->text))
       return true;
   }
   return !owned;

@@ -94,6 +94,8 @@ class Security {
 
   // Whether a record (its JSON document) is within the principal's reach.
   bool in_reach(const Principal& p, std::string_view doc) const;
+  // Whether records owned by `user_id` are within it (theirs, their team's, those they manage).
+  bool owner_in_reach(const Principal& p, std::string_view user_id) const;
 
   // Blocks until the directory has applied `position` (a command's), at most `timeout`.
   bool wait_applied(std::uint64_t position, std::chrono::milliseconds timeout) const;
