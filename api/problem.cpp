@@ -184,4 +184,10 @@ Response problem(errc code, std::string detail, std::vector<FieldError> errors) 
   return to_response(p);
 }
 
+Response not_ready(std::string detail) {
+  Response res = problem(errc::not_ready, std::move(detail));
+  res.set_header("Retry-After", "1");
+  return res;
+}
+
 }  // namespace eventcrm::api

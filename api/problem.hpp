@@ -69,6 +69,8 @@ Problem from_store_error(const store::Error& e);
 // The problem+json response (with Allow / Retry-After where the kind needs them).
 Response to_response(const Problem& p);
 Response problem(errc code, std::string detail, std::vector<FieldError> errors = {});
+// 503 not-ready with `Retry-After: 1`: a read model (or other state) is catching up.
+Response not_ready(std::string detail);
 
 // The problem type URI for a kind, e.g. "https://eventcrm.dev/problems/conflict".
 std::string problem_type(errc code);

@@ -31,9 +31,24 @@
 #include "api/router.hpp"
 #include "api/server.hpp"
 #include "app/command_runner.hpp"
+#include "domain/account.hpp"
+#include "domain/activity.hpp"
+#include "domain/aggregate.hpp"
 #include "domain/api_key.hpp"
+#include "domain/appointment.hpp"
+#include "domain/campaign.hpp"
+#include "domain/contact.hpp"
+#include "domain/contract.hpp"
+#include "domain/lead.hpp"
+#include "domain/opportunity.hpp"
+#include "domain/order.hpp"
+#include "domain/product.hpp"
+#include "domain/quote.hpp"
 #include "domain/role.hpp"
+#include "domain/task.hpp"
 #include "domain/user.hpp"
+#include "domain/voucher.hpp"
+#include "domain/warehouse.hpp"
 #include "eventstore/store.hpp"
 #include "projections/runtime.hpp"
 
@@ -945,6 +960,30 @@ std::optional<std::string> record_collection(std::string_view pattern) {
 
 constexpr std::string_view kOwnerFields[] = {"owner_id", "assignee_id", "logged_by", "created_by"};
 
+// The stream category of a record collection's records (their streams are <category>-<id>).
+std::optional<std::string_view> category_of(std::string_view collection) {
+  static constexpr std::pair<std::string_view, std::string_view> kCategories[] = {
+      {"accounts", domain::account::kCategory},
+      {"activities", domain::activity::kCategory},
+      {"appointments", domain::appointment::kCategory},
+      {"campaigns", domain::campaign::kCategory},
+      {"contacts", domain::contact::kCategory},
+      {"contracts", domain::contract::kCategory},
+      {"leads", domain::lead::kCategory},
+      {"opportunities", domain::opportunity::kCategory},
+      {"orders", domain::order::kCategory},
+      {"products", domain::product::kCategory},
+      {"quotes", domain::quote::kCategory},
+      {"tasks", domain::task::kCategory},
+      {"vouchers", domain::voucher::kCategory},
+      {"warehouses", domain::warehouse::kCategory}};
+  for (const auto& [c, category] : kCategories) {
+    if (c == collection)
+      return category;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<Response> Security::check(Request& req, const Context& ctx, const Route& route) {
@@ -1032,15 +1071,36 @@ std::optional<Response> Security::check(Request& req, const Context& ctx, const 
     return std::nullopt;
   // Record-level reach: a record outside it does not exist for this principal.
   auto* rt = ctx.extensions != nullptr ? ctx.extensions->projections() : nullptr;
-  // The record's document when its read model has it and it is out of reach.
+  // Out of reach: its read model has the record and it is not within reach. A record whose
+  // stream exists but whose read model has not applied it yet (created a moment ago) is waited
+  // for, briefly; if it is still missing it cannot be judged: `pending` is set and the caller is
+  // asked to retry, rather than let a command through unchecked.
+  bool pending = false;
   auto out_of_reach = [&](const std::string& coll, const std::string& id) {
     if (rt == nullptr || !reach_applies(coll))
       return false;
-    auto view = rt->view(coll);
-    if (!view)
-      return false;
-    auto doc = (*view)->get("d/" + id);
+    auto doc_of = [&]() -> std::optional<std::string> {
+      auto view = rt->view(coll);
+      return view ? (*view)->get("d/" + id) : std::nullopt;
+    };
+    auto doc = doc_of();
+    auto category = category_of(coll);
+    if (!doc && category && ctx.store != nullptr) {
+      std::string stream = domain::stream_name(*category, id);
+      auto version = store::valid_stream_name(stream) ? ctx.store->stream_version(stream)
+                                                      : Result<std::int64_t, store::Error>(-1);
+      if (version && *version >= 0) {
+        // Typically a millisecond or two; bounded so a stalled read model cannot hold the
+        // I/O thread.
+        rt->wait_until_applied({coll}, ctx.store->head(), std::chrono::milliseconds(500));
+        doc = doc_of();
+        pending = pending || !doc;
+      }
+    }
     return doc && !in_reach(*principal, *doc);
+  };
+  auto catching_up = [&] {
+    return not_ready("the record's read model is catching up with a recent write; retry");
   };
   auto refuse = [&](Response r) {
     m.out_of_reach.fetch_add(1, std::memory_order_relaxed);
@@ -1053,6 +1113,8 @@ std::optional<Response> Security::check(Request& req, const Context& ctx, const 
     if (auto coll = record_collection(route.pattern);
         coll && out_of_reach(*coll, req.params.front()))
       return refuse(problem(errc::not_found, "no " + *coll + " record " + req.params.front()));
+    if (pending)
+      return catching_up();
   }
   // A write may name other records (a task on an account): one out of reach is answered as
   // one that does not exist.
@@ -1069,6 +1131,8 @@ std::optional<Response> Security::check(Request& req, const Context& ctx, const 
           return refuse(problem(errc::validation_failed, "invalid fields",
                                 {{std::string(field), "no such " + std::string(coll)}}));
       }
+      if (pending)
+        return catching_up();
     }
   }
   return std::nullopt;

@@ -47,9 +47,10 @@ std::string RandomIdGenerator::next() {
       rand_a_ = rng_() & 0xFFFULL;
       rand_b_ = rng_() & ((1ULL << 62) - 1);
     } else {
-      // The same millisecond (or the clock stepped back): count up from the last id, by a
-      // random step so ids stay hard to guess (RFC 9562, 6.2, monotonic random).
-      rand_b_ += 1 + (rng_() & 0xFFFFFULL);
+      // The same millisecond (or the clock stepped back): count up from the last id by a random
+      // step of up to 2^32, so the next id is not guessable from the last (RFC 9562, 6.2,
+      // monotonic random).
+      rand_b_ += 1 + (rng_() & 0xFFFFFFFFULL);
       if (rand_b_ >> 62) {
         rand_b_ &= (1ULL << 62) - 1;
         if (++rand_a_ > 0xFFFULL) {

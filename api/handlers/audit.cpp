@@ -51,12 +51,6 @@ void csv_field(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
-Response not_ready(std::string detail) {
-  Response res = problem(errc::not_ready, std::move(detail));
-  res.set_header("Retry-After", "1");
-  return res;
-}
-
 projections::Runtime* runtime_of(const Context& ctx) {
   return ctx.extensions != nullptr ? ctx.extensions->projections() : nullptr;
 }

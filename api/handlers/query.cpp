@@ -14,15 +14,6 @@
 #include "projections/runtime.hpp"
 
 namespace eventcrm::api::query {
-namespace {
-
-Response not_ready(std::string detail) {
-  Response res = problem(errc::not_ready, std::move(detail));
-  res.set_header("Retry-After", "1");
-  return res;
-}
-
-}  // namespace
 
 projections::Runtime* runtime_of(const Context& ctx) {
   return ctx.extensions != nullptr ? ctx.extensions->projections() : nullptr;
