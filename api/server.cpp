@@ -183,7 +183,9 @@ class Session final : public SessionBase {
     std::string request_id;
     std::string method;
     std::string target;
-    http::response<http::string_body> res;
+    std::string wire;  // the whole response as sent: status line, headers, body
+    std::size_t body_bytes = 0;
+    std::vector<std::pair<std::string, std::string>> sse_headers;  // an SSE answer's extra headers
     std::optional<SseStart> sse;
     bool close = false;
   };
@@ -381,30 +383,68 @@ class Session final : public SessionBase {
   }
 
   void fill(Slot& slot, Response r) {
-    auto& res = slot.res;
-    res.version(11);
-    res.result(static_cast<unsigned>(r.status));
-    res.set(http::field::server, "eventcrm");
-    if (!r.content_type.empty())
-      res.set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers)
-      res.set(k, v);
-    res.set("X-Request-Id", slot.request_id);
-    // Also on answers the session makes itself (413, 431, 408), which skip the router.
-    res.set("X-Content-Type-Options", "nosniff");
     slot.close = r.close || !slot.keep_alive || draining_;
     slot.sse = std::move(r.sse);
+    // Headers the session owns; a handler's own of the same name are dropped, and among a
+    // handler's headers the last of a name wins.
+    auto ours = [](std::string_view name) {
+      for (std::string_view n : {"server", "content-type", "content-length", "connection",
+                                 "transfer-encoding", "x-request-id", "x-content-type-options"}) {
+        if (iequals(name, n))
+          return true;
+      }
+      return false;
+    };
+    auto last_of_name = [&r](std::size_t i) {
+      for (std::size_t j = i + 1; j < r.headers.size(); ++j) {
+        if (iequals(r.headers[j].first, r.headers[i].first))
+          return false;
+      }
+      return true;
+    };
     if (slot.sse) {
       slot.close = false;
+      for (std::size_t i = 0; i < r.headers.size(); ++i) {
+        if (!ours(r.headers[i].first) && last_of_name(i))
+          slot.sse_headers.push_back(std::move(r.headers[i]));
+      }
+      slot.sse_headers.emplace_back("X-Request-Id", slot.request_id);
+      slot.sse_headers.emplace_back("X-Content-Type-Options", "nosniff");
     } else {
-      res.keep_alive(!slot.close);
-      std::size_t len = r.body.size();
+      // Serialized here in one buffer, written with one call: cheaper than a message object and
+      // its serializer for answers that are small and complete.
+      std::string& w = slot.wire;
+      w.clear();
+      w.reserve(256 + r.body.size());
+      auto line = [&w](std::string_view name, std::string_view value) {
+        w += name;
+        w += ": ";
+        for (char c : value)  // no header splitting, whatever a handler put there
+          w.push_back(c == '\r' || c == '\n' ? ' ' : c);
+        w += "\r\n";
+      };
+      w += "HTTP/1.1 ";
+      w += std::to_string(r.status);
+      w += ' ';
+      w += http::obsolete_reason(static_cast<http::status>(r.status));
+      w += "\r\nServer: eventcrm\r\n";
+      if (!r.content_type.empty())
+        line("Content-Type", r.content_type);
+      for (std::size_t i = 0; i < r.headers.size(); ++i) {
+        if (!ours(r.headers[i].first) && last_of_name(i))
+          line(r.headers[i].first, r.headers[i].second);
+      }
+      line("X-Request-Id", slot.request_id);
+      // Also on answers the session makes itself (413, 431, 408), which skip the router.
+      w += "X-Content-Type-Options: nosniff\r\n";
+      if (slot.close)
+        w += "Connection: close\r\n";
+      if (r.status != 304 && r.status != 204 && !(r.status >= 100 && r.status < 200))
+        line("Content-Length", std::to_string(r.body.size()));
+      w += "\r\n";
+      slot.body_bytes = slot.head ? 0 : r.body.size();
       if (!slot.head)
-        res.body() = std::move(r.body);
-      if (r.status == 304 || r.status == 204)
-        res.erase(http::field::content_length);
-      else
-        res.content_length(len);
+        w += r.body;
     }
     slot.ready = true;
     double secs = std::chrono::duration<double>(Clock::now() - slot.start).count();
@@ -413,7 +453,7 @@ class Session final : public SessionBase {
       std::string status = std::to_string(r.status);
       char ms[32];
       std::snprintf(ms, sizeof ms, "%.3f", secs * 1000.0);
-      std::string bytes = std::to_string(slot.res.body().size());
+      std::string bytes = std::to_string(slot.body_bytes);
       log::write(log::Level::info, "access",
                  {{"request_id", slot.request_id},
                   {"method", slot.method},
@@ -432,8 +472,8 @@ class Session final : public SessionBase {
       return start_sse(std::move(*front.sse));
     writing_ = true;
     beast::get_lowest_layer(stream_).expires_after(sh_.limits.write_timeout);
-    http::async_write(stream_, front.res,
-                      [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+    net::async_write(stream_, net::buffer(front.wire),
+                     [self = self()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -499,12 +539,11 @@ class Session final : public SessionBase {
     out =
         "HTTP/1.1 200 OK\r\nServer: eventcrm\r\nContent-Type: text/event-stream\r\n"
         "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n";
-    for (const auto& f : front.res) {
-      if (f.name() == http::field::content_type || f.name() == http::field::server)
-        continue;
-      out += f.name_string();
+    for (const auto& [name, value] : front.sse_headers) {
+      out += name;
       out += ": ";
-      out += f.value();
+      for (char c : value)
+        out.push_back(c == '\r' || c == '\n' ? ' ' : c);
       out += "\r\n";
     }
     out += "\r\n: connected\n\n";
