@@ -1,10 +1,11 @@
 // The pipeline read model. Rows (projection-local keys):
 //   o<opportunity id>                   → what the opportunity contributes (JSON, see Tracked)
-//   g<dim><group key>\0<currency>       → count, Σ amount, Σ weighted amount (see put_sums)
+//   g<dim><owner>\0<group key>\0<currency> → count, Σ amount, Σ weighted amount (see put_sums)
 //   c                                   → the reporting currency (from the settings stream)
 // <dim> is 's' (stage), 'o' (owner) or 'm' (close month). Each opportunity event moves the
 // opportunity's contribution out of its old groups and into its new ones, so a report is one short
-// scan of one dimension's rows.
+// scan of one dimension's rows. The owner is in every group row so that a report can be narrowed
+// to the owners a caller may see (record-level reach) without reading the opportunities.
 #include "projections/pipeline.hpp"
 
 #include <map>
@@ -86,28 +87,32 @@ char dim_of(PipelineGroupBy by) {
   return 's';
 }
 
-std::string group_key(const Tracked& t, char dim) {
-  std::string key;
-  if (dim == 's')
-    key = t.stage;
-  else if (dim == 'o')
-    key = t.owner_id;
-  else
-    key = t.expected_close_date.to_string().substr(0, 7);
-  // NUL separates the key from the currency.
-  for (char& c : key) {
+// NUL separates the owner, the group key and the currency.
+std::string clean(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
     if (c == '\0')
       c = '\1';
   }
-  return key;
+  return out;
 }
 
-std::string row_key(char dim, std::string_view key, std::string_view currency) {
+std::string group_key(const Tracked& t, char dim) {
+  if (dim == 's')
+    return clean(t.stage);
+  if (dim == 'o')
+    return clean(t.owner_id);
+  return t.expected_close_date.to_string().substr(0, 7);
+}
+
+std::string row_key(const Tracked& t, char dim) {
   std::string k = "g";
   k.push_back(dim);
-  k += key;
+  k += clean(t.owner_id);
   k.push_back('\0');
-  k += currency;
+  k += group_key(t, dim);
+  k.push_back('\0');
+  k += t.amount.currency;
   return k;
 }
 
@@ -144,7 +149,7 @@ void move(Batch& batch, const Tracked& t, int sign) {
   Units weighted = amounts::units(t.amount.amount.percent(static_cast<std::int64_t>(t.probability))
                                       .value_or(domain::Decimal{}));
   for (char dim : kDims) {
-    std::string key = row_key(dim, group_key(t, dim), t.amount.currency);
+    std::string key = row_key(t, dim);
     Sums s;
     if (auto row = batch.get(key))
       s = get_sums(*row);
@@ -169,7 +174,7 @@ void move(Batch& batch, const Tracked& t, int sign) {
 class Pipeline final : public Projection {
  public:
   std::string name() const override { return std::string(kPipeline); }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }  // 2: owner in group rows
   store::Filter filter() const override {
     return {{}, {std::string(opportunity::kCategory), std::string(settings::kCategory)}};
   }
@@ -222,7 +227,7 @@ std::string pipeline_reporting_currency(const View& view) {
 }
 
 PipelineReport pipeline_report(const View& view, PipelineGroupBy by, std::string_view currency,
-                               const std::vector<std::string>& leading) {
+                               const std::vector<std::string>& leading, const OwnerFilter& owners) {
   PipelineReport out;
   out.currency = std::string(currency);
   std::map<std::string, Sums> groups;
@@ -234,11 +239,14 @@ PipelineReport pipeline_report(const View& view, PipelineGroupBy by, std::string
   to.back() = static_cast<char>(to.back() + 1);
   view.scan(from, to, [&](std::string_view key, std::string_view value) {
     key.remove_prefix(2);
-    auto nul = key.rfind('\0');
-    if (nul == std::string_view::npos)
+    auto first = key.find('\0');
+    auto last = key.rfind('\0');
+    if (first == last)
       return true;
-    std::string group(key.substr(0, nul));
-    std::string cur(key.substr(nul + 1));
+    if (owners && !owners(key.substr(0, first)))
+      return true;
+    std::string group(key.substr(first + 1, last - first - 1));
+    std::string cur(key.substr(last + 1));
     Sums s = get_sums(value);
     Sums& target = cur == currency ? groups[group] : excluded[cur];
     target.count += s.count;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -47,9 +48,15 @@ struct PipelineReport {
 // The reporting currency as the settings said when the view was taken (default VND).
 std::string pipeline_reporting_currency(const View& view);
 
+// Which owners' opportunities a report covers (record-level reach); empty: every opportunity,
+// those without an owner included. Called with "" for opportunities without an owner.
+using OwnerFilter = std::function<bool(std::string_view owner_id)>;
+
 // The report from a view of the pipeline projection. Groups come in `leading` order first (each
-// listed even when empty: the pipeline's stages), then the other non-empty groups by key.
+// listed even when empty: the pipeline's stages), then the other non-empty groups by key. Every
+// figure (groups, total, excluded) covers only the opportunities whose owner `owners` accepts.
 PipelineReport pipeline_report(const View& view, PipelineGroupBy by, std::string_view currency,
-                               const std::vector<std::string>& leading = {});
+                               const std::vector<std::string>& leading = {},
+                               const OwnerFilter& owners = nullptr);
 
 }  // namespace eventcrm::projections

@@ -1,14 +1,17 @@
 // The sales dashboard read model. Rows (projection-local keys):
-//   o<opportunity id>              → how it was created and closed (JSON, see Deal)
-//   w<close date>\0<currency>      → opportunities won that day: count, Σ amount, Σ cycle days
-//   l<close date>                  → opportunities lost that day: count
+//   o<opportunity id>              → how it was created and closed, its owner (JSON, see Deal)
+//   w<close date>\0<owner>\0<currency> → the owner's opportunities won that day: count, Σ amount,
+//                                    Σ cycle days
+//   l<close date>\0<owner>         → the owner's opportunities lost that day: count
 //   a<date>\0<rep>                 → activities logged by the rep that day (occurred_at, UTC)
 //   t<task id>                     → the task as the dashboard knows it (JSON, see TaskRow)
 //   d<due date>\0<task id>         → open tasks with a due date (the TaskRow)
 //   p<appointment id>              → the appointment (JSON, see AppointmentRow)
 //   s<be64 start ms><id>           → scheduled appointments by start (the AppointmentRow)
-// A reopened opportunity takes its won/lost figures back; a task or appointment moves between
-// index rows as it changes.
+// A reopened opportunity takes its won/lost figures back (and a reassigned closed one moves them to
+// its new owner); a task or appointment moves between index rows as it changes. The owner, rep,
+// assignee is in every row a figure counts, so the dashboard can be narrowed to the people a
+// caller may see (record-level reach).
 #include "projections/sales_dashboard.hpp"
 
 #include <map>
@@ -69,12 +72,14 @@ std::string record_id(const store::RecordedEvent& e, std::string_view category) 
 
 struct Deal {
   std::string status = "open";  // open | won | lost
+  std::string owner_id;
   domain::Date created_on;
   std::optional<domain::Date> closed_on;
   std::optional<domain::Money> won_amount;
   template <class S, class F>
   static void fields(S& s, F&& f) {
     f("status", s.status);
+    f("owner_id", s.owner_id);
     f("created_on", s.created_on);
     f("closed_on", s.closed_on);
     f("won_amount", s.won_amount);
@@ -87,11 +92,12 @@ struct WonDay {
   Units cycle_days = 0;
 };
 
-std::string won_key(domain::Date day, std::string_view currency) {
-  return "w" + day.to_string() + std::string(1, '\0') + std::string(currency);
+std::string won_key(domain::Date day, std::string_view owner, std::string_view currency) {
+  return "w" + day.to_string() + std::string(1, '\0') + clean(owner) + std::string(1, '\0') +
+         std::string(currency);
 }
-std::string lost_key(domain::Date day) {
-  return "l" + day.to_string();
+std::string lost_key(domain::Date day, std::string_view owner) {
+  return "l" + day.to_string() + std::string(1, '\0') + clean(owner);
 }
 
 WonDay get_won(std::string_view in) {
@@ -134,9 +140,9 @@ void add_count(Batch& batch, const std::string& key, int delta) {
 // Adds (sign 1) or takes back (sign -1) a closed deal's figures.
 void count_closed(Batch& batch, const Deal& d, int sign) {
   if (d.status == "lost" && d.closed_on) {
-    add_count(batch, lost_key(*d.closed_on), sign);
+    add_count(batch, lost_key(*d.closed_on, d.owner_id), sign);
   } else if (d.status == "won" && d.closed_on && d.won_amount) {
-    std::string key = won_key(*d.closed_on, d.won_amount->currency);
+    std::string key = won_key(*d.closed_on, d.owner_id, d.won_amount->currency);
     WonDay day;
     if (auto row = batch.get(key))
       day = get_won(*row);
@@ -161,7 +167,14 @@ void apply_opportunity(const store::RecordedEvent& e, Batch& batch) {
   const Deal before = deal;
   bool closed_changed = false;
   std::visit(overloaded{
-                 [&](const opportunity::Created& x) { deal.created_on = x.created_at.date(); },
+                 [&](const opportunity::Created& x) {
+                   deal.created_on = x.created_at.date();
+                   deal.owner_id = x.owner_id;
+                 },
+                 [&](const opportunity::Assigned& x) {
+                   deal.owner_id = x.owner_id;
+                   closed_changed = deal.status != "open";  // its figures move to the new owner
+                 },
                  [&](const opportunity::Won& x) {
                    deal.status = "won";
                    deal.closed_on = x.closed_on;
@@ -187,7 +200,8 @@ void apply_opportunity(const store::RecordedEvent& e, Batch& batch) {
     count_closed(batch, before, -1);
     count_closed(batch, deal, 1);
   }
-  if (closed_changed || std::holds_alternative<opportunity::Created>(event))
+  if (closed_changed || std::holds_alternative<opportunity::Created>(event) ||
+      std::holds_alternative<opportunity::Assigned>(event))
     batch.put(key, domain::codec::encode(deal));
 }
 
@@ -332,7 +346,7 @@ void apply_appointment(const store::RecordedEvent& e, Batch& batch) {
 class SalesDashboard final : public Projection {
  public:
   std::string name() const override { return std::string(kSalesDashboard); }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }  // 2: owners in won/lost rows
   store::Filter filter() const override {
     return {{},
             {std::string(opportunity::kCategory), std::string(activity::kCategory),
@@ -386,13 +400,17 @@ Dashboard sales_dashboard(const View& view, const DashboardQuery& q) {
   WonDay in_currency;
   Units cycle_days = 0;
   const std::string from_day = q.from.to_string(), to_day = q.to.to_string();
+  const auto& owners = q.owners;
   view.scan("w" + from_day, "w" + to_day + "\1", [&](std::string_view key, std::string_view v) {
     key.remove_prefix(1);
-    auto nul = key.find('\0');
-    if (nul == std::string_view::npos)
+    auto first = key.find('\0');
+    auto last = key.rfind('\0');
+    if (first == last)
+      return true;
+    if (owners && !owners(key.substr(first + 1, last - first - 1)))
       return true;
     std::string month(key.substr(0, 7));
-    std::string currency(key.substr(nul + 1));
+    std::string currency(key.substr(last + 1));
     WonDay d = get_won(v);
     out.won += d.count;
     cycle_days += d.cycle_days;
@@ -405,7 +423,10 @@ Dashboard sales_dashboard(const View& view, const DashboardQuery& q) {
     }
     return true;
   });
-  view.scan("l" + from_day, "l" + to_day + "\1", [&](std::string_view, std::string_view v) {
+  view.scan("l" + from_day, "l" + to_day + "\1", [&](std::string_view key, std::string_view v) {
+    auto nul = key.find('\0');
+    if (nul == std::string_view::npos || (owners && !owners(key.substr(nul + 1))))
+      return true;
     out.lost += get_count(v);
     return true;
   });
@@ -440,7 +461,7 @@ Dashboard sales_dashboard(const View& view, const DashboardQuery& q) {
   view.scan("a" + out.week_from.to_string(), "a" + out.week_to.to_string() + "\1",
             [&](std::string_view key, std::string_view v) {
               auto nul = key.find('\0');
-              if (nul == std::string_view::npos)
+              if (nul == std::string_view::npos || (owners && !owners(key.substr(nul + 1))))
                 return true;
               std::uint64_t n = get_count(v);
               reps[std::string(key.substr(nul + 1))] += n;
@@ -452,11 +473,19 @@ Dashboard sales_dashboard(const View& view, const DashboardQuery& q) {
 
   // Open tasks due before today.
   view.scan("d", "d" + q.today.to_string(), [&](std::string_view, std::string_view v) {
+    std::optional<TaskRow> t;
+    if (owners) {
+      t = decode_row<TaskRow>(v);
+      if (!owners(t->assignee_id))
+        return true;
+    }
     ++out.overdue_tasks;
     if (out.overdue.size() < q.list_limit) {
-      auto t = decode_row<TaskRow>(v);
-      out.overdue.push_back({t.id, t.title, t.assignee_id,
-                             t.due_date ? t.due_date->to_string() : std::string(), t.account_id});
+      if (!t)
+        t = decode_row<TaskRow>(v);
+      out.overdue.push_back({t->id, t->title, t->assignee_id,
+                             t->due_date ? t->due_date->to_string() : std::string(),
+                             t->account_id});
     }
     return true;
   });
@@ -465,11 +494,18 @@ Dashboard sales_dashboard(const View& view, const DashboardQuery& q) {
   const std::int64_t day_ms = 86'400'000;
   const std::int64_t start = static_cast<std::int64_t>(q.today.days) * day_ms;
   view.scan(start_key(start), start_key(start + day_ms), [&](std::string_view, std::string_view v) {
+    std::optional<AppointmentRow> a;
+    if (owners) {
+      a = decode_row<AppointmentRow>(v);
+      if (!owners(a->owner_id))
+        return true;
+    }
     ++out.appointments_today;
     if (out.today.size() < q.list_limit) {
-      auto a = decode_row<AppointmentRow>(v);
-      out.today.push_back({a.id, a.subject, a.owner_id, a.account_id, a.starts_at.to_string(),
-                           a.ends_at.to_string()});
+      if (!a)
+        a = decode_row<AppointmentRow>(v);
+      out.today.push_back({a->id, a->subject, a->owner_id, a->account_id, a->starts_at.to_string(),
+                           a->ends_at.to_string()});
     }
     return true;
   });

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "domain/time.hpp"
+#include "projections/pipeline.hpp"
 #include "projections/projection.hpp"
 
 namespace eventcrm::projections {
@@ -26,6 +27,9 @@ struct DashboardQuery {
   domain::Date today;    // "this week" (Monday to Sunday), overdue tasks, today's appointments
   std::string currency;  // the reporting currency
   std::size_t list_limit = 20;  // items listed per list (the counts cover all)
+  // Record-level reach: only the deals of these owners, the activities of these reps, the tasks
+  // of these assignees and the appointments of these owners count (empty: everyone's).
+  OwnerFilter owners = nullptr;
 };
 
 struct WonMonth {

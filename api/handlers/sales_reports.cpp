@@ -1,12 +1,17 @@
 // Sales reports over HTTP: the pipeline report, the sales dashboard and account 360. Each reads
 // its own read model (projections/pipeline.cpp, sales_dashboard.cpp, account_360.cpp); every
-// figure that sums records comes with a list URL whose filters reproduce it.
+// figure that sums records comes with a list URL whose filters reproduce it. For a caller whose
+// reach is not `all`, the pipeline and the dashboard count only the records of owners within it
+// ("scope": "reach"), as their lists (the drill-down URLs) show only those records.
 #include <chrono>
+#include <map>
+#include <memory>
 
 #include "api/handlers/command.hpp"
 #include "api/handlers/query.hpp"
 #include "api/json.hpp"
 #include "api/problem.hpp"
+#include "api/security.hpp"
 #include "app/command_runner.hpp"
 #include "domain/money.hpp"
 #include "domain/time.hpp"
@@ -119,6 +124,38 @@ std::vector<std::string> stage_order(const Context& ctx) {
                                  : domain::Pipeline::standard().names();
 }
 
+// ---- record-level reach ----
+
+// The caller, when the figures must be narrowed to their reach; null when they see every record.
+std::shared_ptr<const Principal> narrowed_to(const Request& req, const Context& ctx) {
+  if (ctx.security != nullptr && req.auth != nullptr && req.auth->reach != perm::Reach::all)
+    return req.auth;
+  return nullptr;
+}
+
+// Which owners' records count: those within the caller's reach (records without an owner never),
+// or every record's (an empty filter) when `caller` is null. Answers are kept per owner for one
+// report, so each owner is looked up in the directory once.
+projections::OwnerFilter owners_in_reach(const Context& ctx,
+                                         std::shared_ptr<const Principal> caller) {
+  if (!caller)
+    return nullptr;
+  const Security* security = ctx.security;
+  return [security, caller,
+          seen = std::map<std::string, bool, std::less<>>{}](std::string_view owner) mutable {
+    if (owner.empty())
+      return false;
+    auto it = seen.find(owner);
+    if (it == seen.end())
+      it = seen.emplace(std::string(owner), security->owner_in_reach(*caller, owner)).first;
+    return it->second;
+  };
+}
+
+void scope(std::string& b, const std::shared_ptr<const Principal>& caller) {
+  text(b, "scope", caller ? "reach" : "all");
+}
+
 // ---- GET /v1/reports/pipeline ----
 
 void pipeline(const Request& req, const Context& ctx, Completion done) {
@@ -144,9 +181,10 @@ void pipeline(const Request& req, const Context& ctx, Completion done) {
   if (!q.ok())
     return done(q.problem());
   const Context* context = &ctx;
+  auto caller = narrowed_to(req, ctx);
   query::when_applied(
       ctx, std::move(done), {std::string(projections::kPipeline)}, min,
-      [context, by, by_name, currency]() -> Response {
+      [context, by, by_name, currency, caller]() -> Response {
         Response error;
         auto view = query::open_view(*context, projections::kPipeline, error);
         if (!view)
@@ -155,11 +193,14 @@ void pipeline(const Request& req, const Context& ctx, Completion done) {
             currency.empty() ? projections::pipeline_reporting_currency(*view) : currency;
         auto report = projections::pipeline_report(
             *view, by, cur,
-            by == PipelineGroupBy::stage ? stage_order(*context) : std::vector<std::string>{});
+            by == PipelineGroupBy::stage ? stage_order(*context) : std::vector<std::string>{},
+            owners_in_reach(*context, caller));
         std::string b = "{";
         text(b, "group_by", by_name);
         b += ',';
         text(b, "currency", cur);
+        b += ',';
+        scope(b, caller);
         b += ",\"groups\":[";
         for (std::size_t i = 0; i < report.groups.size(); ++i) {
           const auto& g = report.groups[i];
@@ -298,10 +339,11 @@ void dashboard(const Request& req, const Context& ctx, Completion done) {
   if (!q.ok() || !period)
     return done(q.problem());
   const Context* context = &ctx;
+  auto caller = narrowed_to(req, ctx);
   query::when_applied(
       ctx, std::move(done),
       {std::string(projections::kSalesDashboard), std::string(projections::kPipeline)}, min,
-      [context, p = *period, currency]() -> Response {
+      [context, p = *period, currency, caller]() -> Response {
         Response error;
         auto view = query::open_view(*context, projections::kSalesDashboard, error);
         if (!view)
@@ -312,8 +354,10 @@ void dashboard(const Request& req, const Context& ctx, Completion done) {
         std::string cur =
             currency.empty() ? projections::pipeline_reporting_currency(*pipeline_view) : currency;
         projections::DashboardQuery dq{p.from, p.to, p.today, cur};
+        dq.owners = owners_in_reach(*context, caller);
         auto d = projections::sales_dashboard(*view, dq);
-        auto open = projections::pipeline_report(*pipeline_view, PipelineGroupBy::stage, cur);
+        auto open = projections::pipeline_report(*pipeline_view, PipelineGroupBy::stage, cur, {},
+                                                 dq.owners);
 
         std::string b = "{\"period\":{";
         text(b, "from", p.from.to_string());
@@ -323,6 +367,8 @@ void dashboard(const Request& req, const Context& ctx, Completion done) {
         text(b, "date", p.today.to_string());
         b += ',';
         text(b, "currency", cur);
+        b += ',';
+        scope(b, caller);
 
         // Won revenue by month.
         b += ",\"won_revenue\":{";
