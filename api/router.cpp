@@ -1,7 +1,9 @@
 // Route matching and the request path around handlers (405/406/415, X-Position, ETag/304).
 #include "api/router.hpp"
 
+#include <algorithm>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 
 #include "api/problem.hpp"
@@ -48,6 +50,19 @@ bool match_pattern(std::string_view pattern, std::string_view path,
   }
   params.resize(start);
   return false;
+}
+
+// The routing key of a path or pattern: its first segment, or "v1/<second>" under /v1/ (the
+// collection). Empty when that segment is a parameter (the route is a candidate for any path).
+std::string_view route_key(std::string_view path) {
+  std::string_view rest = path, first, second;
+  if (!next_segment(rest, first))
+    return {};
+  std::size_t end = first.size() + 1;  // "/" + first
+  if (first == "v1" && next_segment(rest, second))
+    end += 1 + second.size();
+  std::string_view key = path.substr(1, end - 1);
+  return key.find('{') == std::string_view::npos ? key : std::string_view{};
 }
 
 bool media_accepted(std::string_view accept, Produces produces) {
@@ -144,14 +159,35 @@ std::uint64_t next_context_id() noexcept {
   return next.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
-Router::Router(std::vector<Route> routes) : routes_(std::move(routes)) {}
+Router::Router(std::vector<Route> routes) : routes_(std::move(routes)) {
+  // Candidates per routing key, in table order, each bucket followed by the routes whose key
+  // is a parameter (merged by index, so the first matching route of the table still wins).
+  std::vector<int> wildcard;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    std::string_view key = route_key(routes_[i].pattern);
+    if (key.empty())
+      wildcard.push_back(static_cast<int>(i));
+    else
+      by_key_[std::string(key)].push_back(static_cast<int>(i));
+  }
+  for (auto& [key, list] : by_key_) {
+    std::vector<int> merged;
+    std::merge(list.begin(), list.end(), wildcard.begin(), wildcard.end(),
+               std::back_inserter(merged));
+    list = std::move(merged);
+  }
+  wildcard_ = std::move(wildcard);
+}
 
 Router::Match Router::match(Request& req) const {
   Match m;
   Method want = req.method == Method::head ? Method::get : req.method;
   req.params.clear();
   req.route = -1;
-  for (std::size_t i = 0; i < routes_.size(); ++i) {
+  auto bucket = by_key_.find(route_key(req.path));
+  const std::vector<int>& candidates = bucket == by_key_.end() ? wildcard_ : bucket->second;
+  for (int index : candidates) {
+    const auto i = static_cast<std::size_t>(index);
     const Route& r = routes_[i];
     if (!match_pattern(r.pattern, req.path, req.params))
       continue;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "api/http.hpp"
@@ -99,6 +100,15 @@ class Router {
                                            const std::function<Completion()>& make_async) const;
 
   std::vector<Route> routes_;
+  // Route indices by routing key (first path segment, or "v1/<collection>"); see router.cpp.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, std::vector<int>, KeyHash, std::equal_to<>> by_key_;
+  std::vector<int> wildcard_;
 };
 
 // The application's route table (handlers/*.cpp register theirs here).
