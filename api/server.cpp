@@ -419,8 +419,12 @@ class Session final : public SessionBase {
       auto line = [&w](std::string_view name, std::string_view value) {
         w += name;
         w += ": ";
-        for (char c : value)  // no header splitting, whatever a handler put there
-          w.push_back(c == '\r' || c == '\n' ? ' ' : c);
+        std::size_t at = w.size();
+        w += value;
+        for (std::size_t i = at; i < w.size(); ++i) {  // no header splitting, whatever the value
+          if (w[i] == '\r' || w[i] == '\n')
+            w[i] = ' ';
+        }
         w += "\r\n";
       };
       w += "HTTP/1.1 ";

@@ -323,8 +323,14 @@ eventcrm::Result<Value, std::string> parse(std::string_view text) {
 void write_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char c : s) {
+  std::size_t start = 0;  // runs of bytes that need no escaping are appended in one go
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
     auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && c != '"' && c != '\\')
+      continue;
+    out.append(s.data() + start, i - start);
+    start = i + 1;
     if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
@@ -334,14 +340,13 @@ void write_string(std::string& out, std::string_view s) {
       out += "\\t";
     } else if (c == '\r') {
       out += "\\r";
-    } else if (u < 0x20) {
+    } else {
       out += "\\u00";
       out += kHex[u >> 4];
       out += kHex[u & 0xF];
-    } else {
-      out += c;
     }
   }
+  out.append(s.data() + start, s.size() - start);
   out += '"';
 }
 

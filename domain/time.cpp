@@ -35,9 +35,33 @@ std::optional<sys_days> parse_ymd(std::string_view s) {
   return sys_days{ymd};
 }
 
-std::string format_ymd(sys_days days) {
+// Writes `v` as `width` digits at `out` (v >= 0 and fits).
+void put_digits(char* out, long v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+// YYYY-MM-DD into `out` (10 characters) for years 0000-9999; false otherwise.
+bool write_ymd(sys_days days, char* out) {
   year_month_day ymd{days};
+  int y = static_cast<int>(ymd.year());
+  if (y < 0 || y > 9999)
+    return false;
+  put_digits(out, y, 4);
+  out[4] = '-';
+  put_digits(out + 5, static_cast<long>(static_cast<unsigned>(ymd.month())), 2);
+  out[7] = '-';
+  put_digits(out + 8, static_cast<long>(static_cast<unsigned>(ymd.day())), 2);
+  return true;
+}
+
+std::string format_ymd(sys_days days) {
   char buf[16];
+  if (write_ymd(days, buf))
+    return std::string(buf, 10);
+  year_month_day ymd{days};
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
   return buf;
@@ -117,6 +141,18 @@ std::string Timestamp::to_string() const {
   auto day = floor<std::chrono::days>(t);
   auto in_day = duration_cast<milliseconds>(t - day).count();
   char buf[48];
+  if (write_ymd(day, buf)) {  // the usual case, without printf (events carry many timestamps)
+    buf[10] = 'T';
+    put_digits(buf + 11, static_cast<long>(in_day / 3'600'000), 2);
+    buf[13] = ':';
+    put_digits(buf + 14, static_cast<long>(in_day / 60'000 % 60), 2);
+    buf[16] = ':';
+    put_digits(buf + 17, static_cast<long>(in_day / 1000 % 60), 2);
+    buf[19] = '.';
+    put_digits(buf + 20, static_cast<long>(in_day % 1000), 3);
+    buf[23] = 'Z';
+    return std::string(buf, 24);
+  }
   std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02d.%03dZ", format_ymd(day).c_str(),
                 static_cast<int>(in_day / 3'600'000), static_cast<int>(in_day / 60'000 % 60),
                 static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));

@@ -49,13 +49,14 @@ struct Reader {
     }
     return fail();
   }
-  std::string str() {
+  std::string str() { return std::string(view()); }
+  std::string_view view() {
     std::uint64_t n = varint();
     if (!ok || n > in.size()) {
       fail();
       return {};
     }
-    std::string s(in.substr(0, n));
+    std::string_view s = in.substr(0, n);
     in.remove_prefix(n);
     return s;
   }
@@ -156,6 +157,20 @@ bool decode_record(std::string_view in, RecordedEvent& e, std::size_t* canonical
   if (canonical_size)
     *canonical_size = in.size() - 32;
   return true;
+}
+
+bool peek_record(std::string_view in, std::uint64_t& position, std::string_view& stream,
+                 std::string_view& type) {
+  if (in.size() < 1 + 24 + 32 || static_cast<std::uint8_t>(in.front()) != kFormat)
+    return false;
+  Reader r{in.substr(1, in.size() - 1 - 32)};
+  position = r.fixed64();
+  r.fixed64();  // stream version
+  r.fixed64();  // time
+  r.view();     // id
+  stream = r.view();
+  type = r.view();
+  return r.ok;
 }
 
 Hash chain_hash(const Hash& prev, std::string_view canonical) {

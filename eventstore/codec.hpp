@@ -24,6 +24,10 @@ std::string encode_record(const RecordedEvent& e);
 // Decodes a stored value; false when it is malformed. `canonical_size` receives the length of
 // the canonical part.
 bool decode_record(std::string_view in, RecordedEvent& e, std::size_t* canonical_size = nullptr);
+// Only the position, stream and type of a stored record (views into `in`), to filter before
+// decoding the rest; false when malformed.
+bool peek_record(std::string_view in, std::uint64_t& position, std::string_view& stream,
+                 std::string_view& type);
 
 // SHA-256(prev ‖ canonical).
 Hash chain_hash(const Hash& prev, std::string_view canonical);

@@ -121,12 +121,15 @@ std::string RecordedEvent::category() const {
 }
 
 bool Filter::matches(const RecordedEvent& e) const {
-  if (!types.empty() && std::find(types.begin(), types.end(), e.type) == types.end()) {
+  return matches(e.stream, e.type);
+}
+
+bool Filter::matches(std::string_view stream, std::string_view type) const {
+  if (!types.empty() && std::find(types.begin(), types.end(), type) == types.end()) {
     return false;
   }
   if (!categories.empty()) {
-    auto dash = e.stream.find('-');
-    std::string_view cat = std::string_view(e.stream).substr(0, dash);
+    std::string_view cat = stream.substr(0, stream.find('-'));
     if (std::find(categories.begin(), categories.end(), cat) == categories.end())
       return false;
   }

@@ -121,6 +121,7 @@ struct Filter {
   // replicas that check the hash chain over the stored bytes). Default: opened for the reader.
   bool stored_form = false;
   bool matches(const RecordedEvent& e) const;
+  bool matches(std::string_view stream, std::string_view type) const;
   bool empty() const { return types.empty() && categories.empty(); }
 };
 

@@ -918,14 +918,22 @@ Result<LogPage> RocksEventStore::read_all(std::uint64_t after, std::size_t limit
   page.events.reserve(std::min<std::uint64_t>({limit, committed - after, 4096}));
   std::size_t scanned = 0;
   for (it->Seek(be64(after + 1)); it->Valid(); it->Next()) {
-    RecordedEvent e;
-    if (!detail::decode_record(it->value().ToStringView(), e)) {
+    auto corrupted = [&it] {
       return fail(errc::corrupted, "corrupted event at position " +
                                        std::to_string(get_be64(it->key().ToStringView())));
-    }
-    page.scanned_to = e.position;
+    };
+    // Filtered readers (each projection, the relay) skip most events: look at the stream and
+    // type first and decode (copy) the rest only for events they take.
+    std::uint64_t position = 0;
+    std::string_view stream, type;
+    if (!detail::peek_record(it->value().ToStringView(), position, stream, type))
+      return corrupted();
+    page.scanned_to = position;
     ++scanned;
-    if (filter.matches(e)) {
+    if (filter.matches(stream, type)) {
+      RecordedEvent e;
+      if (!detail::decode_record(it->value().ToStringView(), e))
+        return corrupted();
       if (!filter.stored_form) {
         if (auto opened = open_fields(e); !opened)
           return unexpected(std::move(opened).error());

@@ -6,7 +6,8 @@
 # activity stream), not in a counter. Prints both medians and the ratio; --json prints one line.
 # A third column, GET /healthz on the same server (the cheapest route: no handler work), shows
 # what the HTTP layer alone reaches on the machine, the ceiling for any route.
-# Usage: tools/bench/clicks.sh [--json] [--rounds N] [--duration SECONDS] [--bin path/to/eventcrm]
+# Usage: tools/bench/clicks.sh [--json] [--rounds N] [--duration SECONDS] [--server-threads N]
+#                              [--bin path/to/eventcrm]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -14,7 +15,8 @@ JSON=0
 ROUNDS=3
 DURATION=5
 CONNECTIONS=64
-THREADS=2
+THREADS=2          # wrk threads
+SERVER_THREADS=4   # eventcrm's I/O threads and nginx's worker processes alike
 BIN="${EVENTCRM_BIN:-build/bin/eventcrm}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
     --bin) BIN="$2"; shift ;;
+    --server-threads) SERVER_THREADS="$2"; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -58,7 +61,7 @@ target="https://shop.example/spring-sale?utm_source=bench"
 # --- eventcrm, durable: an append is acknowledged only after the WAL is fsynced. The per-address
 # rate limit is off: wrk is one client address, real clicks come from many.
 "$BIN" serve --port 0 --data-dir "$work/data" --log-level warn --no-access-log \
-  --durability sync --io-threads "$THREADS" --rate-limit-address 0 \
+  --durability sync --io-threads "$SERVER_THREADS" --rate-limit-address 0 \
   >"$work/serve.out" 2>"$work/serve.err" &
 server_pid=$!
 for _ in $(seq 100); do
@@ -83,7 +86,7 @@ for attempt in 1 2 3 4 5; do
   nport=$(bench_free_port)
   cat >"$work/nginx/nginx.conf" <<CONF
 user root;
-worker_processes $THREADS;
+worker_processes $SERVER_THREADS;
 daemon off;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log warn;
@@ -140,7 +143,7 @@ run_wrk() {
 }
 median() { mapfile -t v; bench_median "${v[@]}"; }
 
-log "$ROUNDS rounds of ${DURATION}s, $CONNECTIONS connections, $THREADS wrk threads; eventcrm --durability sync"
+log "$ROUNDS rounds of ${DURATION}s, $CONNECTIONS connections, $THREADS wrk threads; eventcrm --durability sync; $SERVER_THREADS server threads each"
 : >"$work/e.txt"
 : >"$work/n.txt"
 : >"$work/h.txt"
