@@ -47,6 +47,13 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // What the registry and shutdown need of a session, whatever its transport (TCP or TLS).
+// Sessions and sockets use their io_context's executor type directly: the type-erased
+// any_io_executor costs a copy and a destroy per handler on the hottest path.
+using IoExecutor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, IoExecutor>;
+using PlainStream = beast::basic_stream<tcp, IoExecutor, beast::unlimited_rate_policy>;
+using TlsStream = beast::ssl_stream<PlainStream>;
+
 class SessionBase : public std::enable_shared_from_this<SessionBase> {
  public:
   virtual ~SessionBase() = default;
@@ -102,11 +109,11 @@ bool valid_request_id(std::string_view id) {
 template <class Stream>
 class Session final : public SessionBase {
  public:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = !std::is_same_v<Stream, PlainStream>;
 
   // `extra`: the TLS context for an ssl_stream.
   template <class... Extra>
-  Session(tcp::socket&& socket, Shared& sh, Extra&... extra)
+  Session(Socket&& socket, Shared& sh, Extra&... extra)
       : stream_(std::move(socket), extra...), sh_(sh) {
     beast::error_code peer_ec;
     auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec);
@@ -728,12 +735,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void do_accept() {
     acceptor_.async_accept(pool_.next().get_executor(),
-                           [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
+                           [self = shared_from_this()](beast::error_code ec, Socket s) {
                              self->on_accept(ec, std::move(s));
                            });
   }
 
-  void on_accept(beast::error_code ec, tcp::socket socket) {
+  void on_accept(beast::error_code ec, Socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open())
       return;
     if (!ec) {
@@ -745,11 +752,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
         refuse(std::move(socket));
       } else {
         if (sh_.tls)
-          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), sh_,
-                                                                          *sh_.tls)
-              ->start();
+          std::make_shared<Session<TlsStream>>(std::move(socket), sh_, *sh_.tls)->start();
         else
-          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), sh_)->start();
+          std::make_shared<Session<PlainStream>>(std::move(socket), sh_)->start();
       }
     } else if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
       // Out of file descriptors: back off briefly instead of spinning.
@@ -762,14 +767,14 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   // Over the connection limit: a short 503 and close, without a session.
-  static void refuse(tcp::socket socket) {
+  static void refuse(Socket socket) {
     Response r = problem(errc::unavailable, "too many open connections");
     auto msg = std::make_shared<std::string>();
     *msg =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
         "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
         std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
-    auto sock = std::make_shared<tcp::socket>(std::move(socket));
+    auto sock = std::make_shared<Socket>(std::move(socket));
     net::async_write(*sock, net::buffer(*msg), [sock, msg](beast::error_code, std::size_t) {
       beast::error_code ec;
       sock->shutdown(tcp::socket::shutdown_both, ec);
