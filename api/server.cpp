@@ -195,6 +195,55 @@ class Session final : public SessionBase {
     std::vector<std::pair<std::string, std::string>> sse_headers;  // an SSE answer's extra headers
     std::optional<SseStart> sse;
     bool close = false;
+
+    // Ready for the next request, keeping the strings' capacity.
+    void reset() {
+      seq = 0;
+      ready = head = close = false;
+      keep_alive = true;
+      route = -1;
+      request_id.clear();
+      method.clear();
+      target.clear();
+      wire.clear();
+      body_bytes = 0;
+      sse_headers.clear();
+      sse.reset();
+    }
+  };
+
+  // The connection's requests in arrival order: a ring of slots that are reused, so a request
+  // allocates no slot and its response buffer keeps its capacity from the last one.
+  class Slots {
+   public:
+    bool empty() const { return count_ == 0; }
+    std::size_t size() const { return count_; }
+    Slot& front() { return ring_[head_]; }
+    Slot& operator[](std::size_t i) { return ring_[(head_ + i) % ring_.size()]; }
+    Slot& emplace_back() {
+      if (count_ == ring_.size()) {
+        std::vector<Slot> grown(std::max<std::size_t>(4, ring_.size() * 2));
+        for (std::size_t i = 0; i < count_; ++i)
+          grown[i] = std::move((*this)[i]);
+        ring_ = std::move(grown);
+        head_ = 0;
+      }
+      Slot& s = (*this)[count_++];
+      s.reset();
+      return s;
+    }
+    void pop_front() {
+      head_ = (head_ + 1) % ring_.size();
+      --count_;
+    }
+    void clear() {
+      head_ = 0;
+      count_ = 0;
+    }
+
+   private:
+    std::vector<Slot> ring_;
+    std::size_t head_ = 0, count_ = 0;
   };
 
   // ---- reading ----
@@ -317,8 +366,7 @@ class Session final : public SessionBase {
   }
 
   Slot& push_slot() {
-    queue_.emplace_back();
-    Slot& s = queue_.back();
+    Slot& s = queue_.emplace_back();
     s.seq = next_seq_++;
     s.start = Clock::now();
     return s;
@@ -648,7 +696,7 @@ class Session final : public SessionBase {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::vector<HeaderField> headers_;
   std::string peer_;  // the client's address
-  std::deque<Slot> queue_;
+  Slots queue_;
   std::uint64_t next_seq_ = 0;
   bool reading_ = false;
   bool writing_ = false;
