@@ -975,7 +975,9 @@ int run_server(const ServerOptions& o) {
     }
   }
 
-  unsigned threads = std::max(1u, o.io_threads);
+  unsigned threads = o.io_threads;
+  if (threads == 0)
+    threads = std::max(2u, 2 * std::thread::hardware_concurrency());
   int exit_code = 0;
   {
     IoPool ioc(threads);

@@ -45,7 +45,10 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: an ephemeral port, printed as "listening on ADDR:PORT"
   std::string data_dir = "./data";
-  unsigned io_threads = 2;
+  // 0: twice the cores (at least 2). More I/O threads than cores pays on small machines: a
+  // thread preempted in a send (the loopback peer wakes) does not hold up its connections'
+  // neighbours (tools/bench/clicks.sh, 2 cores: 4 threads ~10% ahead of 2).
+  unsigned io_threads = 0;
   // Threads that run commands and consistency waits (they block on the log's group commit, so
   // there are many; a group commit gathers the appends of all of them).
   unsigned command_threads = 64;

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_name.hpp"
+
 namespace eventcrm::api {
 
 class Workers {
@@ -19,7 +21,10 @@ class Workers {
       threads = 1;
     threads_.reserve(threads);
     for (std::size_t i = 0; i < threads; ++i)
-      threads_.emplace_back([this] { loop(); });
+      threads_.emplace_back([this] {
+        name_this_thread("http-worker");
+        loop();
+      });
   }
   Workers(const Workers&) = delete;
   Workers& operator=(const Workers&) = delete;

@@ -141,7 +141,8 @@ void register_serve(CLI::App& app) {
   add_value(cmd, *st, "address", o.address, "EVENTCRM_ADDRESS", "Listen address");
   add_value(cmd, *st, "port", o.port, "EVENTCRM_PORT", "Listen port (0: ephemeral)");
   add_value(cmd, *st, "data-dir", o.data_dir, "EVENTCRM_DATA_DIR", "Event store directory");
-  add_value(cmd, *st, "io-threads", o.io_threads, "EVENTCRM_IO_THREADS", "I/O threads");
+  add_value(cmd, *st, "io-threads", o.io_threads, "EVENTCRM_IO_THREADS",
+            "I/O threads (0: twice the cores)");
   add_value(cmd, *st, "command-threads", o.command_threads, "EVENTCRM_COMMAND_THREADS",
             "threads running commands and consistency waits");
   add_value(cmd, *st, "durability", o.durability, "EVENTCRM_DURABILITY", "sync|relaxed");

@@ -16,7 +16,8 @@ ROUNDS=3
 DURATION=5
 CONNECTIONS=64
 THREADS=2          # wrk threads
-SERVER_THREADS=4   # eventcrm's I/O threads and nginx's worker processes alike
+SERVER_THREADS=4   # eventcrm's I/O threads and nginx's worker processes alike (eventcrm's
+                   # default is twice the cores: 4 on the 2-core machine)
 BIN="${EVENTCRM_BIN:-build/bin/eventcrm}"
 while [ $# -gt 0 ]; do
   case "$1" in
