@@ -105,6 +105,17 @@ class BenchConnection {
   std::string buf_;
 };
 
+// The API key a benchmark sends when none is given: $EVENTCRM_API_KEY, else the server's
+// first administrator key ($EVENTCRM_BOOTSTRAP_ADMIN_KEY); empty for a --no-auth server.
+inline void default_api_key(std::string& key) {
+  if (!key.empty())
+    return;
+  if (const char* k = std::getenv("EVENTCRM_API_KEY"))
+    key = k;
+  else if (const char* b = std::getenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY"))
+    key = b;
+}
+
 // A top-level string member of a JSON answer ("" when absent), e.g. the "id" of a command.
 inline std::string json_member(const std::string& body, const std::string& key) {
   std::string needle = "\"" + key + "\":\"";

@@ -200,12 +200,7 @@ void register_bench_http_write(CLI::App& bench) {
                   "API key to send (default: $EVENTCRM_API_KEY, else "
                   "$EVENTCRM_BOOTSTRAP_ADMIN_KEY; none: --no-auth server)");
   cmd->callback([cfg] {
-    if (cfg->api_key.empty()) {
-      if (const char* k = std::getenv("EVENTCRM_API_KEY"))
-        cfg->api_key = k;
-      else if (const char* b = std::getenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY"))
-        cfg->api_key = b;
-    }
+    default_api_key(cfg->api_key);
     exit_code() = run(*cfg);
   });
 }

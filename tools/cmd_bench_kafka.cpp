@@ -263,12 +263,7 @@ void register_bench_relay(CLI::App& bench) {
                   "API key (default: $EVENTCRM_API_KEY, else $EVENTCRM_BOOTSTRAP_ADMIN_KEY)");
   lat->add_flag("--json", http->json, "Print one JSON line");
   lat->callback([http] {
-    if (http->api_key.empty()) {
-      if (const char* k = std::getenv("EVENTCRM_API_KEY"))
-        http->api_key = k;
-      else if (const char* b = std::getenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY"))
-        http->api_key = b;
-    }
+    default_api_key(http->api_key);
     exit_code() = run_http_latency(*http);
   });
 

@@ -297,10 +297,7 @@ void register_bench_stock(CLI::App& bench) {
       ->envname("EVENTCRM_API_KEY");
   cmd->add_flag("--json", cfg->json, "One JSON line on stdout");
   cmd->callback([cfg] {
-    if (cfg->api_key.empty()) {
-      if (const char* k = std::getenv("EVENTCRM_BOOTSTRAP_ADMIN_KEY"))
-        cfg->api_key = k;
-    }
+    default_api_key(cfg->api_key);
     exit_code() = run(*cfg);
   });
 }

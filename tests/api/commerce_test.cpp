@@ -76,9 +76,6 @@ const api::json::Value& at(const api::json::Value& v, std::string_view key) {
   const api::json::Value* m = v.find(key);
   return m != nullptr ? *m : none;
 }
-std::string amount(const api::json::Value& v, std::string_view key) {
-  return Reply::text_of(at(v, key), "amount");
-}
 void expect_totals(const api::json::Value& totals, const Expected& e, const std::string& cur) {
   EXPECT_EQ(amount(totals, "subtotal"), e.subtotal);
   EXPECT_EQ(amount(totals, "discount"), e.discount);

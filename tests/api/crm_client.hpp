@@ -49,6 +49,29 @@ struct Reply {
   }
 };
 
+// Reading members of JSON answers: a missing member reads as null, "" or -1.
+inline const api::json::Value& member(const api::json::Value& v, std::string_view key) {
+  static const api::json::Value none;
+  const api::json::Value* m = v.find(key);
+  return m != nullptr ? *m : none;
+}
+inline std::string text(const api::json::Value& v, std::string_view key) {
+  return Reply::text_of(v, key);
+}
+inline std::int64_t number(const api::json::Value& v, std::string_view key) {
+  std::int64_t n = -1;
+  member(v, key).as_int64(n);
+  return n;
+}
+// The "amount" of a money member ({"amount", "currency"}).
+inline std::string amount(const api::json::Value& v, std::string_view key) {
+  return text(member(v, key), "amount");
+}
+// A whole amount as the API writes money with two decimals.
+inline std::string money_text(std::int64_t whole) {
+  return std::to_string(whole) + ".00";
+}
+
 class CrmClient {
  public:
   explicit CrmClient(int port) : port_(port) {}

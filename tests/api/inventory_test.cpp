@@ -23,9 +23,6 @@ const api::json::Value& at(const api::json::Value& v, std::string_view key) {
   const api::json::Value* m = v.find(key);
   return m != nullptr ? *m : none;
 }
-std::string amount(const api::json::Value& v, std::string_view key) {
-  return Reply::text_of(at(v, key), "amount");
-}
 // Decimal strings as integers of 1/10,000 (the tests use exact quantities).
 std::int64_t units(const std::string& text) {
   bool negative = !text.empty() && text[0] == '-';

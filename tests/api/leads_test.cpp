@@ -67,12 +67,6 @@ std::vector<std::string> allowed(const Reply& r) {
   return out;
 }
 
-const api::json::Value& member(const api::json::Value& v, std::string_view key) {
-  static const api::json::Value none;
-  const api::json::Value* m = v.find(key);
-  return m != nullptr ? *m : none;
-}
-
 constexpr const char* kConvert =
     R"({"opportunity":{"name":"Minh Phát ERP","amount":{"amount":"250000000","currency":"VND"},)"
     R"("expected_close_date":"2026-12-31"}})";

@@ -14,19 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const api::json::Value& member(const api::json::Value& v, std::string_view key) {
-  static const api::json::Value none;
-  const api::json::Value* m = v.find(key);
-  return m != nullptr ? *m : none;
-}
-std::int64_t number(const api::json::Value& v, std::string_view key) {
-  std::int64_t n = -1;
-  member(v, key).as_int64(n);
-  return n;
-}
-std::string amount(const api::json::Value& v, std::string_view key) {
-  return Reply::text_of(member(v, key), "amount");
-}
 std::vector<std::string> field_names(const Reply& r) {
   std::vector<std::string> out;
   if (const auto* errors = r.json.find("errors"))

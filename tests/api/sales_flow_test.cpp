@@ -11,15 +11,6 @@
 namespace eventcrm::test {
 namespace {
 
-const api::json::Value& member(const api::json::Value& v, std::string_view key) {
-  static const api::json::Value none;
-  const api::json::Value* m = v.find(key);
-  return m != nullptr ? *m : none;
-}
-std::string text(const api::json::Value& v, std::string_view key) {
-  return Reply::text_of(v, key);
-}
-
 class SalesFlowTest : public ::testing::Test {
  protected:
   void SetUp() override {

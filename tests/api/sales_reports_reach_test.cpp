@@ -21,26 +21,6 @@ using domain::Date;
 using domain::Timestamp;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-const api::json::Value& member(const api::json::Value& v, std::string_view key) {
-  static const api::json::Value none;
-  const api::json::Value* m = v.find(key);
-  return m != nullptr ? *m : none;
-}
-std::string text(const api::json::Value& v, std::string_view key) {
-  return Reply::text_of(v, key);
-}
-std::int64_t number(const api::json::Value& v, std::string_view key) {
-  std::int64_t n = -1;
-  if (const api::json::Value* m = v.find(key))
-    m->as_int64(n);
-  return n;
-}
-std::string amount(const api::json::Value& v, std::string_view key) {
-  return text(member(v, key), "amount");
-}
-std::string money_text(std::int64_t whole) {
-  return std::to_string(whole) + ".00";
-}
 std::string percent_text(std::int64_t n, std::int64_t total) {
   if (total == 0)
     return "0.00";
