@@ -7,6 +7,7 @@
 
 #include "api/handlers/command.hpp"
 #include "api/handlers/query.hpp"
+#include "api/security.hpp"
 #include "app/duplicates.hpp"
 #include "app/stock_documents.hpp"
 #include "domain/account.hpp"
@@ -17,6 +18,7 @@
 #include "domain/voucher.hpp"
 #include "domain/warehouse.hpp"
 #include "projections/inventory.hpp"
+#include "projections/orders.hpp"
 #include "projections/products.hpp"
 #include "projections/vouchers.hpp"
 
@@ -800,13 +802,31 @@ void order_payments(const Request& req, const Context& ctx, Completion done) {
   if (!q.ok())
     return done(q.problem());
   const Context* context = &ctx;
+  // Record-level reach: a caller who may not see an order does not see its payments either
+  // (judged from the order's record, as the orders list does).
+  std::shared_ptr<const Principal> reach;
+  if (ctx.security != nullptr && req.auth != nullptr && req.auth->reach != perm::Reach::all)
+    reach = req.auth;
   query::when_applied(ctx, std::move(done), {std::string(projections::kPayments)}, min,
-                      [context, oq]() -> Response {
+                      [context, oq, reach]() -> Response {
                         Response error;
                         auto view = query::open_view(*context, projections::kPayments, error);
                         if (!view)
                           return error;
                         auto page = projections::payments::order_payments(*view, oq);
+                        if (reach) {
+                          auto orders = query::open_view(*context, projections::kOrders, error);
+                          if (!orders)
+                            return error;
+                          std::erase_if(page.items, [&](const std::string& item) {
+                            auto parsed = json::decode(item);
+                            const json::Value* id = parsed ? parsed->find("order_id") : nullptr;
+                            if (id == nullptr || !id->is_string())
+                              return true;
+                            auto doc = orders->get("d/" + id->text);
+                            return !doc || !context->security->in_reach(*reach, *doc);
+                          });
+                        }
                         return json_page(page.items, page.next_cursor, view->position());
                       });
 }

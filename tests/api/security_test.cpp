@@ -417,6 +417,25 @@ TEST_F(SecurityTest, Api1ObjectLevelAuthorization) {
     list = c.get("/v1/" + a.collection + "?limit=200", {bearer(ben)});
     EXPECT_EQ(list.body.find(a.id), std::string::npos);
   }
+  // Order payments (a report sales may read) follow the orders' reach.
+  auto order_of = [](const std::vector<Made>& made) {
+    for (const Made& m : made) {
+      if (m.collection == "orders")
+        return m.id;
+    }
+    return std::string();
+  };
+  const std::string north_order = order_of(north), south_order = order_of(south);
+  ASSERT_FALSE(north_order.empty());
+  ASSERT_FALSE(south_order.empty());
+  Reply payments = c.get("/v1/reports/order-payments?limit=200", {bearer(ann)});
+  ASSERT_EQ(payments.status, 200) << payments.body;
+  EXPECT_NE(payments.body.find(north_order), std::string::npos) << payments.body;
+  EXPECT_EQ(payments.body.find(south_order), std::string::npos) << payments.body;
+  payments = admin.get("/v1/reports/order-payments?limit=200");
+  EXPECT_NE(payments.body.find(north_order), std::string::npos) << payments.body;
+  EXPECT_NE(payments.body.find(south_order), std::string::npos) << payments.body;
+
   // Commands on another team's record: 404, nothing written.
   EXPECT_EQ(
       c.send("PATCH", "/v1/accounts/" + south[0].id, R"({"industry":"x"})", {bearer(ann)}).status,
