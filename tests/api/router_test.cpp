@@ -89,6 +89,36 @@ TEST_F(RouterTest, MatchesLiteralRoutesBeforeParameters) {
   EXPECT_EQ(req.params[0], "abc");
 }
 
+// Routes are looked up by their first segment (or v1/<collection>); routes whose key segment is
+// a parameter stay candidates for every path, and the table's order still decides.
+TEST(RouterIndex, ParameterKeyedRoutesAndTableOrderSurviveTheIndex) {
+  auto route = [](Method m, std::string_view pattern) {
+    Route x{};
+    x.method = m;
+    x.pattern = pattern;
+    return x;
+  };
+  Router r({route(Method::get, "/v1/{any}/x"), route(Method::get, "/v1/things/{id}"),
+            route(Method::post, "/v1/things/{id}"), route(Method::get, "/{root}"),
+            route(Method::get, "/health"), route(Method::get, "/v1")});
+  auto pattern_of = [&r](Method m, std::string_view path) {
+    Request req;
+    req.method = m;
+    req.path = path;
+    auto match = r.match(req);
+    return match.route ? std::string(match.route->pattern) : "allow: " + match.allow;
+  };
+  EXPECT_EQ(pattern_of(Method::get, "/v1/things/x"), "/v1/{any}/x");  // first in the table
+  EXPECT_EQ(pattern_of(Method::get, "/v1/things/7"), "/v1/things/{id}");
+  EXPECT_EQ(pattern_of(Method::post, "/v1/things/7"), "/v1/things/{id}");
+  EXPECT_EQ(pattern_of(Method::get, "/v1/others/x"), "/v1/{any}/x");  // no bucket of its own
+  EXPECT_EQ(pattern_of(Method::get, "/health"), "/{root}");           // earlier in the table
+  EXPECT_EQ(pattern_of(Method::get, "/v1"), "/{root}");
+  EXPECT_EQ(pattern_of(Method::delete_, "/v1/things/7"), "allow: GET, HEAD, POST");
+  EXPECT_EQ(pattern_of(Method::get, "/v1/things/7/y"), "allow: ");
+  EXPECT_EQ(pattern_of(Method::get, "/"), "allow: ");
+}
+
 TEST_F(RouterTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   Response r = call(Method::get, "/nope");
   EXPECT_EQ(r.status, 404);
