@@ -66,7 +66,8 @@ Status<Error> Tracking::load(std::uint64_t& position) {
         continue;
       const auto& link = std::get<campaign::TrackingLinkCreated>(*ev);
       std::unique_lock lk(links_mu_);
-      links_[link.code] = TrackingLink{link.campaign_id, link.target_url};
+      links_[link.code] =
+          std::make_shared<const TrackingLink>(TrackingLink{link.campaign_id, link.target_url});
     }
     if (page->scanned_to <= position)
       break;
@@ -91,30 +92,29 @@ void Tracking::follow(std::uint64_t from) {
         continue;
       const auto& link = std::get<campaign::TrackingLinkCreated>(*ev);
       std::unique_lock lk(links_mu_);
-      links_[link.code] = TrackingLink{link.campaign_id, link.target_url};
+      links_[link.code] =
+          std::make_shared<const TrackingLink>(TrackingLink{link.campaign_id, link.target_url});
     }
   }
 }
 
-std::optional<TrackingLink> Tracking::find(std::string_view code) const {
+std::shared_ptr<const TrackingLink> Tracking::find(std::string_view code) const {
   std::shared_lock lk(links_mu_);
-  auto it = links_.find(std::string(code));
-  if (it == links_.end())
-    return std::nullopt;
-  return it->second;
+  auto it = links_.find(code);
+  return it == links_.end() ? nullptr : it->second;
 }
 
 void Tracking::remember(const std::string& code, TrackingLink link) {
   std::unique_lock lk(links_mu_);
-  links_[code] = std::move(link);
+  links_[code] = std::make_shared<const TrackingLink>(std::move(link));
 }
 
-void Tracking::record(std::string_view code, const TrackingLink& link, std::string_view user_agent,
-                      std::string_view referrer) {
+void Tracking::record(std::string_view code, std::shared_ptr<const TrackingLink> link,
+                      std::string_view user_agent, std::string_view referrer) {
   received_.fetch_add(1, std::memory_order_relaxed);
-  Pending p{link.campaign_id, campaign::Click{std::string(code), domain::Timestamp{clock_.now_ms()},
-                                              clean(user_agent, options_.max_user_agent),
-                                              clean(referrer, options_.max_referrer)}};
+  Pending p{std::move(link), campaign::Click{std::string(code), domain::Timestamp{clock_.now_ms()},
+                                             clean(user_agent, options_.max_user_agent),
+                                             clean(referrer, options_.max_referrer)}};
   std::lock_guard lk(mu_);
   ++enqueued_;
   if (buffer_.size() >= options_.max_buffered || stopping_) {
@@ -134,7 +134,7 @@ bool Tracking::append(std::vector<Pending>& batch) {
   // written twice.
   std::map<std::string, std::vector<campaign::Click>> by_campaign;
   for (auto& p : batch)
-    by_campaign[p.campaign_id].push_back(std::move(p.click));
+    by_campaign[p.link->campaign_id].push_back(std::move(p.click));
   std::vector<store::StreamAppend> parts;
   for (auto& [id, clicks] : by_campaign) {
     store::StreamAppend part{
@@ -187,6 +187,7 @@ void Tracking::recorder() {
     }
     std::vector<Pending> batch;
     batch.swap(buffer_);
+    buffer_.reserve(batch.size());  // the next interval's clicks, without regrowing
     lk.unlock();
     const std::size_t n = batch.size();
     const bool ok = append(batch);

@@ -59,12 +59,13 @@ class Tracking {
   Tracking(const Tracking&) = delete;
   Tracking& operator=(const Tracking&) = delete;
 
-  std::optional<TrackingLink> find(std::string_view code) const;
+  // The link of a code (shared, not copied: a click costs no string copies of it).
+  std::shared_ptr<const TrackingLink> find(std::string_view code) const;
   // A link this process just appended: served before the follower reads it back.
   void remember(const std::string& code, TrackingLink link);
   // Queues a click on `link` (stamped now); never blocks on the disk.
-  void record(std::string_view code, const TrackingLink& link, std::string_view user_agent,
-              std::string_view referrer);
+  void record(std::string_view code, std::shared_ptr<const TrackingLink> link,
+              std::string_view user_agent, std::string_view referrer);
   // Appends what is buffered now and waits for it (tests; stop() does it too).
   void flush();
   // Stops following, appends every buffered click, stops the recorder. Idempotent.
@@ -73,7 +74,7 @@ class Tracking {
 
  private:
   struct Pending {
-    std::string campaign_id;
+    std::shared_ptr<const TrackingLink> link;  // its campaign_id names the campaign
     domain::campaign::Click click;
   };
   Tracking(store::EventStore& store, Clock& clock, IdGenerator& ids, TrackingOptions options);
@@ -88,7 +89,15 @@ class Tracking {
   TrackingOptions options_;
 
   mutable std::shared_mutex links_mu_;
-  std::unordered_map<std::string, TrackingLink> links_;
+  // By code; heterogeneous lookup, so a request's code is looked up without a copy.
+  struct CodeHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, std::shared_ptr<const TrackingLink>, CodeHash, std::equal_to<>>
+      links_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -271,10 +271,10 @@ Response follow_link(const Request& req, const Context& ctx) {
   auto link = tracking->find(code);
   if (!link)
     return problem(errc::not_found, "no tracking link " + code);
-  tracking->record(code, *link, req.header("User-Agent"), req.header("Referer"));
   Response res;
   res.status = 302;
   res.set_header("Location", link->target_url);
+  tracking->record(code, std::move(link), req.header("User-Agent"), req.header("Referer"));
   res.set_header("Cache-Control", "no-store");
   return res;
 }

@@ -83,8 +83,10 @@ TEST(Tracking, EveryClickReachesTheLogInBatches) {
   auto t = app::Tracking::start(*f.store, f.clock, uuids);
   ASSERT_TRUE(t);
   app::Tracking& tracking = **t;
-  const auto la = *tracking.find("codeA");
-  const auto lb = *tracking.find("codeB");
+  const auto la = tracking.find("codeA");
+  ASSERT_TRUE(la);
+  const auto lb = tracking.find("codeB");
+  ASSERT_TRUE(lb);
   constexpr int kThreads = 4, kPerThread = 1500;
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
@@ -133,7 +135,8 @@ TEST(Tracking, StopAppendsWhatIsBuffered) {
   slow.flush_interval = std::chrono::milliseconds(10'000);  // only stop() will flush
   auto t = app::Tracking::start(*f.store, f.clock, uuids, slow);
   ASSERT_TRUE(t);
-  const auto la = *(*t)->find("codeA");
+  const auto la = (*t)->find("codeA");
+  ASSERT_TRUE(la);
   for (int i = 0; i < 120; ++i)
     (*t)->record("codeA", la, "UA", "");
   (*t)->stop();
