@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -118,6 +119,24 @@ class CrmClient {
     EXPECT_EQ(r.status, 201) << collection << ": " << r.body;
     last_position = r.num("position");
     return r.str("id");
+  }
+
+  // The "id" of every item of a paged list (`url` has a query already), following next_cursor.
+  std::set<std::string> all_ids(const std::string& url,
+                                std::vector<std::pair<std::string, std::string>> headers = {},
+                                int max_pages = 50) {
+    std::set<std::string> out;
+    std::string cursor;
+    for (int page = 0; page < max_pages; ++page) {
+      Reply r = get(url + "&limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor), headers);
+      EXPECT_EQ(r.status, 200) << url << " → " << r.body;
+      for (const auto& item : r.items().items)
+        out.insert(Reply::text_of(item, "id"));
+      cursor = r.str("next_cursor");
+      if (cursor.empty() || cursor == "null")
+        break;
+    }
+    return out;
   }
 
   std::int64_t last_position = 0;

@@ -76,18 +76,7 @@ class SalesReportsReachTest : public ::testing::Test {
   }
   // The ids a list URL gives the user (every page).
   std::set<std::string> ids_at(CrmClient& c, const std::string& url, const std::string& who) {
-    std::set<std::string> out;
-    std::string cursor;
-    for (int page = 0; page < 20; ++page) {
-      Reply r = c.get(url + "&limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor), as(who));
-      EXPECT_EQ(r.status, 200) << url << " → " << r.body;
-      for (const auto& item : r.items().items)
-        out.insert(text(item, "id"));
-      cursor = r.str("next_cursor");
-      if (cursor.empty() || cursor == "null")
-        break;
-    }
-    return out;
+    return c.all_ids(url, as(who), 20);
   }
 
   std::filesystem::path dir_;

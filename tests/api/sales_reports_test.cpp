@@ -68,19 +68,7 @@ class SalesReportsTest : public ::testing::Test {
   }
   // The ids a list URL gives (every page).
   std::set<std::string> ids_at(CrmClient& c, const std::string& url) {
-    std::set<std::string> out;
-    std::string cursor;
-    for (int page = 0; page < 50; ++page) {
-      Reply r =
-          c.get(url + "&limit=200" + at_position() + (cursor.empty() ? "" : "&cursor=" + cursor));
-      EXPECT_EQ(r.status, 200) << url << " → " << r.body;
-      for (const auto& item : r.items().items)
-        out.insert(text(item, "id"));
-      cursor = r.str("next_cursor");
-      if (cursor.empty() || cursor == "null")
-        break;
-    }
-    return out;
+    return c.all_ids(url + at_position());
   }
 
   std::filesystem::path dir_;
