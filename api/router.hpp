@@ -12,6 +12,7 @@
 
 #include "api/http.hpp"
 #include "api/limits.hpp"
+#include "common/string_map.hpp"
 
 namespace eventcrm::store {
 class EventStore;
@@ -101,13 +102,7 @@ class Router {
 
   std::vector<Route> routes_;
   // Route indices by routing key (first path segment, or "v1/<collection>"); see router.cpp.
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  std::unordered_map<std::string, std::vector<int>, KeyHash, std::equal_to<>> by_key_;
+  StringMap<std::vector<int>> by_key_;
   std::vector<int> wildcard_;
 };
 

@@ -31,6 +31,7 @@
 #include "api/router.hpp"
 #include "api/server.hpp"
 #include "app/command_runner.hpp"
+#include "common/string_map.hpp"
 #include "domain/account.hpp"
 #include "domain/activity.hpp"
 #include "domain/aggregate.hpp"
@@ -182,13 +183,9 @@ class Buckets {
     double tokens;
     double last;
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, Bucket, Hash, std::equal_to<>> map;
+    StringMap<Bucket> map;
   };
   static constexpr std::size_t kShards = 16;
   static constexpr std::size_t kMaxKeys = 20'000;

@@ -21,6 +21,7 @@
 
 #include "app/command_runner.hpp"
 #include "common/clock.hpp"
+#include "common/string_map.hpp"
 #include "domain/campaign.hpp"
 #include "eventstore/store.hpp"
 
@@ -90,14 +91,7 @@ class Tracking {
 
   mutable std::shared_mutex links_mu_;
   // By code; heterogeneous lookup, so a request's code is looked up without a copy.
-  struct CodeHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  std::unordered_map<std::string, std::shared_ptr<const TrackingLink>, CodeHash, std::equal_to<>>
-      links_;
+  StringMap<std::shared_ptr<const TrackingLink>> links_;
 
   std::mutex mu_;
   std::condition_variable cv_;

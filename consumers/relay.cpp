@@ -198,8 +198,8 @@ class KafkaRelay final : public Relay {
     add("ce_type", e.type);
     add("ce_source", names_for(e).source);
     add("ce_subject", e.stream);
-    char time[store::kRfc3339MsMax];
-    add("ce_time", std::string_view(time, store::write_rfc3339_ms(e.time_ms, time)));
+    char time[kRfc3339MsMax];
+    add("ce_time", std::string_view(time, write_rfc3339_ms(e.time_ms, time)));
     add_number("ce_position", e.position);
     add_number("ce_streamversion", static_cast<std::uint64_t>(e.stream_version));
     add("ce_actor", e.metadata.actor);

@@ -2,7 +2,9 @@
 #include "domain/time.hpp"
 
 #include <chrono>
-#include <cstdio>
+#include <string_view>
+
+#include "common/rfc3339.hpp"
 
 namespace eventcrm::domain {
 namespace {
@@ -35,37 +37,6 @@ std::optional<sys_days> parse_ymd(std::string_view s) {
   return sys_days{ymd};
 }
 
-// Writes `v` as `width` digits at `out` (v >= 0 and fits).
-void put_digits(char* out, long v, int width) {
-  for (int i = width - 1; i >= 0; --i) {
-    out[i] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  }
-}
-
-// YYYY-MM-DD into `out` (10 characters) for years 0000-9999; false otherwise.
-bool write_ymd(sys_days days, char* out) {
-  year_month_day ymd{days};
-  int y = static_cast<int>(ymd.year());
-  if (y < 0 || y > 9999)
-    return false;
-  put_digits(out, y, 4);
-  out[4] = '-';
-  put_digits(out + 5, static_cast<long>(static_cast<unsigned>(ymd.month())), 2);
-  out[7] = '-';
-  put_digits(out + 8, static_cast<long>(static_cast<unsigned>(ymd.day())), 2);
-  return true;
-}
-
-std::string format_ymd(sys_days days) {
-  char buf[16];
-  if (write_ymd(days, buf))
-    return std::string(buf, 10);
-  year_month_day ymd{days};
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
-}
 }  // namespace
 
 std::optional<Date> Date::parse(std::string_view text) {
@@ -83,7 +54,9 @@ Date Date::from_ymd(int y, unsigned m, unsigned d) {
 }
 
 std::string Date::to_string() const {
-  return format_ymd(sys_days{std::chrono::days{days}});
+  char buf[kRfc3339MsMax];
+  std::string_view t(buf, write_rfc3339_ms(std::int64_t{days} * 86'400'000, buf));
+  return std::string(t.substr(0, t.find('T')));
 }
 
 std::optional<Timestamp> Timestamp::parse(std::string_view s) {
@@ -137,26 +110,8 @@ std::optional<Timestamp> Timestamp::parse(std::string_view s) {
 }
 
 std::string Timestamp::to_string() const {
-  sys_time<milliseconds> t{milliseconds{ms}};
-  auto day = floor<std::chrono::days>(t);
-  auto in_day = duration_cast<milliseconds>(t - day).count();
-  char buf[48];
-  if (write_ymd(day, buf)) {  // the usual case, without printf (events carry many timestamps)
-    buf[10] = 'T';
-    put_digits(buf + 11, static_cast<long>(in_day / 3'600'000), 2);
-    buf[13] = ':';
-    put_digits(buf + 14, static_cast<long>(in_day / 60'000 % 60), 2);
-    buf[16] = ':';
-    put_digits(buf + 17, static_cast<long>(in_day / 1000 % 60), 2);
-    buf[19] = '.';
-    put_digits(buf + 20, static_cast<long>(in_day % 1000), 3);
-    buf[23] = 'Z';
-    return std::string(buf, 24);
-  }
-  std::snprintf(buf, sizeof buf, "%sT%02d:%02d:%02d.%03dZ", format_ymd(day).c_str(),
-                static_cast<int>(in_day / 3'600'000), static_cast<int>(in_day / 60'000 % 60),
-                static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));
-  return buf;
+  char buf[kRfc3339MsMax];
+  return std::string(buf, write_rfc3339_ms(ms, buf));
 }
 
 Date Timestamp::date() const {

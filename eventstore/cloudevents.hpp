@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/rfc3339.hpp"
 #include "eventstore/event.hpp"
 
 namespace eventcrm::store {
@@ -19,10 +20,7 @@ void append_cloudevent_json(std::string& out, const RecordedEvent& e);
 
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-25T09:15:30.123Z.
 std::string format_rfc3339_ms(std::int64_t unix_ms);
-// The same into `out` without allocating (hot paths: the Kafka relay's headers); returns the
-// length written (24 for years 0000–9999).
-inline constexpr std::size_t kRfc3339MsMax = 40;
-std::size_t write_rfc3339_ms(std::int64_t unix_ms, char (&out)[kRfc3339MsMax]);
+// (Without allocating: eventcrm::write_rfc3339_ms, common/rfc3339.hpp.)
 // Parses RFC 3339 (with 'Z' or an offset, optional fraction); false when malformed.
 bool parse_rfc3339_ms(std::string_view text, std::int64_t& unix_ms);
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "api/handlers/params.hpp"
+#include "api/handlers/query.hpp"
 #include "api/problem.hpp"
 #include "api/router.hpp"
 #include "api/server.hpp"
@@ -13,8 +14,6 @@
 
 namespace eventcrm::api {
 namespace {
-
-constexpr auto kConsistencyWait = std::chrono::milliseconds(2000);
 
 enum class Format : std::uint8_t { json, ndjson, csv };
 
@@ -51,10 +50,6 @@ void csv_field(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
-projections::Runtime* runtime_of(const Context& ctx) {
-  return ctx.extensions != nullptr ? ctx.extensions->projections() : nullptr;
-}
-
 // Read-your-writes: `min_position` (or X-Min-Position) waits, bounded, for the read model.
 std::optional<Response> wait_for_position(const Request& req, params::Query& q,
                                           const projections::Runtime& rt,
@@ -66,7 +61,7 @@ std::optional<Response> wait_for_position(const Request& req, params::Query& q,
       return problem(errc::bad_request, "X-Min-Position must be a log position");
     min = v;
   }
-  if (min && !rt.wait_until_applied(models, *min, kConsistencyWait))
+  if (min && !rt.wait_until_applied(models, *min, query::kConsistencyWait))
     return not_ready("the read model has not reached position " + std::to_string(*min) +
                      " yet; retry shortly");
   return std::nullopt;
@@ -75,7 +70,7 @@ std::optional<Response> wait_for_position(const Request& req, params::Query& q,
 Response customer_history(const Request& req, const Context& ctx) {
   params::Query q(
       req, {"after", "cursor", "limit", "from", "to", "type", "actor", "format", "min_position"});
-  auto* rt = runtime_of(ctx);
+  auto* rt = query::runtime_of(ctx);
   if (rt == nullptr)
     return not_ready("the projection workers are not running");
   projections::HistoryQuery hq;
@@ -179,7 +174,7 @@ Response list_projections(const Request& req, const Context& ctx) {
   params::Query q(req, {});
   if (!q.ok())
     return q.problem();
-  auto* rt = runtime_of(ctx);
+  auto* rt = query::runtime_of(ctx);
   if (rt == nullptr)
     return not_ready("the projection workers are not running");
   std::string out = "{\"items\":[";

@@ -9,6 +9,7 @@
 #include "api/metrics.hpp"
 #include "api/problem.hpp"
 #include "api/router.hpp"
+#include "common/string_map.hpp"
 #include "domain/registry.hpp"
 #include "eventstore/cloudevents.hpp"
 #include "eventstore/store.hpp"
@@ -60,15 +61,9 @@ class ReadCache {
  private:
   static constexpr std::size_t kMaxEntries = 512;
   static constexpr std::size_t kMaxBody = 256u << 10;
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
   std::uint64_t head_ = ~std::uint64_t{0};
   std::uint64_t context_ = 0;
-  std::unordered_map<std::string, Response, Hash, std::equal_to<>> entries_;
+  StringMap<Response> entries_;
 };
 
 thread_local ReadCache read_cache;
