@@ -1,10 +1,11 @@
-// The RocksDB event store: one writer thread coalesces concurrent appends into one WriteBatch
-// and one WAL sync (group commit); readers read committed positions only.
+// The RocksDB event store: one writer thread coalesces concurrent appends into one WriteBatch,
+// one syncer thread makes groups of such batches durable with one WAL sync (group commit);
+// readers read durable positions only.
 //
 // Column families:
 //   events     be64(position)            -> record (canonical bytes ‖ hash)
-//   streams    stream '\0' be64(version) -> be64(position)
-//   heads      stream                    -> be64(current version)
+//   streams    stream '\0' be64(version) -> be64(position); its last entry is the stream's head
+//   heads      (no longer used: stores made before kept stream heads here)
 //   ids        uuid (16 bytes)           -> be64(position)
 //   snapshots  stream                    -> be64(version) ‖ state bytes
 #include "eventstore/store.hpp"
@@ -23,6 +24,7 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -193,7 +195,19 @@ class RocksEventStore final : public EventStore {
     std::unordered_map<std::string, RecordedEvent> ids;  // uuid bytes -> event
   };
 
+  // A batch written to RocksDB (WAL and memtable), waiting for the WAL sync that makes it
+  // durable. Batches reach the syncer in log order and are answered in that order.
+  struct Written {
+    std::vector<Pending> batch;
+    std::vector<Result<AppendResult>> results;
+    std::uint64_t last_position = 0;  // the log head once this batch is durable
+    std::size_t events = 0;           // events this batch wrote (0: nothing to make durable)
+    std::chrono::steady_clock::time_point started;
+  };
+
   void writer_loop();
+  void syncer_loop();
+  Result<std::int64_t> last_version(std::string_view stream, std::uint64_t committed);
   Result<AppendResult> stage(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
                              std::uint64_t& next_pos, Hash& prev, std::int64_t& last_time);
   Result<AppendResult> stage_verbatim(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
@@ -214,17 +228,19 @@ class RocksEventStore final : public EventStore {
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   rocksdb::ColumnFamilyHandle* events_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* heads_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* ids_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* snapshots_cf_ = nullptr;
   std::unique_ptr<KeyStore> keys_;  // with a personal-data policy only
   std::unique_ptr<Sealer> sealer_;
 
-  // Writer state (writer thread only, after open).
+  // Writer state (writer thread only, after open). It runs ahead of `head_`: it includes
+  // batches written to RocksDB whose WAL sync has not returned yet.
   Hash last_hash_{};
   std::int64_t last_time_ = 0;
+  std::uint64_t written_head_ = 0;
   std::unordered_map<std::string, std::int64_t> head_cache_;
 
+  // The durable head: readers see positions up to here, never a written but unsynced batch.
   std::atomic<std::uint64_t> head_{0};
   std::atomic<bool> closed_{false};
 
@@ -233,6 +249,15 @@ class RocksEventStore final : public EventStore {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<Written> sync_queue_;
+  bool writer_done_ = false;
+  std::thread syncer_;
+  // Set when a WAL sync failed: what RocksDB holds past the last durable batch is unknown, so
+  // the store takes no more writes until it is reopened (as PostgreSQL does on a failed fsync).
+  std::atomic<bool> broken_{false};
 
   std::mutex head_mu_;
   std::condition_variable head_cv_;
@@ -305,7 +330,7 @@ Status<Error> RocksEventStore::open_db() {
       {rocksdb::kDefaultColumnFamilyName, plain},
       {"events", plain},
       {"streams", point},
-      {"heads", point},
+      {"heads", point},  // no longer written or read: stores made before kept stream heads here
       {"ids", point},
       {"snapshots", point},
   };
@@ -318,7 +343,6 @@ Status<Error> RocksEventStore::open_db() {
   db_.reset(raw);
   events_cf_ = cfs_[1];
   streams_cf_ = cfs_[2];
-  heads_cf_ = cfs_[3];
   ids_cf_ = cfs_[4];
   snapshots_cf_ = cfs_[5];
   if (!opts_.personal_data.empty()) {
@@ -338,6 +362,7 @@ Status<Error> RocksEventStore::open_db() {
       return fail(errc::corrupted, "the last event in the store cannot be decoded");
     }
     head_ = last.position;
+    written_head_ = last.position;
     last_hash_ = last.hash;
     last_time_ = last.time_ms;
   } else if (!it->status().ok()) {
@@ -346,6 +371,10 @@ Status<Error> RocksEventStore::open_db() {
   writer_ = std::thread([this] {
     name_this_thread("store-writer");
     writer_loop();
+  });
+  syncer_ = std::thread([this] {
+    name_this_thread("store-syncer");
+    syncer_loop();
   });
   return Ok{};
 }
@@ -518,7 +547,6 @@ Result<AppendResult> RocksEventStore::stage_verbatim(Pending& p, rocksdb::WriteB
     wb.Put(events_cf_, pos_key, canonical);
     wb.Put(streams_cf_, detail::stream_key(rec.stream, rec.stream_version), pos_key);
     wb.Put(ids_cf_, detail::uuid_bytes(rec.id), pos_key);
-    wb.Put(heads_cf_, rec.stream, be64(static_cast<std::uint64_t>(rec.stream_version)));
     heads[rec.stream] = rec.stream_version;
     time = std::max(time, rec.time_ms);
     if (r.event_ids.empty())
@@ -549,19 +577,37 @@ Result<std::int64_t> RocksEventStore::current_version(const std::string& stream,
     return it->second;
   if (auto it = head_cache_.find(stream); it != head_cache_.end())
     return it->second;
-  std::string v;
-  auto s = db_->Get(rocksdb::ReadOptions(), heads_cf_, stream, &v);
-  if (s.IsNotFound())
-    return std::int64_t{-1};
-  if (!s.ok())
-    return unexpected(io_error(s));
-  if (v.size() != 8)
-    return fail(errc::corrupted, "bad stream head", stream);
-  auto ver = static_cast<std::int64_t>(get_be64(v));
+  // The writer decides against everything it has written, synced or not.
+  auto ver = last_version(stream, std::numeric_limits<std::uint64_t>::max());
+  if (!ver)
+    return ver;
   if (head_cache_.size() > 1'000'000)
     head_cache_.clear();
-  head_cache_.emplace(stream, ver);
+  head_cache_.emplace(stream, *ver);
   return ver;
+}
+
+// A stream's last version among its events at positions <= `committed` (-1: none): the last
+// entry of its index in the streams column family. (Stores written before this index was the
+// source also kept a `heads` column family; it is no longer written or read.)
+Result<std::int64_t> RocksEventStore::last_version(std::string_view stream,
+                                                   std::uint64_t committed) {
+  std::string prefix(stream);
+  prefix.push_back('\0');
+  std::string end = prefix;
+  end.append(8, '\xff');
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  for (it->SeekForPrev(end); it->Valid(); it->Prev()) {
+    auto k = it->key().ToStringView();
+    if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix)
+      break;
+    if (get_be64(it->value().ToStringView()) > committed)
+      continue;  // written, not yet durable
+    return static_cast<std::int64_t>(get_be64(k.substr(prefix.size())));
+  }
+  if (!it->status().ok())
+    return unexpected(io_error(it->status()));
+  return std::int64_t{-1};
 }
 
 Result<std::optional<RecordedEvent>> RocksEventStore::find_id(const std::string& uuid16,
@@ -713,7 +759,6 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
         staged.ids.emplace(std::move(uuid16), std::move(rec));
     }
     s.last_version = version;
-    wb.Put(heads_cf_, part.stream, be64(static_cast<std::uint64_t>(version)));
     staged.heads[part.stream] = version;
     r.streams.push_back(std::move(s));
   }
@@ -722,12 +767,22 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
   return r;
 }
 
+// The write pipeline, in two threads so that a batch's WAL sync overlaps the next batch's
+// staging and memtable inserts:
+//   writer:  takes the queued appends, decides them against what it has written so far
+//            (versions, idempotency), writes them as one WriteBatch without sync (WAL + memtable)
+//            and hands the batch to the syncer;
+//   syncer:  syncs the WAL once for every batch handed over since its last sync, then moves the
+//            durable head, tells the commit listeners and answers the appenders, in log order.
+// Readers only see positions up to the durable head, so an acknowledged or visible event is
+// always on disk. The WAL is one sequential file: a power loss keeps a prefix of it, and the
+// batches were written in position order, so what survives is a gap-free prefix of the log.
 void RocksEventStore::writer_loop() {
   std::vector<Pending> batch;
   std::vector<Result<AppendResult>> results;
   rocksdb::WriteBatch wb;  // reused: keeps its capacity between commits
   rocksdb::WriteOptions wo;
-  wo.sync = opts_.durability == Durability::sync;
+  wo.sync = false;  // the syncer syncs the WAL, once per group of batches
   for (;;) {
     batch.clear();
     {
@@ -743,40 +798,49 @@ void RocksEventStore::writer_loop() {
         queue_.pop_front();
       }
     }
+    const auto started = std::chrono::steady_clock::now();
     wb.Clear();
     Staged staged;
-    std::uint64_t next_pos = head_.load() + 1;
+    std::uint64_t next_pos = written_head_ + 1;
     Hash prev = last_hash_;
     std::int64_t last_time = last_time_;
     results.clear();
-    try {
-      for (auto& p : batch) {
-        results.push_back(p.verbatim.empty()
-                              ? stage(p, wb, staged, next_pos, prev, last_time)
-                              : stage_verbatim(p, wb, staged, next_pos, prev, last_time));
-      }
-    } catch (const std::exception& e) {
-      // A broken invariant (allocation, hashing): fail the whole batch, write nothing.
-      results.clear();
+    if (broken_.load()) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        results.push_back(fail(errc::io_error, std::string("append failed: ") + e.what()));
+        results.push_back(fail(errc::io_error,
+                               "the event store stopped taking writes after a failed WAL sync; "
+                               "check the disk, then restart the server"));
       }
-      wb.Clear();
-      staged = Staged{};
-      next_pos = head_.load() + 1;
+    } else {
+      try {
+        for (auto& p : batch) {
+          results.push_back(p.verbatim.empty()
+                                ? stage(p, wb, staged, next_pos, prev, last_time)
+                                : stage_verbatim(p, wb, staged, next_pos, prev, last_time));
+        }
+      } catch (const std::exception& e) {
+        // A broken invariant (allocation, hashing): fail the whole batch, write nothing.
+        results.clear();
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          results.push_back(fail(errc::io_error, std::string("append failed: ") + e.what()));
+        }
+        wb.Clear();
+        staged = Staged{};
+        next_pos = written_head_ + 1;
+      }
     }
-    std::size_t written = next_pos - 1 - head_.load();
+    std::size_t written = next_pos - 1 - written_head_;
     if (wb.Count() > 0) {
-      auto t0 = std::chrono::steady_clock::now();
       auto s = db_->Write(wo, &wb);
-      stats_.write_seconds.observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       if (!s.ok()) {
-        // Nothing of this batch is acknowledged; in-memory state stays at the last commit.
-        // Cached heads may include staged versions from earlier stages: drop the cache.
+        // Nothing of this batch is acknowledged; in-memory state stays at the last write.
+        // Cached heads may include staged versions from earlier stages: drop the cache. A
+        // failed WAL write leaves RocksDB in an error state, and the WAL must not be synced
+        // after it: the store takes no more writes.
+        broken_ = true;
         head_cache_.clear();
         for (auto& r : results) {
-          if (r && r->last_position > head_.load())
+          if (r && r->last_position > written_head_)
             r = unexpected(io_error(s));
         }
         written = 0;
@@ -785,32 +849,95 @@ void RocksEventStore::writer_loop() {
           head_cache_[stream] = ver;
         last_hash_ = prev;
         last_time_ = last_time;
-        stats_.commits.fetch_add(1, std::memory_order_relaxed);
-        stats_.batch_events.observe(static_cast<double>(written));
-        stats_.events_written.fetch_add(written, std::memory_order_relaxed);
-        {
-          std::lock_guard lk(head_mu_);
-          head_.store(next_pos - 1, std::memory_order_release);
-        }
-        head_cv_.notify_all();
+        written_head_ = next_pos - 1;
       }
     }
-    // Listeners hear of the commit before any appender is answered, so whoever acts on an
-    // acknowledgement (a read-your-writes query, a test) finds them already told.
+    {
+      std::lock_guard lk(sync_mu_);
+      sync_queue_.push_back(
+          Written{std::move(batch), std::move(results), written_head_, written, started});
+    }
+    sync_cv_.notify_one();
+  }
+  {
+    std::lock_guard lk(sync_mu_);
+    writer_done_ = true;
+  }
+  sync_cv_.notify_one();
+}
+
+void RocksEventStore::syncer_loop() {
+  std::deque<Written> items;
+  for (;;) {
+    items.clear();
+    {
+      std::unique_lock lk(sync_mu_);
+      sync_cv_.wait(lk, [&] { return !sync_queue_.empty() || writer_done_; });
+      if (sync_queue_.empty() && writer_done_)
+        break;
+      items.swap(sync_queue_);
+    }
+    std::size_t written = 0;
+    std::uint64_t last = 0;
+    for (const auto& w : items) {
+      written += w.events;
+      if (w.events > 0)
+        last = w.last_position;
+    }
+    // One sync covers every batch written before it. A group with nothing written needs none:
+    // the batches before it were synced by an earlier round.
+    std::string why = "an earlier WAL sync failed";
+    if (written > 0 && !broken_.load() && opts_.durability == Durability::sync) {
+      auto s = db_->SyncWAL();
+      if (!s.ok()) {
+        broken_ = true;
+        why = "the WAL sync failed (" + s.ToString() + ")";
+      }
+    }
+    if (broken_.load() && written > 0) {
+      // Not known to be durable: nothing of it is acknowledged, and the head stays.
+      for (auto& w : items) {
+        for (auto& r : w.results) {
+          if (r && r->last_position > head_.load())
+            r = fail(errc::io_error,
+                     why + ": this append's durability is unknown (its events may or may not be "
+                           "there after a restart); check the disk, then restart the server");
+        }
+        w.events = 0;
+      }
+      written = 0;
+    }
     if (written > 0) {
+      const auto now = std::chrono::steady_clock::now();
+      for (const auto& w : items) {
+        if (w.events == 0)
+          continue;
+        stats_.commits.fetch_add(1, std::memory_order_relaxed);
+        stats_.batch_events.observe(static_cast<double>(w.events));
+        stats_.write_seconds.observe(std::chrono::duration<double>(now - w.started).count());
+      }
+      stats_.events_written.fetch_add(written, std::memory_order_relaxed);
+      {
+        std::lock_guard lk(head_mu_);
+        head_.store(last, std::memory_order_release);
+      }
+      head_cv_.notify_all();
+      // Listeners hear of the commit before any appender is answered, so whoever acts on an
+      // acknowledgement (a read-your-writes query, a test) finds them already told.
       std::lock_guard lk(listeners_mu_);
       for (auto& [id, fn] : listeners_)
-        fn(head_.load());
+        fn(last);
     }
-    // A replay of events staged in this same batch is only true once the batch is durable.
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      auto& r = results[i];
-      if (r) {
-        stats_.appends.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        stats_.append_failures.fetch_add(1, std::memory_order_relaxed);
+    for (auto& w : items) {
+      for (std::size_t i = 0; i < w.batch.size(); ++i) {
+        auto& r = w.results[i];
+        if (r) {
+          stats_.appends.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          stats_.append_failures.fetch_add(1, std::memory_order_relaxed);
+        }
+        w.batch[i].done(std::move(r));
       }
-      batch[i].done(std::move(r));
     }
   }
 }
@@ -1015,17 +1142,7 @@ Result<std::int64_t> RocksEventStore::stream_version(std::string_view stream) {
   if (!valid_stream_name(stream)) {
     return fail(errc::invalid_stream_name, "invalid stream name", std::string(stream));
   }
-  // One point read of the stream's head (bloom-filtered: a miss rarely touches a file).
-  std::string v;
-  auto s =
-      db_->Get(rocksdb::ReadOptions(), heads_cf_, rocksdb::Slice(stream.data(), stream.size()), &v);
-  if (s.IsNotFound())
-    return std::int64_t{-1};
-  if (!s.ok())
-    return unexpected(io_error(s));
-  if (v.size() != 8)
-    return fail(errc::corrupted, "bad stream head", std::string(stream));
-  return static_cast<std::int64_t>(get_be64(v));
+  return last_version(stream, head());
 }
 
 std::unique_ptr<Subscription> RocksEventStore::subscribe(std::uint64_t after, Filter filter) {
@@ -1199,6 +1316,8 @@ void RocksEventStore::close() {
   queue_cv_.notify_all();
   if (writer_.joinable())
     writer_.join();
+  if (syncer_.joinable())
+    syncer_.join();
   {
     std::lock_guard h(head_mu_);
     closed_ = true;

@@ -12,8 +12,10 @@
 //   fsync also commits the new directory entry) or its directory was fsynced after it was
 //   created; otherwise it is deleted.
 // - Files that existed before the session (earlier "boots") are durable as they are.
-// - From the cut on, every write, sync, create, rename and delete fails with an IOError, so
-//   nothing more becomes durable and appends in flight fail; reads still work until close.
+// - From the cut on, nothing more becomes durable: writes to open files still succeed but land
+//   nowhere (as a write into a page cache that the cut wipes), every sync, create, rename and
+//   delete fails with an IOError, so appends in flight fail; reads still work until close.
+//   (RocksDB treats a failed sync as fatal for the database, as a real store must.)
 // What it does not model: renames and deletes are durable at once (a real crash may undo an
 // unsynced rename or resurrect a deleted file); torn or reordered writes within the synced
 // range; data written through NewRandomRWFile or memory maps (the store does not use them);
@@ -268,7 +270,7 @@ class PowerCutFileSystem final : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* dbg) override {
       if (fs_->is_cut())
-        return power_is_off();
+        return rocksdb::IOStatus::OK();  // into the wiped cache
       auto s = target()->Append(data, o, dbg);
       if (s.ok())
         grow_to(std::nullopt, data.size());
@@ -278,7 +280,7 @@ class PowerCutFileSystem final : public rocksdb::FileSystemWrapper {
                              const rocksdb::DataVerificationInfo& v,
                              rocksdb::IODebugContext* dbg) override {
       if (fs_->is_cut())
-        return power_is_off();
+        return rocksdb::IOStatus::OK();  // into the wiped cache
       auto s = target()->Append(data, o, v, dbg);
       if (s.ok())
         grow_to(std::nullopt, data.size());
@@ -288,7 +290,7 @@ class PowerCutFileSystem final : public rocksdb::FileSystemWrapper {
                                        const rocksdb::IOOptions& o,
                                        rocksdb::IODebugContext* dbg) override {
       if (fs_->is_cut())
-        return power_is_off();
+        return rocksdb::IOStatus::OK();  // into the wiped cache
       auto s = target()->PositionedAppend(data, offset, o, dbg);
       if (s.ok())
         grow_to(offset, data.size());
@@ -299,7 +301,7 @@ class PowerCutFileSystem final : public rocksdb::FileSystemWrapper {
                                        const rocksdb::DataVerificationInfo& v,
                                        rocksdb::IODebugContext* dbg) override {
       if (fs_->is_cut())
-        return power_is_off();
+        return rocksdb::IOStatus::OK();  // into the wiped cache
       auto s = target()->PositionedAppend(data, offset, o, v, dbg);
       if (s.ok())
         grow_to(offset, data.size());
@@ -319,7 +321,7 @@ class PowerCutFileSystem final : public rocksdb::FileSystemWrapper {
     }
     rocksdb::IOStatus Flush(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
       if (fs_->is_cut())
-        return power_is_off();
+        return rocksdb::IOStatus::OK();  // into the wiped cache
       return target()->Flush(o, dbg);
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
