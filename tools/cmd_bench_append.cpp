@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +42,9 @@ struct AppendBenchConfig {
   // does; with `personal` every event also carries a personal field, sealed on append.
   std::string sealing = "on";
   bool personal = false;
+  // threads: one thread per writer, blocked in append(); async: writers are chains of
+  // append_async calls completed by the store's own threads (how the HTTP server appends).
+  std::string driver = "threads";
 };
 
 // A directory that is removed when the benchmark ends, if we created it.
@@ -93,50 +99,118 @@ struct WriterResult {
   std::string first_error;
 };
 
-void run_writer(store::EventStore& s, const AppendBenchConfig& cfg, int index,
-                const std::atomic<bool>& stop, WriterResult& out) {
-  std::vector<std::string> streams;
-  std::vector<std::int64_t> versions;
-  for (int k = 0; k < cfg.streams; ++k) {
-    streams.push_back("bench-w" + std::to_string(index) + "s" + std::to_string(k));
-    auto v = s.stream_version(streams.back());
-    versions.push_back(v ? *v : -1);
+// One writer: its own streams, one append in flight at a time. `next()` builds its next append,
+// `done()` takes that append's result and says whether to go on.
+class Writer {
+ public:
+  Writer(store::EventStore& s, const AppendBenchConfig& cfg, int index, WriterResult& out)
+      : s_(s), cfg_(cfg), index_(index), out_(out) {
+    for (int k = 0; k < cfg.streams; ++k) {
+      streams_.push_back("bench-w" + std::to_string(index) + "s" + std::to_string(k));
+      auto v = s.stream_version(streams_.back());
+      versions_.push_back(v ? *v : -1);
+    }
+    out_.latencies_us.reserve(1 << 16);
   }
-  const bool exact = cfg.expected == "exact";
-  out.latencies_us.reserve(1 << 16);
-  std::uint64_t seq = 0;
-  for (std::size_t next = 0; !stop.load(std::memory_order_relaxed); ++next) {
-    const std::size_t k = next % streams.size();
-    std::vector<store::NewEvent> events(static_cast<std::size_t>(cfg.batch));
+
+  std::vector<store::StreamAppend> next() {
+    k_ = next_++ % streams_.size();
+    std::vector<store::NewEvent> events(static_cast<std::size_t>(cfg_.batch));
     for (auto& e : events) {
-      e.type = cfg.personal ? kPersonalType : "bench.appended.v1";
-      e.data = event_data(index, seq++, cfg.event_size, cfg.personal);
+      e.type = cfg_.personal ? kPersonalType : "bench.appended.v1";
+      e.data = event_data(index_, seq_++, cfg_.event_size, cfg_.personal);
     }
     store::ExpectedVersion expected = store::ExpectedVersion::any();
-    if (exact) {
-      expected = versions[k] < 0 ? store::ExpectedVersion::no_stream()
-                                 : store::ExpectedVersion::exact(versions[k]);
+    if (cfg_.expected == "exact") {
+      expected = versions_[k_] < 0 ? store::ExpectedVersion::no_stream()
+                                   : store::ExpectedVersion::exact(versions_[k_]);
     }
-    const auto start = Clock::now();
-    auto r = s.append(streams[k], expected, std::move(events));
-    const auto took = Clock::now() - start;
+    std::vector<store::StreamAppend> parts;
+    parts.push_back(store::StreamAppend{streams_[k_], expected, std::move(events)});
+    started_ = Clock::now();
+    return parts;
+  }
+
+  bool done(const store::Result<store::AppendResult>& r) {
+    const auto took = Clock::now() - started_;
     if (!r) {
-      ++out.failures;
-      if (out.first_error.empty()) {
-        out.first_error = std::string(store::to_string(r.error().code)) + ": " + r.error().message;
+      ++out_.failures;
+      if (out_.first_error.empty()) {
+        out_.first_error = std::string(store::to_string(r.error().code)) + ": " + r.error().message;
       }
       if (r.error().code != store::errc::wrong_expected_version)
-        return;
-      auto v = s.stream_version(streams[k]);
-      versions[k] = v ? *v : -1;
-      continue;
+        return false;
+      auto v = s_.stream_version(streams_[k_]);
+      versions_[k_] = v ? *v : -1;
+      return true;
     }
-    versions[k] = r->streams.at(0).last_version;
-    out.events += r->event_ids.size();
-    out.latencies_us.push_back(static_cast<std::uint32_t>(
+    versions_[k_] = r->streams.at(0).last_version;
+    out_.events += r->event_ids.size();
+    out_.latencies_us.push_back(static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+    return true;
+  }
+
+ private:
+  store::EventStore& s_;
+  const AppendBenchConfig& cfg_;
+  int index_;
+  WriterResult& out_;
+  std::vector<std::string> streams_;
+  std::vector<std::int64_t> versions_;
+  std::uint64_t seq_ = 0;
+  std::size_t next_ = 0, k_ = 0;
+  Clock::time_point started_;
+};
+
+// The "threads" driver: each writer is a thread blocked in append() (as db_bench's are).
+void run_writer_thread(store::EventStore& s, const AppendBenchConfig& cfg, int index,
+                       const std::atomic<bool>& stop, WriterResult& out) {
+  Writer w(s, cfg, index, out);
+  while (!stop.load(std::memory_order_relaxed)) {
+    if (!w.done(s.append_multi(w.next())))
+      return;
   }
 }
+
+// The "async" driver: each writer is a chain of append_async calls, the next issued from the
+// previous one's completion, as the HTTP server drives the store (no thread per request).
+class AsyncWriters {
+ public:
+  AsyncWriters(store::EventStore& s, const AppendBenchConfig& cfg,
+               std::vector<WriterResult>& results, const std::atomic<bool>& stop)
+      : s_(s), stop_(stop) {
+    for (int w = 0; w < cfg.writers; ++w)
+      writers_.push_back(std::make_unique<Writer>(s, cfg, w, results[static_cast<std::size_t>(w)]));
+  }
+  void start() {
+    active_ = writers_.size();
+    for (auto& w : writers_)
+      issue(*w);
+  }
+  void wait() {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return active_ == 0; });
+  }
+
+ private:
+  void issue(Writer& w) {
+    s_.append_async(w.next(), [this, &w](store::Result<store::AppendResult> r) {
+      if (w.done(r) && !stop_.load(std::memory_order_relaxed))
+        return issue(w);
+      std::lock_guard lk(mu_);
+      if (--active_ == 0)
+        cv_.notify_all();
+    });
+  }
+
+  store::EventStore& s_;
+  const std::atomic<bool>& stop_;
+  std::vector<std::unique_ptr<Writer>> writers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::size_t active_ = 0;
+};
 
 double percentile(const std::vector<std::uint32_t>& sorted, double p) {
   if (sorted.empty())
@@ -175,15 +249,24 @@ int run_bench_append(const AppendBenchConfig& cfg) {
   std::atomic<bool> stop{false};
   std::vector<WriterResult> results(static_cast<std::size_t>(cfg.writers));
   std::vector<std::thread> threads;
+  std::optional<AsyncWriters> async;
+  if (cfg.driver == "async")
+    async.emplace(s, cfg, results, stop);
   const auto started = Clock::now();
-  for (int w = 0; w < cfg.writers; ++w) {
-    threads.emplace_back(run_writer, std::ref(s), std::cref(cfg), w, std::cref(stop),
-                         std::ref(results[static_cast<std::size_t>(w)]));
+  if (async) {
+    async->start();
+  } else {
+    for (int w = 0; w < cfg.writers; ++w) {
+      threads.emplace_back(run_writer_thread, std::ref(s), std::cref(cfg), w, std::cref(stop),
+                           std::ref(results[static_cast<std::size_t>(w)]));
+    }
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(cfg.seconds));
   stop = true;
   for (auto& t : threads)
     t.join();
+  if (async)
+    async->wait();
   const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
 
   const auto commits = st.commits.load() - commits_before;
@@ -216,13 +299,14 @@ int run_bench_append(const AppendBenchConfig& cfg) {
         "{\"events_per_sec\":%.1f,\"appends_per_sec\":%.1f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
         "\"commits\":%llu,\"events_per_commit\":%.2f,\"mean_write_ms\":%.3f,\"writers\":%d,"
         "\"batch\":%d,\"event_size\":%zu,\"seconds\":%.3f,\"durability\":\"%s\","
-        "\"failures\":%llu}\n",
+        "\"driver\":\"%s\",\"failures\":%llu}\n",
         events_per_sec, appends_per_sec, p50, p99, static_cast<unsigned long long>(commits),
         per_commit, write_ms, cfg.writers, cfg.batch, cfg.event_size, elapsed,
-        cfg.durability.c_str(), static_cast<unsigned long long>(failures));
+        cfg.durability.c_str(), cfg.driver.c_str(), static_cast<unsigned long long>(failures));
   } else {
-    std::printf("bench append: %d writers, batch %d, %zu-byte events, %s, %.1f s\n", cfg.writers,
-                cfg.batch, cfg.event_size, cfg.durability.c_str(), elapsed);
+    std::printf("bench append: %d writers (%s), batch %d, %zu-byte events, %s, %.1f s\n",
+                cfg.writers, cfg.driver.c_str(), cfg.batch, cfg.event_size, cfg.durability.c_str(),
+                elapsed);
     std::printf("  events/s       %12.0f\n", events_per_sec);
     std::printf("  appends/s      %12.0f\n", appends_per_sec);
     std::printf("  latency p50    %12.0f us\n", p50);
@@ -241,7 +325,8 @@ int run_bench_append(const AppendBenchConfig& cfg) {
 void register_bench_append(CLI::App& bench) {
   auto cfg = std::make_shared<AppendBenchConfig>();
   auto* cmd = bench.add_subcommand("append", "Append throughput and latency of the event store");
-  cmd->add_option("--writers", cfg->writers, "Writer threads")->check(CLI::Range(1, 4096));
+  cmd->add_option("--writers", cfg->writers, "Concurrent writers, one append in flight each")
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--batch", cfg->batch, "Events per append")->check(CLI::Range(1, 10'000));
   cmd->add_option("--event-size", cfg->event_size, "Bytes of each event's JSON data")
       ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 20));
@@ -254,6 +339,10 @@ void register_bench_append(CLI::App& bench) {
   cmd->add_option("--expected", cfg->expected, "Expected version of each append: exact or any")
       ->check(CLI::IsMember({"exact", "any"}));
   cmd->add_flag("--json", cfg->json, "Print one JSON line");
+  cmd->add_option("--driver", cfg->driver,
+                  "threads: a thread per writer blocked in append() (default); async: each "
+                  "writer a chain of append_async calls, as the HTTP server appends")
+      ->check(CLI::IsMember({"threads", "async"}));
   cmd->add_option("--sealing", cfg->sealing,
                   "on: the store seals personal fields as `serve` does (default); off: no policy")
       ->check(CLI::IsMember({"on", "off"}));
