@@ -900,8 +900,9 @@ void RocksEventStore::syncer_loop() {
         for (auto& r : w.results) {
           if (r && r->last_position > head_.load())
             r = fail(errc::io_error,
-                     why + ": this append's durability is unknown (its events may or may not be "
-                           "there after a restart); check the disk, then restart the server");
+                     why +
+                         ": this append's durability is unknown (its events may or may not be "
+                         "there after a restart); check the disk, then restart the server");
         }
         w.events = 0;
       }
