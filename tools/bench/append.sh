@@ -7,6 +7,8 @@
 #
 # Each round runs, in turn:
 #   single events, 64 writers:  eventcrm bench append --writers 64 --batch 1 --event-size 400
+#                               (twice: --driver threads, a thread per writer as db_bench has,
+#                               and --driver async, appends chained as the HTTP server makes them)
 #                               db_bench fillseq --sync=1 --threads=64 --value_size=400
 #                               pgbench -c 64 -j 2: one INSERT of one event per transaction
 #   batches of 100:             eventcrm bench append --batch 100
@@ -73,11 +75,11 @@ log "work dir $work ($fs_type), $(nproc) cores, $rounds rounds of ${seconds}s, l
 
 # --- eventcrm -------------------------------------------------------------------------------
 # Prints the JSON line of one `eventcrm bench append` run.
-run_eventcrm() {  # batch
+run_eventcrm() {  # batch [driver]
   rm -rf "$work/eventcrm"
   timeout $((seconds + 120)) "$eventcrm" bench append --writers "$writers" --batch "$1" \
     --event-size "$event_size" --seconds "$seconds" --durability sync \
-    --data-dir "$work/eventcrm" --json
+    --driver "${2:-threads}" --data-dir "$work/eventcrm" --json
 }
 json_field() {  # json key
   echo "$1" | sed -n "s/.*\"$2\":\([0-9.eE+-]*\).*/\1/p"
@@ -125,6 +127,7 @@ pg_run() { bench_pg_run "$work/pg/append.sql" "$writers" "$seconds"; }
 # --- the rounds ------------------------------------------------------------------------------
 ours_single=() ours_single_p50=() ours_single_p99=() ours_single_epc=()
 ours_batch=() ours_batch_epc=() dbb_single=() dbb_batch=() pg_single=()
+ours_async=() ours_async_p50=() ours_async_p99=()
 
 db_bench_calibrate 1
 db_bench_calibrate "$batch"
@@ -137,6 +140,12 @@ for ((r = 1; r <= rounds; r++)); do
   ours_single_p99+=("$(json_field "$line" p99_us)")
   ours_single_epc+=("$(json_field "$line" events_per_commit)")
   log "round $r: eventcrm single  $line"
+
+  line="$(run_eventcrm 1 async)" || die "eventcrm bench append failed: $line"
+  ours_async+=("$(json_field "$line" events_per_sec)")
+  ours_async_p50+=("$(json_field "$line" p50_us)")
+  ours_async_p99+=("$(json_field "$line" p99_us)")
+  log "round $r: eventcrm async   $line"
 
   v="$(db_bench_run 1 "${db_bench_num[1]}")"
   [[ -n "$v" ]] || die "db_bench printed no ops/sec"
@@ -171,6 +180,9 @@ m_ours_p50="$(median "${ours_single_p50[@]}")"
 m_ours_p99="$(median "${ours_single_p99[@]}")"
 m_ours_epc="$(median "${ours_single_epc[@]}")"
 m_ours_batch="$(median "${ours_batch[@]}")"
+m_ours_async="$(median "${ours_async[@]}")"
+m_ours_async_p50="$(median "${ours_async_p50[@]}")"
+m_ours_async_p99="$(median "${ours_async_p99[@]}")"
 m_ours_batch_epc="$(median "${ours_batch_epc[@]}")"
 m_dbb_single="$(median "${dbb_single[@]}")"
 m_dbb_batch="$(median "${dbb_batch[@]}")"
@@ -180,17 +192,23 @@ r_single_dbb="$(ratio "$m_ours_single" "$m_dbb_single")"
 r_single_pg="null"
 [[ $postgres -eq 1 ]] && r_single_pg="$(ratio "$m_ours_single" "$m_pg")"
 r_batch_dbb="$(ratio "$m_ours_batch" "$m_dbb_batch")"
+r_async_dbb="$(ratio "$m_ours_async" "$m_dbb_single")"
+r_async_pg="null"
+[[ $postgres -eq 1 ]] && r_async_pg="$(ratio "$m_ours_async" "$m_pg")"
 
 if [[ $json -eq 1 ]]; then
   printf '{"rounds":%d,"seconds":%s,"writers":%d,"event_size":%d,"batch":%d,"load_start":%s,"load_end":%s,' \
     "$rounds" "$seconds" "$writers" "$event_size" "$batch" "$load_start" "$load_end"
   printf '"eventcrm_single_events_per_sec":%s,"eventcrm_single_p50_us":%s,' "$m_ours_single" "$m_ours_p50"
   printf '"eventcrm_single_p99_us":%s,"eventcrm_single_events_per_commit":%s,' "$m_ours_p99" "$m_ours_epc"
+  printf '"eventcrm_async_events_per_sec":%s,"eventcrm_async_p50_us":%s,"eventcrm_async_p99_us":%s,' \
+    "$m_ours_async" "$m_ours_async_p50" "$m_ours_async_p99"
   printf '"db_bench_single_ops_per_sec":%s,"postgres_single_tps":%s,' "$m_dbb_single" "$m_pg"
   printf '"eventcrm_batch_events_per_sec":%s,"eventcrm_batch_events_per_commit":%s,' "$m_ours_batch" "$m_ours_batch_epc"
   printf '"db_bench_batch_ops_per_sec":%s,' "$m_dbb_batch"
-  printf '"ratio_single_vs_db_bench":%s,"ratio_single_vs_postgres":%s,"ratio_batch_vs_db_bench":%s}\n' \
-    "$r_single_dbb" "$r_single_pg" "$r_batch_dbb"
+  printf '"ratio_single_vs_db_bench":%s,"ratio_single_vs_postgres":%s,' "$r_single_dbb" "$r_single_pg"
+  printf '"ratio_async_vs_db_bench":%s,"ratio_async_vs_postgres":%s,' "$r_async_dbb" "$r_async_pg"
+  printf '"ratio_batch_vs_db_bench":%s}\n' "$r_batch_dbb"
 else
   echo
   echo "Durable appends, $writers writers, ${event_size}-byte events, median of $rounds rounds of ${seconds}s ($fs_type)"
@@ -199,6 +217,8 @@ else
   printf '%-44s %14.0f   %s\n' "eventcrm, 1 event/append (events/s)" "$m_ours_single" "${ours_single[*]}"
   printf '%-44s %14s   %s\n' "  append latency p50 / p99 (us)" "$m_ours_p50 / $m_ours_p99" ""
   printf '%-44s %14s   %s\n' "  events per group commit" "$m_ours_epc" "${ours_single_epc[*]}"
+  printf '%-44s %14.0f   %s\n' "eventcrm, 1 event/append, async (events/s)" "$m_ours_async" "${ours_async[*]}"
+  printf '%-44s %14s   %s\n' "  append latency p50 / p99 (us)" "$m_ours_async_p50 / $m_ours_async_p99" ""
   printf '%-44s %14.0f   %s\n' "db_bench fillseq sync=1 (ops/s)" "$m_dbb_single" "${dbb_single[*]}"
   if [[ $postgres -eq 1 ]]; then
     printf '%-44s %14.0f   %s\n' "PostgreSQL 15 pgbench, 1 insert/tx (tps)" "$m_pg" "${pg_single[*]}"
@@ -210,6 +230,10 @@ else
   printf '%-44s %8s  target %-6s %s\n' "eventcrm / db_bench, single" "$r_single_dbb" ">= 4" "$(meets "$r_single_dbb" 4)"
   if [[ $postgres -eq 1 ]]; then
     printf '%-44s %8s  target %-6s %s\n' "eventcrm / PostgreSQL, single" "$r_single_pg" ">= 10" "$(meets "$r_single_pg" 10)"
+  fi
+  printf '%-44s %8s  target %-6s %s\n' "eventcrm async / db_bench, single" "$r_async_dbb" ">= 4" "$(meets "$r_async_dbb" 4)"
+  if [[ $postgres -eq 1 ]]; then
+    printf '%-44s %8s  target %-6s %s\n' "eventcrm async / PostgreSQL, single" "$r_async_pg" ">= 10" "$(meets "$r_async_pg" 10)"
   fi
   printf '%-44s %8s  target %-6s %s\n' "eventcrm / db_bench, batch $batch" "$r_batch_dbb" ">= 0.8" "$(meets "$r_batch_dbb" 0.8)"
 fi
