@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -224,28 +225,69 @@ std::string uuid_bytes(std::string_view uuid) {
   return out;
 }
 
+namespace {
+
+std::string format_uuid(const std::uint8_t (&b)[16]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(36, '-');
+  std::size_t o = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      ++o;
+    s[o++] = kHex[b[i] >> 4];
+    s[o++] = kHex[b[i] & 0xf];
+  }
+  return s;
+}
+
+void put_uuid7(std::uint8_t (&b)[16], std::uint64_t ms, std::uint64_t rand_a,
+               std::uint64_t rand_b) {
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
+  b[6] = static_cast<std::uint8_t>(0x70 | ((rand_a >> 8) & 0x0f));  // version 7
+  b[7] = static_cast<std::uint8_t>(rand_a);
+  b[8] = static_cast<std::uint8_t>(0x80 | ((rand_b >> 56) & 0x3f));  // RFC 4122 variant
+  for (int i = 9; i < 16; ++i)
+    b[i] = static_cast<std::uint8_t>(rand_b >> (8 * (15 - i)));
+}
+
+}  // namespace
+
 std::string new_uuid_v7(std::int64_t unix_ms) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::uint8_t b[16];
-  auto ms = static_cast<std::uint64_t>(unix_ms);
-  for (int i = 0; i < 6; ++i)
-    b[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
-  std::uint64_t r1 = rng(), r2 = rng();
-  for (int i = 6; i < 16; ++i) {
-    b[i] = static_cast<std::uint8_t>(i < 14 ? r1 >> (8 * (i - 6)) : r2 >> (8 * (i - 14)));
+  put_uuid7(b, static_cast<std::uint64_t>(unix_ms), rng() & 0xfff, rng() & ((1ULL << 62) - 1));
+  return format_uuid(b);
+}
+
+std::string Uuid7Sequence::next(std::int64_t unix_ms) {
+  if (rng_state_ == 0)
+    rng_state_ = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32) | 1;
+  auto draw = [this] {  // splitmix64
+    std::uint64_t z = (rng_state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  constexpr std::uint64_t kLoMask = (1ULL << 62) - 1;
+  const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(unix_ms, 0));
+  if (ms > ms_) {
+    ms_ = ms;
+    hi_ = draw() & 0x7ff;  // top bit clear: room to count up within the millisecond
+    lo_ = draw() & kLoMask;
+  } else {
+    lo_ += 1 + (draw() & 0xffffffffULL);
+    if (lo_ > kLoMask) {
+      lo_ &= kLoMask;
+      if (++hi_ > 0xfff) {  // 2^74 ids in one millisecond: borrow the next one
+        ++ms_;
+        hi_ = 0;
+      }
+    }
   }
-  b[6] = static_cast<std::uint8_t>(0x70 | (b[6] & 0x0f));  // version 7
-  b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3f));  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10)
-      s.push_back('-');
-    s.push_back(kHex[b[i] >> 4]);
-    s.push_back(kHex[b[i] & 0xf]);
-  }
-  return s;
+  std::uint8_t b[16];
+  put_uuid7(b, ms_, hi_, lo_);
+  return format_uuid(b);
 }
 
 bool same_content(const RecordedEvent& a, const NewEvent& b, std::string_view stream) {

@@ -37,6 +37,21 @@ std::string uuid_bytes(std::string_view uuid);
 // A new UUIDv7 (time-ordered: good locality in the id index).
 std::string new_uuid_v7(std::int64_t unix_ms);
 
+// Strictly increasing UUIDv7s from one thread (RFC 9562 §6.2, method 3): within a millisecond,
+// or if the clock steps back, the 74 random bits grow by a random step of 1..2^32, so the next
+// id is not guessable. The store's writer names generated events with it, so the id index
+// takes them in key order (an insert at the end of the memtable, not a search from the top).
+class Uuid7Sequence {
+ public:
+  std::string next(std::int64_t unix_ms);
+
+ private:
+  std::uint64_t ms_ = 0;
+  std::uint64_t hi_ = 0;  // rand_a: 12 bits
+  std::uint64_t lo_ = 0;  // rand_b: 62 bits
+  std::uint64_t rng_state_ = 0;
+};
+
 // Same stream, type, data and metadata (what an idempotent retry must repeat).
 bool same_content(const RecordedEvent& a, const NewEvent& b, std::string_view stream);
 

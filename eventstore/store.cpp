@@ -54,7 +54,7 @@ bool valid_utf8(std::string_view s) {
 }
 
 // Checks one event as given by a caller; fills in a generated id.
-std::optional<Error> validate_event(NewEvent& ev, const Options& o, Clock& clock, bool& generated) {
+std::optional<Error> validate_event(NewEvent& ev, const Options& o, bool& generated) {
   generated = false;
   if (!valid_event_type(ev.type)) {
     return Error{errc::invalid_event_type,
@@ -64,8 +64,7 @@ std::optional<Error> validate_event(NewEvent& ev, const Options& o, Clock& clock
                  {}};
   }
   if (ev.id.empty()) {
-    ev.id = detail::new_uuid_v7(clock.now_ms());
-    generated = true;
+    generated = true;  // named by the writer, in log order (detail::Uuid7Sequence)
   } else if (!valid_uuid(ev.id)) {
     return Error{errc::invalid_event_id, "event id must be a UUID (8-4-4-4-12 hex)", {}, {}};
   } else {
@@ -238,6 +237,7 @@ class RocksEventStore final : public EventStore {
   Hash last_hash_{};
   std::int64_t last_time_ = 0;
   std::uint64_t written_head_ = 0;
+  detail::Uuid7Sequence id_sequence_;  // ids of events appended without one
   std::unordered_map<std::string, std::int64_t> head_cache_;
 
   // The durable head: readers see positions up to here, never a written but unsynced batch.
@@ -421,12 +421,12 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
     }
     for (auto& ev : part.events) {
       bool gen = false;
-      if (auto err = validate_event(ev, opts_, *opts_.clock, gen)) {
+      if (auto err = validate_event(ev, opts_, gen)) {
         err->stream = part.stream;
         return reject(std::move(*err));
       }
       generated.push_back(gen);
-      if (!ids.insert(ev.id).second) {
+      if (!gen && !ids.insert(ev.id).second) {
         return reject(
             Error{errc::invalid_event_id, "event id " + ev.id + " appears twice", part.stream, {}});
       }
@@ -735,8 +735,9 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
     std::int64_t version = currents[pi];
     AppendResult::Stream s{part.stream, version + 1, version};
     for (auto& ev : part.events) {
+      const bool generated = p.generated[index++];
       RecordedEvent rec;
-      rec.id = std::move(ev.id);
+      rec.id = generated ? id_sequence_.next(now) : std::move(ev.id);
       rec.type = std::move(ev.type);
       rec.stream = part.stream;
       rec.stream_version = ++version;
@@ -755,7 +756,7 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
       auto uuid16 = detail::uuid_bytes(rec.id);
       wb.Put(ids_cf_, uuid16, pos_key);
       r.event_ids.push_back(rec.id);
-      if (!p.generated[index++])
+      if (!generated)
         staged.ids.emplace(std::move(uuid16), std::move(rec));
     }
     s.last_version = version;

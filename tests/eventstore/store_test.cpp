@@ -511,3 +511,43 @@ TEST(Names, StreamAndTypeValidation) {
   EXPECT_FALSE(valid_event_type("Opportunity.changed.v1"));
   EXPECT_FALSE(valid_event_type("opportunity.changed.1"));
 }
+
+namespace {
+
+TEST(Uuid7Sequence, StrictlyIncreasingWithinAMillisecondAndWhenTheClockStepsBack) {
+  detail::Uuid7Sequence seq;
+  std::string prev;
+  std::int64_t ms = 1'764'000'000'000;
+  for (int i = 0; i < 100'000; ++i) {
+    if (i == 50'000)
+      ms -= 5'000;  // the clock steps back: ids keep growing
+    else if (i % 10'000 == 0)
+      ++ms;
+    auto id = seq.next(ms);
+    ASSERT_EQ(id.size(), 36u);
+    EXPECT_EQ(id[14], '7') << id;                                          // version 7
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // RFC 4122 variant
+    ASSERT_LT(prev, id) << "after " << i << " ids";
+    prev = std::move(id);
+  }
+}
+
+TEST_F(StoreFixture, GeneratedEventIdsFollowLogOrder) {
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 8; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 50; ++i)
+        ASSERT_TRUE(store->append("order-" + std::to_string(w), ExpectedVersion::any(),
+                                  {NewEvent{{}, "order.placed.v1", "{}", {}}}));
+    });
+  }
+  for (auto& t : writers)
+    t.join();
+  auto page = store->read_all(0, 1000, Filter{}, 10'000);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->events.size(), 400u);
+  for (std::size_t i = 1; i < page->events.size(); ++i)
+    EXPECT_LT(page->events[i - 1].id, page->events[i].id) << "position " << i + 1;
+}
+
+}  // namespace
