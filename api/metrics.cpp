@@ -229,10 +229,13 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
     sample(out, "eventcrm_store_events_per_second", rate);
     header(out, "eventcrm_store_commits_total", "counter", "Group commits.");
     sample(out, "eventcrm_store_commits_total", stats->commits.load());
+    header(out, "eventcrm_store_wal_syncs_total", "counter",
+           "WAL syncs (each makes one or more group commits durable).");
+    sample(out, "eventcrm_store_wal_syncs_total", stats->syncs.load());
     store_histogram(out, "eventcrm_store_group_commit_events", "Events per group commit.",
                     stats->batch_events);
     store_histogram(out, "eventcrm_store_write_seconds",
-                    "Seconds per log write, including the WAL fsync in sync mode.",
+                    "Seconds from a group's log write to its durability (WAL fsync in sync mode).",
                     stats->write_seconds);
   }
   return out;

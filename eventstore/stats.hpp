@@ -31,10 +31,11 @@ struct StoreStats {
   std::atomic<std::uint64_t> appends{0};          // successful append calls (incl. replays)
   std::atomic<std::uint64_t> append_failures{0};  // rejected appends (conflicts, bad input)
   std::atomic<std::uint64_t> events_written{0};
-  std::atomic<std::uint64_t> commits{0};  // group commits (WriteBatch + sync)
+  std::atomic<std::uint64_t> commits{0};  // group commits: one WriteBatch each
+  std::atomic<std::uint64_t> syncs{0};    // WAL syncs: each makes one or more commits durable
   // events per group commit
   Histogram<12> batch_events{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096}};
-  // seconds per RocksDB write (incl. WAL fsync in sync mode)
+  // seconds from a group's RocksDB write to its durability (incl. WAL fsync in sync mode)
   Histogram<14> write_seconds{{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                0.05, 0.1, 0.25, 0.5, 1.0}};
 };

@@ -890,6 +890,7 @@ void RocksEventStore::syncer_loop() {
     std::string why = "an earlier WAL sync failed";
     if (written > 0 && !broken_.load() && opts_.durability == Durability::sync) {
       auto s = db_->SyncWAL();
+      stats_.syncs.fetch_add(1, std::memory_order_relaxed);
       if (!s.ok()) {
         broken_ = true;
         why = "the WAL sync failed (" + s.ToString() + ")";

@@ -242,6 +242,7 @@ int run_bench_append(const AppendBenchConfig& cfg) {
   auto& s = **opened;
   const auto& st = s.stats();
   const auto commits_before = st.commits.load();
+  const auto syncs_before = st.syncs.load();
   const auto written_before = st.events_written.load();
   const auto write_count_before = st.write_seconds.count.load();
   const auto write_sum_before = st.write_seconds.sum.load();
@@ -270,6 +271,7 @@ int run_bench_append(const AppendBenchConfig& cfg) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
 
   const auto commits = st.commits.load() - commits_before;
+  const auto syncs = st.syncs.load() - syncs_before;
   const auto written = st.events_written.load() - written_before;
   const auto writes = st.write_seconds.count.load() - write_count_before;
   const double write_seconds = st.write_seconds.sum.load() - write_sum_before;
@@ -292,17 +294,20 @@ int run_bench_append(const AppendBenchConfig& cfg) {
   const double p99 = percentile(latencies, 0.99);
   const double per_commit =
       commits ? static_cast<double>(written) / static_cast<double>(commits) : 0;
+  const double per_sync = syncs ? static_cast<double>(written) / static_cast<double>(syncs) : 0;
   const double write_ms = writes ? 1000.0 * write_seconds / static_cast<double>(writes) : 0;
 
   if (cfg.json) {
     std::printf(
         "{\"events_per_sec\":%.1f,\"appends_per_sec\":%.1f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
-        "\"commits\":%llu,\"events_per_commit\":%.2f,\"mean_write_ms\":%.3f,\"writers\":%d,"
+        "\"commits\":%llu,\"events_per_commit\":%.2f,\"syncs\":%llu,\"events_per_sync\":%.2f,"
+        "\"mean_write_ms\":%.3f,\"writers\":%d,"
         "\"batch\":%d,\"event_size\":%zu,\"seconds\":%.3f,\"durability\":\"%s\","
         "\"driver\":\"%s\",\"failures\":%llu}\n",
         events_per_sec, appends_per_sec, p50, p99, static_cast<unsigned long long>(commits),
-        per_commit, write_ms, cfg.writers, cfg.batch, cfg.event_size, elapsed,
-        cfg.durability.c_str(), cfg.driver.c_str(), static_cast<unsigned long long>(failures));
+        per_commit, static_cast<unsigned long long>(syncs), per_sync, write_ms, cfg.writers,
+        cfg.batch, cfg.event_size, elapsed, cfg.durability.c_str(), cfg.driver.c_str(),
+        static_cast<unsigned long long>(failures));
   } else {
     std::printf("bench append: %d writers (%s), batch %d, %zu-byte events, %s, %.1f s\n",
                 cfg.writers, cfg.driver.c_str(), cfg.batch, cfg.event_size, cfg.durability.c_str(),
@@ -311,8 +316,10 @@ int run_bench_append(const AppendBenchConfig& cfg) {
     std::printf("  appends/s      %12.0f\n", appends_per_sec);
     std::printf("  latency p50    %12.0f us\n", p50);
     std::printf("  latency p99    %12.0f us\n", p99);
-    std::printf("  group commits  %12llu  (%.2f events per commit, %.3f ms per write)\n",
+    std::printf("  group commits  %12llu  (%.2f events per commit, %.3f ms write to durable)\n",
                 static_cast<unsigned long long>(commits), per_commit, write_ms);
+    std::printf("  WAL syncs      %12llu  (%.2f events per sync)\n",
+                static_cast<unsigned long long>(syncs), per_sync);
     if (failures) {
       std::printf("  failed appends %12llu  (first: %s)\n",
                   static_cast<unsigned long long>(failures), first_error.c_str());

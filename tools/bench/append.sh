@@ -138,7 +138,7 @@ for ((r = 1; r <= rounds; r++)); do
   ours_single+=("$(json_field "$line" events_per_sec)")
   ours_single_p50+=("$(json_field "$line" p50_us)")
   ours_single_p99+=("$(json_field "$line" p99_us)")
-  ours_single_epc+=("$(json_field "$line" events_per_commit)")
+  ours_single_epc+=("$(json_field "$line" events_per_sync)")
   log "round $r: eventcrm single  $line"
 
   line="$(run_eventcrm 1 async)" || die "eventcrm bench append failed: $line"
@@ -161,7 +161,7 @@ for ((r = 1; r <= rounds; r++)); do
 
   line="$(run_eventcrm "$batch")" || die "eventcrm bench append failed: $line"
   ours_batch+=("$(json_field "$line" events_per_sec)")
-  ours_batch_epc+=("$(json_field "$line" events_per_commit)")
+  ours_batch_epc+=("$(json_field "$line" events_per_sync)")
   log "round $r: eventcrm batch   $line"
 
   v="$(db_bench_run "$batch" "${db_bench_num[$batch]}")"
@@ -200,11 +200,11 @@ if [[ $json -eq 1 ]]; then
   printf '{"rounds":%d,"seconds":%s,"writers":%d,"event_size":%d,"batch":%d,"load_start":%s,"load_end":%s,' \
     "$rounds" "$seconds" "$writers" "$event_size" "$batch" "$load_start" "$load_end"
   printf '"eventcrm_single_events_per_sec":%s,"eventcrm_single_p50_us":%s,' "$m_ours_single" "$m_ours_p50"
-  printf '"eventcrm_single_p99_us":%s,"eventcrm_single_events_per_commit":%s,' "$m_ours_p99" "$m_ours_epc"
+  printf '"eventcrm_single_p99_us":%s,"eventcrm_single_events_per_sync":%s,' "$m_ours_p99" "$m_ours_epc"
   printf '"eventcrm_async_events_per_sec":%s,"eventcrm_async_p50_us":%s,"eventcrm_async_p99_us":%s,' \
     "$m_ours_async" "$m_ours_async_p50" "$m_ours_async_p99"
   printf '"db_bench_single_ops_per_sec":%s,"postgres_single_tps":%s,' "$m_dbb_single" "$m_pg"
-  printf '"eventcrm_batch_events_per_sec":%s,"eventcrm_batch_events_per_commit":%s,' "$m_ours_batch" "$m_ours_batch_epc"
+  printf '"eventcrm_batch_events_per_sec":%s,"eventcrm_batch_events_per_sync":%s,' "$m_ours_batch" "$m_ours_batch_epc"
   printf '"db_bench_batch_ops_per_sec":%s,' "$m_dbb_batch"
   printf '"ratio_single_vs_db_bench":%s,"ratio_single_vs_postgres":%s,' "$r_single_dbb" "$r_single_pg"
   printf '"ratio_async_vs_db_bench":%s,"ratio_async_vs_postgres":%s,' "$r_async_dbb" "$r_async_pg"
@@ -216,7 +216,7 @@ else
   printf '%-44s %14s   %s\n' "case" "median" "rounds"
   printf '%-44s %14.0f   %s\n' "eventcrm, 1 event/append (events/s)" "$m_ours_single" "${ours_single[*]}"
   printf '%-44s %14s   %s\n' "  append latency p50 / p99 (us)" "$m_ours_p50 / $m_ours_p99" ""
-  printf '%-44s %14s   %s\n' "  events per group commit" "$m_ours_epc" "${ours_single_epc[*]}"
+  printf '%-44s %14s   %s\n' "  events per WAL sync (fsync)" "$m_ours_epc" "${ours_single_epc[*]}"
   printf '%-44s %14.0f   %s\n' "eventcrm, 1 event/append, async (events/s)" "$m_ours_async" "${ours_async[*]}"
   printf '%-44s %14s   %s\n' "  append latency p50 / p99 (us)" "$m_ours_async_p50 / $m_ours_async_p99" ""
   printf '%-44s %14.0f   %s\n' "db_bench fillseq sync=1 (ops/s)" "$m_dbb_single" "${dbb_single[*]}"
@@ -224,7 +224,7 @@ else
     printf '%-44s %14.0f   %s\n' "PostgreSQL 15 pgbench, 1 insert/tx (tps)" "$m_pg" "${pg_single[*]}"
   fi
   printf '%-44s %14.0f   %s\n' "eventcrm, $batch events/append (events/s)" "$m_ours_batch" "${ours_batch[*]}"
-  printf '%-44s %14s   %s\n' "  events per group commit" "$m_ours_batch_epc" "${ours_batch_epc[*]}"
+  printf '%-44s %14s   %s\n' "  events per WAL sync (fsync)" "$m_ours_batch_epc" "${ours_batch_epc[*]}"
   printf '%-44s %14.0f   %s\n' "db_bench fillseq sync=1 batch $batch (ops/s)" "$m_dbb_batch" "${dbb_batch[*]}"
   echo
   printf '%-44s %8s  target %-6s %s\n' "eventcrm / db_bench, single" "$r_single_dbb" ">= 4" "$(meets "$r_single_dbb" 4)"
