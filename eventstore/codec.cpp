@@ -100,24 +100,31 @@ std::string stream_key(std::string_view stream, std::int64_t version) {
   return k;
 }
 
-void encode_canonical(std::string& out, const RecordedEvent& e) {
+void encode_canonical(std::string& out, std::uint64_t position, std::int64_t stream_version,
+                      std::int64_t time_ms, std::string_view id, std::string_view stream,
+                      std::string_view type, std::string_view data, const Metadata& m) {
   out.push_back(static_cast<char>(kFormat));
-  put_be64(out, e.position);
-  put_be64(out, static_cast<std::uint64_t>(e.stream_version));
-  put_be64(out, static_cast<std::uint64_t>(e.time_ms));
-  put_str(out, e.id);
-  put_str(out, e.stream);
-  put_str(out, e.type);
-  put_str(out, e.data);
-  put_str(out, e.metadata.actor);
-  put_str(out, e.metadata.reason);
-  put_str(out, e.metadata.correlation_id);
-  put_str(out, e.metadata.causation_id);
-  put_varint(out, e.metadata.extra.size());
-  for (const auto& [k, v] : e.metadata.extra) {
+  put_be64(out, position);
+  put_be64(out, static_cast<std::uint64_t>(stream_version));
+  put_be64(out, static_cast<std::uint64_t>(time_ms));
+  put_str(out, id);
+  put_str(out, stream);
+  put_str(out, type);
+  put_str(out, data);
+  put_str(out, m.actor);
+  put_str(out, m.reason);
+  put_str(out, m.correlation_id);
+  put_str(out, m.causation_id);
+  put_varint(out, m.extra.size());
+  for (const auto& [k, v] : m.extra) {
     put_str(out, k);
     put_str(out, v);
   }
+}
+
+void encode_canonical(std::string& out, const RecordedEvent& e) {
+  encode_canonical(out, e.position, e.stream_version, e.time_ms, e.id, e.stream, e.type, e.data,
+                   e.metadata);
 }
 
 std::string encode_record(const RecordedEvent& e) {
@@ -207,9 +214,8 @@ int hexval(char c) {
 }
 }  // namespace
 
-std::string uuid_bytes(std::string_view uuid) {
-  std::string out;
-  out.reserve(16);
+void uuid_bytes(std::string_view uuid, char (&out)[16]) {
+  std::size_t n = 0;
   int hi = -1;
   for (char c : uuid) {
     int v = hexval(c);
@@ -217,12 +223,19 @@ std::string uuid_bytes(std::string_view uuid) {
       continue;
     if (hi < 0) {
       hi = v;
-    } else {
-      out.push_back(static_cast<char>((hi << 4) | v));
+    } else if (n < 16) {
+      out[n++] = static_cast<char>((hi << 4) | v);
       hi = -1;
     }
   }
-  return out;
+  for (; n < 16; ++n)
+    out[n] = 0;
+}
+
+std::string uuid_bytes(std::string_view uuid) {
+  char b[16];
+  uuid_bytes(uuid, b);
+  return std::string(b, 16);
 }
 
 namespace {

@@ -19,6 +19,10 @@ std::string stream_key(std::string_view stream, std::int64_t version);
 
 // The canonical bytes of an event (everything but its hash): the input of the hash chain.
 void encode_canonical(std::string& out, const RecordedEvent& e);
+// The same bytes from the fields themselves (the writer encodes without building an event).
+void encode_canonical(std::string& out, std::uint64_t position, std::int64_t stream_version,
+                      std::int64_t time_ms, std::string_view id, std::string_view stream,
+                      std::string_view type, std::string_view data, const Metadata& m);
 // Stored value: canonical bytes followed by the 32-byte hash.
 std::string encode_record(const RecordedEvent& e);
 // Decodes a stored value; false when it is malformed. `canonical_size` receives the length of
@@ -34,6 +38,8 @@ Hash chain_hash(const Hash& prev, std::string_view canonical);
 
 // 16 raw bytes of a canonical UUID string (caller validated it).
 std::string uuid_bytes(std::string_view uuid);
+// The same 16 bytes into `out` (no allocation).
+void uuid_bytes(std::string_view uuid, char (&out)[16]);
 // A new UUIDv7 (time-ordered: good locality in the id index).
 std::string new_uuid_v7(std::int64_t unix_ms);
 

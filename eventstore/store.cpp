@@ -237,7 +237,8 @@ class RocksEventStore final : public EventStore {
   Hash last_hash_{};
   std::int64_t last_time_ = 0;
   std::uint64_t written_head_ = 0;
-  detail::Uuid7Sequence id_sequence_;  // ids of events appended without one
+  detail::Uuid7Sequence id_sequence_;       // ids of events appended without one
+  std::string record_buffer_, key_buffer_;  // stage()'s scratch space
   std::unordered_map<std::string, std::int64_t> head_cache_;
 
   // The durable head: readers see positions up to here, never a written but unsynced batch.
@@ -728,36 +729,53 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
   AppendResult r;
   r.first_position = next_pos;
   std::int64_t now = std::max(opts_.clock->now_ms(), last_time);
-  std::string canonical;
+  std::string& record = record_buffer_;  // reused: no allocation per event
+  std::string& stream_key = key_buffer_;
   std::size_t index = 0;
   for (std::size_t pi = 0; pi < p.parts.size(); ++pi) {
     auto& part = p.parts[pi];
     std::int64_t version = currents[pi];
     AppendResult::Stream s{part.stream, version + 1, version};
+    stream_key.assign(part.stream);
+    stream_key.push_back('\0');
+    const std::size_t stream_prefix = stream_key.size();
     for (auto& ev : part.events) {
       const bool generated = p.generated[index++];
-      RecordedEvent rec;
-      rec.id = generated ? id_sequence_.next(now) : std::move(ev.id);
-      rec.type = std::move(ev.type);
-      rec.stream = part.stream;
-      rec.stream_version = ++version;
-      rec.position = next_pos++;
-      rec.time_ms = now;
-      rec.data = std::move(ev.data);
-      rec.metadata = std::move(ev.metadata);
-      canonical.clear();
-      detail::encode_canonical(canonical, rec);
-      rec.hash = detail::chain_hash(prev, canonical);
-      prev = rec.hash;
-      canonical.append(reinterpret_cast<const char*>(rec.hash.data()), rec.hash.size());
-      auto pos_key = be64(rec.position);
-      wb.Put(events_cf_, pos_key, canonical);
-      wb.Put(streams_cf_, detail::stream_key(part.stream, rec.stream_version), pos_key);
-      auto uuid16 = detail::uuid_bytes(rec.id);
-      wb.Put(ids_cf_, uuid16, pos_key);
-      r.event_ids.push_back(rec.id);
-      if (!generated)
-        staged.ids.emplace(std::move(uuid16), std::move(rec));
+      std::string id = generated ? id_sequence_.next(now) : std::move(ev.id);
+      const std::int64_t stream_version = ++version;
+      const std::uint64_t position = next_pos++;
+      record.clear();
+      detail::encode_canonical(record, position, stream_version, now, id, part.stream, ev.type,
+                               ev.data, ev.metadata);
+      const Hash hash = detail::chain_hash(prev, record);
+      prev = hash;
+      record.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+      char pos_key[8];
+      for (int b = 0; b < 8; ++b)
+        pos_key[b] = static_cast<char>(position >> (8 * (7 - b)));
+      const rocksdb::Slice pos_slice(pos_key, 8);
+      wb.Put(events_cf_, pos_slice, record);
+      stream_key.resize(stream_prefix);
+      detail::put_be64(stream_key, static_cast<std::uint64_t>(stream_version));
+      wb.Put(streams_cf_, stream_key, pos_slice);
+      char uuid16[16];
+      detail::uuid_bytes(id, uuid16);
+      wb.Put(ids_cf_, rocksdb::Slice(uuid16, 16), pos_slice);
+      if (!generated) {
+        // Kept for the idempotency check of a later append in this same group.
+        RecordedEvent rec;
+        rec.id = id;
+        rec.type = std::move(ev.type);
+        rec.stream = part.stream;
+        rec.stream_version = stream_version;
+        rec.position = position;
+        rec.time_ms = now;
+        rec.data = std::move(ev.data);
+        rec.metadata = std::move(ev.metadata);
+        rec.hash = hash;
+        staged.ids.emplace(std::string(uuid16, 16), std::move(rec));
+      }
+      r.event_ids.push_back(std::move(id));
     }
     s.last_version = version;
     staged.heads[part.stream] = version;
