@@ -229,6 +229,9 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
     sample(out, "eventcrm_store_events_per_second", rate);
     header(out, "eventcrm_store_commits_total", "counter", "Group commits.");
     sample(out, "eventcrm_store_commits_total", stats->commits.load());
+    header(out, "eventcrm_store_writes_stopped", "gauge",
+           "1 when a failed WAL write or sync stopped the store taking writes (restart).");
+    sample(out, "eventcrm_store_writes_stopped", stats->writes_stopped.load() ? 1 : 0);
     header(out, "eventcrm_store_wal_syncs_total", "counter",
            "WAL syncs (each makes one or more group commits durable).");
     sample(out, "eventcrm_store_wal_syncs_total", stats->syncs.load());

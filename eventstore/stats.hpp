@@ -33,6 +33,8 @@ struct StoreStats {
   std::atomic<std::uint64_t> events_written{0};
   std::atomic<std::uint64_t> commits{0};  // group commits: one WriteBatch each
   std::atomic<std::uint64_t> syncs{0};    // WAL syncs: each makes one or more commits durable
+  // Set when a WAL write or sync failed: the store takes no appends until it is reopened.
+  std::atomic<bool> writes_stopped{false};
   // events per group commit
   Histogram<12> batch_events{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096}};
   // seconds from a group's RocksDB write to its durability (incl. WAL fsync in sync mode)

@@ -206,6 +206,10 @@ class RocksEventStore final : public EventStore {
 
   void writer_loop();
   void syncer_loop();
+  void stop_writes() {
+    broken_ = true;
+    stats_.writes_stopped = true;
+  }
   Result<std::int64_t> last_version(std::string_view stream, std::uint64_t committed);
   Result<AppendResult> stage(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
                              std::uint64_t& next_pos, Hash& prev, std::int64_t& last_time);
@@ -856,7 +860,7 @@ void RocksEventStore::writer_loop() {
         // Cached heads may include staged versions from earlier stages: drop the cache. A
         // failed WAL write leaves RocksDB in an error state, and the WAL must not be synced
         // after it: the store takes no more writes.
-        broken_ = true;
+        stop_writes();
         head_cache_.clear();
         for (auto& r : results) {
           if (r && r->last_position > written_head_)
@@ -910,7 +914,7 @@ void RocksEventStore::syncer_loop() {
       auto s = db_->SyncWAL();
       stats_.syncs.fetch_add(1, std::memory_order_relaxed);
       if (!s.ok()) {
-        broken_ = true;
+        stop_writes();
         why = "the WAL sync failed (" + s.ToString() + ")";
       }
     }

@@ -22,6 +22,11 @@ Response readyz(const Request&, const Context& ctx) {
     return problem(errc::not_ready, "the event store is not open");
   if (ctx.draining != nullptr && ctx.draining->load())
     return problem(errc::not_ready, "the server is shutting down");
+  if (ctx.store->stats().writes_stopped.load()) {
+    return problem(errc::not_ready,
+                   "the event store stopped taking writes after a failed WAL write or sync; "
+                   "check the disk, then restart the server");
+  }
   std::string detail;
   if (ctx.extensions != nullptr) {
     if (auto why = ctx.extensions->not_ready_reason(); !why.empty())

@@ -78,6 +78,7 @@ TEST(SyncFailure, StopsWritesKeepsReadsAndLosesNoAcknowledgedEvent) {
     }
     const auto head = s.head();
     ASSERT_EQ(head, 20u);
+    EXPECT_FALSE(s.stats().writes_stopped.load());
 
     fs->failing = true;
     auto failed = s.append("lead-0", ExpectedVersion::any(), one(100));
@@ -85,6 +86,7 @@ TEST(SyncFailure, StopsWritesKeepsReadsAndLosesNoAcknowledgedEvent) {
     EXPECT_EQ(failed.error().code, errc::io_error);
     EXPECT_NE(failed.error().message.find("restart"), std::string::npos) << failed.error().message;
 
+    EXPECT_TRUE(s.stats().writes_stopped.load());  // readiness and metrics report it
     fs->failing = false;  // the disk is fine again, but what the WAL holds is not known
     auto refused = s.append("lead-1", ExpectedVersion::any(), one(101));
     ASSERT_FALSE(refused);
@@ -114,6 +116,7 @@ TEST(SyncFailure, StopsWritesKeepsReadsAndLosesNoAcknowledgedEvent) {
     auto e = s.get_event(id);
     EXPECT_TRUE(e) << id;
   }
+  EXPECT_FALSE(s.stats().writes_stopped.load());
   auto report = s.verify();
   EXPECT_TRUE(report.ok) << report.problem;
   EXPECT_EQ(report.checked, s.head());
