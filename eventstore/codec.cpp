@@ -69,12 +69,16 @@ struct Reader {
 
 }  // namespace
 
-void put_be64(std::string& out, std::uint64_t v) {
-  char b[8];
+void put_be64(char (&out)[8], std::uint64_t v) {
   for (int i = 7; i >= 0; --i) {
-    b[i] = static_cast<char>(v & 0xff);
+    out[i] = static_cast<char>(v & 0xff);
     v >>= 8;
   }
+}
+
+void put_be64(std::string& out, std::uint64_t v) {
+  char b[8];
+  put_be64(b, v);
   out.append(b, 8);
 }
 

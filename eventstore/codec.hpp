@@ -11,6 +11,7 @@ namespace eventcrm::store::detail {
 
 // Big-endian fixed 64-bit integers, so RocksDB's bytewise order is numeric order.
 void put_be64(std::string& out, std::uint64_t v);
+void put_be64(char (&out)[8], std::uint64_t v);
 std::uint64_t get_be64(std::string_view in);  // in.size() >= 8
 std::string be64(std::uint64_t v);
 

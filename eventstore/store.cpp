@@ -206,10 +206,10 @@ class RocksEventStore final : public EventStore {
 
   void writer_loop();
   void syncer_loop();
-  void stop_writes() {
-    broken_ = true;
-    stats_.writes_stopped = true;
-  }
+  // A failed WAL write or sync: what RocksDB holds past the last durable batch is unknown, so
+  // the store takes no more writes until it is reopened (as PostgreSQL does on a failed fsync).
+  void stop_writes() { stats_.writes_stopped = true; }
+  bool writes_stopped() const { return stats_.writes_stopped.load(); }
   Result<std::int64_t> last_version(std::string_view stream, std::uint64_t committed);
   Result<AppendResult> stage(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
                              std::uint64_t& next_pos, Hash& prev, std::int64_t& last_time);
@@ -260,9 +260,6 @@ class RocksEventStore final : public EventStore {
   std::deque<Written> sync_queue_;
   bool writer_done_ = false;
   std::thread syncer_;
-  // Set when a WAL sync failed: what RocksDB holds past the last durable batch is unknown, so
-  // the store takes no more writes until it is reopened (as PostgreSQL does on a failed fsync).
-  std::atomic<bool> broken_{false};
 
   std::mutex head_mu_;
   std::condition_variable head_cv_;
@@ -755,8 +752,7 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
       prev = hash;
       record.append(reinterpret_cast<const char*>(hash.data()), hash.size());
       char pos_key[8];
-      for (int b = 0; b < 8; ++b)
-        pos_key[b] = static_cast<char>(position >> (8 * (7 - b)));
+      detail::put_be64(pos_key, position);
       const rocksdb::Slice pos_slice(pos_key, 8);
       wb.Put(events_cf_, pos_slice, record);
       stream_key.resize(stream_prefix);
@@ -828,11 +824,12 @@ void RocksEventStore::writer_loop() {
     Hash prev = last_hash_;
     std::int64_t last_time = last_time_;
     results.clear();
-    if (broken_.load()) {
+    if (writes_stopped()) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        results.push_back(fail(errc::io_error,
-                               "the event store stopped taking writes after a failed WAL sync; "
-                               "check the disk, then restart the server"));
+        results.push_back(
+            fail(errc::io_error,
+                 "the event store stopped taking writes after a failed WAL write or sync; "
+                 "check the disk, then restart the server"));
       }
     } else {
       try {
@@ -910,7 +907,7 @@ void RocksEventStore::syncer_loop() {
     // One sync covers every batch written before it. A group with nothing written needs none:
     // the batches before it were synced by an earlier round.
     std::string why = "an earlier WAL sync failed";
-    if (written > 0 && !broken_.load() && opts_.durability == Durability::sync) {
+    if (written > 0 && !writes_stopped() && opts_.durability == Durability::sync) {
       auto s = db_->SyncWAL();
       stats_.syncs.fetch_add(1, std::memory_order_relaxed);
       if (!s.ok()) {
@@ -918,7 +915,7 @@ void RocksEventStore::syncer_loop() {
         why = "the WAL sync failed (" + s.ToString() + ")";
       }
     }
-    if (broken_.load() && written > 0) {
+    if (writes_stopped() && written > 0) {
       // Not known to be durable: nothing of it is acknowledged, and the head stays.
       for (auto& w : items) {
         for (auto& r : w.results) {
