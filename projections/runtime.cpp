@@ -8,8 +8,10 @@
 #include "projections/runtime.hpp"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -219,6 +221,139 @@ class BatchImpl final : public Batch {
   std::string key_;
 };
 
+// The rows of a copy being built offline (RuntimeOptions::bulk_load). The copy's slot starts
+// empty, so its rows are kept in memory, and a row not there does not exist: no read of the
+// database, no write per commit, and a row deleted is simply forgotten. spill() writes the rows
+// as one sorted table file and ingests it (a file with keys in the slot's range only, so the
+// first lands at the last level, as after a full compaction); after a spill, rows not in memory
+// are read from the database and a delete is kept as a tombstone. A spill persists no checkpoint:
+// a build is only resumed from its start (see RuntimeImpl::follow), and is switched to after its
+// last spill. Events are not undone on a poison event: a failed build is never served.
+class BulkBatch final : public Batch {
+ public:
+  BulkBatch(rocksdb::DB& db, const std::string& prefix, std::uint64_t slot, std::string dir,
+            std::atomic<std::int64_t>& total)
+      : db_(db), prefix_(prefix), slot_(slot), dir_(std::move(dir)), total_(total) {}
+  ~BulkBatch() override { total_ -= bytes_; }
+  BulkBatch(const BulkBatch&) = delete;
+  BulkBatch& operator=(const BulkBatch&) = delete;
+
+  void put(std::string_view key, std::string_view value) override {
+    const std::string& k = full(key);
+    auto it = rows_.find(k);
+    if (it == rows_.end()) {
+      it = rows_.emplace(k, std::nullopt).first;
+      account(static_cast<std::int64_t>(k.size() + kEntryOverhead));
+    }
+    account(static_cast<std::int64_t>(value.size()) - size_of(it->second));
+    it->second.emplace(value);
+  }
+  void del(std::string_view key) override {
+    const std::string& k = full(key);
+    auto it = rows_.find(k);
+    if (!spilled_) {
+      if (it != rows_.end()) {
+        account(-static_cast<std::int64_t>(it->first.size() + kEntryOverhead) -
+                size_of(it->second));
+        rows_.erase(it);
+      }
+      return;
+    }
+    if (it == rows_.end()) {
+      rows_.emplace(k, std::nullopt);
+      account(static_cast<std::int64_t>(k.size() + kEntryOverhead));
+    } else {
+      account(-size_of(it->second));
+      it->second.reset();
+    }
+  }
+  std::optional<std::string> get(std::string_view key) override {
+    const std::string& k = full(key);
+    if (auto it = rows_.find(k); it != rows_.end())
+      return it->second;
+    if (!spilled_)
+      return std::nullopt;
+    std::string value;
+    auto s = db_.Get(rocksdb::ReadOptions(), k, &value);
+    if (s.IsNotFound())
+      return std::nullopt;
+    if (!s.ok())
+      throw std::runtime_error("read-model read: " + s.ToString());
+    return value;
+  }
+
+  std::int64_t bytes() const { return bytes_; }
+
+  // Writes the rows in memory to the database (one table file, ingested) and forgets them.
+  rocksdb::Status spill() {
+    if (rows_.empty())
+      return rocksdb::Status::OK();
+    std::vector<const Row*> sorted;
+    sorted.reserve(rows_.size());
+    for (const auto& row : rows_)
+      sorted.push_back(&row);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const Row* a, const Row* b) { return a->first < b->first; });
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    const std::string file =
+        (std::filesystem::path(dir_) /
+         ("slot-" + std::to_string(slot_) + "-" + std::to_string(++files_) + ".sst"))
+            .string();
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_.GetOptions());
+    auto s = writer.Open(file);
+    for (const Row* row : sorted) {
+      if (!s.ok())
+        break;
+      s = row->second ? writer.Put(row->first, *row->second) : writer.Delete(row->first);
+    }
+    if (s.ok())
+      s = writer.Finish();
+    if (s.ok()) {
+      rocksdb::IngestExternalFileOptions io;
+      io.move_files = true;
+      io.write_global_seqno = false;
+      s = db_.IngestExternalFile({file}, io);
+    }
+    std::filesystem::remove(file, ec);
+    if (!s.ok())
+      return s;
+    rows_.clear();
+    account(-bytes_);
+    spilled_ = true;
+    return s;
+  }
+
+ private:
+  using Row = std::pair<const std::string, std::optional<std::string>>;
+  // Roughly what a row costs beyond its key and value bytes (hash node, strings, bucket).
+  static constexpr std::size_t kEntryOverhead = 96;
+
+  static std::int64_t size_of(const std::optional<std::string>& v) {
+    return v ? static_cast<std::int64_t>(v->size()) : 0;
+  }
+  void account(std::int64_t delta) {
+    bytes_ += delta;
+    total_ += delta;
+  }
+  const std::string& full(std::string_view key) {
+    key_.assign(prefix_);
+    key_.append(key);
+    return key_;
+  }
+
+  rocksdb::DB& db_;
+  const std::string& prefix_;
+  std::uint64_t slot_;
+  std::string dir_;
+  std::atomic<std::int64_t>& total_;
+  std::unordered_map<std::string, std::optional<std::string>> rows_;
+  std::int64_t bytes_ = 0;
+  bool spilled_ = false;
+  unsigned files_ = 0;
+  std::string key_;
+};
+
 class ViewImpl final : public View {
  public:
   ViewImpl(std::shared_ptr<Db> db, std::uint64_t slot, std::uint64_t position,
@@ -390,7 +525,8 @@ struct Worker {
   std::optional<std::uint64_t> failed_position;
   std::string error;
   bool rebuild_requested = false;
-  bool running = false;  // the thread is in its loop
+  bool build_fresh = false;  // meta.build_slot was just allocated: nothing is written in it yet
+  bool running = false;      // the thread is in its loop
   std::uint64_t events_applied = 0;
 };
 
@@ -435,6 +571,7 @@ class RuntimeImpl final : public Runtime {
     w->build_position = *built;
     w->projection = std::move(p);
     workers_.emplace(w->name, std::move(w));
+    workers_count_ = workers_.size();
     return Ok{};
   }
 
@@ -655,6 +792,31 @@ class RuntimeImpl final : public Runtime {
     wb.Delete(checkpoint_key(slot));
   }
 
+  // Offline only (bulk_load: no view can hold a snapshot of it): deletes the table files wholly
+  // inside a dropped slot's rows, which drop_slot's range deletion only hides until a compaction.
+  // Best effort: rows left behind stay hidden by the range deletion.
+  void reclaim_files(std::uint64_t slot) {
+    if (slot == 0 || !opts_.bulk_load)
+      return;
+    const std::string begin = data_prefix(slot), end = data_prefix(slot + 1);
+    const rocksdb::Slice b(begin), e(end);
+    (void)rocksdb::DeleteFilesInRange(db_->db.get(), db_->db->DefaultColumnFamily(), &b, &e);
+  }
+
+  // Empties a build slot whose writes may have outlived their checkpoint (a bulk build spills
+  // rows without one), so it can be built again from position 0.
+  rocksdb::Status clear_slot(std::uint64_t slot) {
+    rocksdb::WriteBatch wb;
+    wb.DeleteRange(data_prefix(slot), data_prefix(slot + 1));
+    wb.Delete(checkpoint_key(slot));
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    auto s = db_->db->Write(synced, &wb);
+    if (s.ok())
+      reclaim_files(slot);
+    return s;
+  }
+
   // Requires workers_mu_.
   void launch(Worker& w, std::uint64_t stop_at) {
     {
@@ -710,7 +872,8 @@ class RuntimeImpl final : public Runtime {
       return false;
     }
     rocksdb::WriteBatch wb;
-    drop_slot(wb, m.build_slot);
+    const std::uint64_t stale_slot = m.build_slot;
+    drop_slot(wb, stale_slot);
     m.build_slot = *slot;
     m.build_version = w.version;
     wb.Put(meta_key(w.name), m.encode());
@@ -722,8 +885,10 @@ class RuntimeImpl final : public Runtime {
     }
     w.meta = m;
     w.build_position = 0;
+    w.build_fresh = true;
     w.rebuild_requested = false;
     w.state = State::rebuilding;
+    reclaim_files(stale_slot);
     return true;
   }
 
@@ -774,6 +939,7 @@ class RuntimeImpl final : public Runtime {
     w.build_position = 0;
     w.state = State::caught_up;
     w.cv.notify_all();
+    reclaim_files(old_slot);
     return true;
   }
 
@@ -784,12 +950,24 @@ class RuntimeImpl final : public Runtime {
       if (!prepare(w))
         return;
       std::uint64_t slot = 0, pos = 0;
-      bool building = false;
+      bool building = false, fresh = false;
       {
         std::lock_guard wl(w.mu);
         building = w.meta.build_slot != 0;
         slot = building ? w.meta.build_slot : w.meta.active_slot;
         pos = building ? w.build_position : w.served_position;
+        fresh = building && w.build_fresh;
+        w.build_fresh = false;
+      }
+      // A build resumed from its start, or resumed offline (a bulk build restarts from its
+      // start), may hold rows written after its checkpoint: it starts over in an empty slot.
+      if (building && !fresh && (pos == 0 || opts_.bulk_load)) {
+        if (auto s = clear_slot(slot); !s.ok()) {
+          fail(w, pos, "cannot restart the build: " + s.ToString());
+          return;
+        }
+        pos = 0;
+        set_position(w, true, 0, 0);
       }
       const Outcome o = follow(w, slot, building, pos, stop_at);
       if (o != Outcome::restart)
@@ -818,8 +996,15 @@ class RuntimeImpl final : public Runtime {
     // switches queries to it, so a served copy never depends on a lost write.
     rocksdb::WriteOptions wo;
     wo.disableWAL = building;
+    // An offline build keeps its rows in memory (see BulkBatch) and persists no checkpoint until
+    // it is switched to.
+    std::optional<BulkBatch> bulk;
+    if (building && opts_.bulk_load) {
+      bulk.emplace(*db_->db, prefix, slot, (std::filesystem::path(opts_.path) / "bulk").string(),
+                   bulk_bytes_);
+    }
     auto persist = [&](std::uint64_t p) {
-      if (p == persisted)
+      if (p == persisted || bulk)
         return true;
       auto s = db_->db->Put(wo, ckey, be64(p));
       if (!s.ok()) {
@@ -849,9 +1034,33 @@ class RuntimeImpl final : public Runtime {
       }
       return true;
     };
-    // Applies one event; on an exception its partial writes are undone and `error` says why.
-    auto apply = [&](const store::RecordedEvent& e, BatchImpl& batch, std::string& error) {
-      batch.save_point();
+    // The same for an offline build: the rows stay in memory unless the builds together hold
+    // more than their budget.
+    auto commit_bulk = [&](std::uint64_t next_pos, std::size_t applied,
+                           const std::optional<std::uint64_t>& poison, std::string& error) {
+      if (poison) {
+        fail(w, *poison, std::move(error));
+        return false;
+      }
+      // Over the budget, every build holding more than an even share of it spills (one does).
+      const auto budget = static_cast<std::int64_t>(opts_.bulk_memory_bytes);
+      if (bulk_bytes_.load() > budget &&
+          bulk->bytes() * static_cast<std::int64_t>(workers_count_) > budget) {
+        if (auto s = bulk->spill(); !s.ok()) {
+          fail(w, pos, "cannot write the rebuilt rows: " + s.ToString());
+          return false;
+        }
+      }
+      pos = next_pos;
+      set_position(w, building, pos, applied);
+      return true;
+    };
+    // Applies one event; on an exception its partial writes are undone (not in an offline
+    // build, which is then never served) and `error` says why.
+    auto apply = [&](const store::RecordedEvent& e, Batch& batch, BatchImpl* undoable,
+                     std::string& error) {
+      if (undoable)
+        undoable->save_point();
       try {
         w.projection->apply(e, batch);
         return true;
@@ -860,7 +1069,8 @@ class RuntimeImpl final : public Runtime {
       } catch (...) {
         error = "unknown exception";
       }
-      batch.rollback();
+      if (undoable)
+        undoable->rollback();
       return false;
     };
     bool live = false;
@@ -871,6 +1081,31 @@ class RuntimeImpl final : public Runtime {
       const void* reader;
       ~LeaveTap() { tap.leave(reader); }
     } leave_tap{tap_, &w};
+    // Applies the events `fill` gives (fill(batch, apply_one) returns the position the batch
+    // reaches, or nullopt when reading failed and the worker is failed) and commits them.
+    auto step = [&](auto&& fill) {
+      std::size_t applied = 0;
+      std::optional<std::uint64_t> poison;
+      std::string error;
+      auto run = [&](Batch& batch, BatchImpl* undoable) {
+        return fill([&](const store::RecordedEvent& e) {
+          if (!apply(e, batch, undoable, error)) {
+            // The poison event's partial writes are undone; those before it commit.
+            poison = e.position;
+            return false;
+          }
+          ++applied;
+          return true;
+        });
+      };
+      if (bulk) {
+        auto next = run(*bulk, nullptr);
+        return next && commit_bulk(poison ? *poison - 1 : *next, applied, poison, error);
+      }
+      BatchImpl batch(*db_->db, prefix, cache);
+      auto next = run(batch, &batch);
+      return next && commit(batch, poison ? *poison - 1 : *next, applied, poison, error);
+    };
     for (;;) {
       if (stopping_) {
         persist(pos);
@@ -885,6 +1120,12 @@ class RuntimeImpl final : public Runtime {
       if (pos >= target && (stop_at || !live)) {
         if (!persist(pos))
           return Outcome::done;
+        if (bulk) {
+          if (auto s = bulk->spill(); !s.ok()) {
+            fail(w, pos, "cannot write the rebuilt rows: " + s.ToString());
+            return Outcome::done;
+          }
+        }
         if (!caught_up(w))
           return Outcome::done;
         if (building)
@@ -898,33 +1139,30 @@ class RuntimeImpl final : public Runtime {
       const bool behind = !live || head - pos > 4 * LogTap::kChunk;
       if (behind && tap_.whole_chunk_after(pos)) {
         sub.reset();
-        BatchImpl batch(*db_->db, prefix, cache);
-        std::size_t applied = 0;
-        std::uint64_t scanned = pos;
-        std::optional<std::uint64_t> poison;
-        std::string error;
-        for (std::size_t n = 0; n < opts_.catch_up_chunks && applied < opts_.catch_up_batch &&
-                                !poison && !stopping_ && tap_.whole_chunk_after(scanned);
-             ++n) {
-          std::string read_error;
-          auto chunk = tap_.chunk(&w, scanned, w.filter.stored_form, stopping_, read_error);
-          if (!chunk) {
-            fail(w, pos, "cannot read the log: " + read_error);
-            return Outcome::done;
-          }
-          for (const auto& e : chunk->events) {
-            if (e.position <= scanned || !w.filter.matches(e))
-              continue;
-            if (!apply(e, batch, error)) {
-              poison = e.position;
-              break;
+        const bool ok = step([&](const auto& apply_one) -> std::optional<std::uint64_t> {
+          std::uint64_t scanned = pos;
+          std::size_t taken = 0;
+          for (std::size_t n = 0; n < opts_.catch_up_chunks && taken < opts_.catch_up_batch &&
+                                  !stopping_ && tap_.whole_chunk_after(scanned);
+               ++n) {
+            std::string read_error;
+            auto chunk = tap_.chunk(&w, scanned, w.filter.stored_form, stopping_, read_error);
+            if (!chunk) {
+              fail(w, pos, "cannot read the log: " + read_error);
+              return std::nullopt;
             }
-            ++applied;
-          }
-          if (!poison)
+            for (const auto& e : chunk->events) {
+              if (e.position <= scanned || !w.filter.matches(e))
+                continue;
+              if (!apply_one(e))
+                return scanned;
+              ++taken;
+            }
             scanned = chunk->last;
-        }
-        if (!commit(batch, poison ? *poison - 1 : scanned, applied, poison, error))
+          }
+          return scanned;
+        });
+        if (!ok)
           return Outcome::done;
         continue;
       }
@@ -947,19 +1185,14 @@ class RuntimeImpl final : public Runtime {
         }
         continue;
       }
-      BatchImpl batch(*db_->db, prefix, cache);
-      std::size_t applied = 0;
-      std::optional<std::uint64_t> poison;
-      std::string error;
-      for (const auto& e : *events) {
-        if (!apply(e, batch, error)) {
-          // The poison event's partial writes are undone; those before it commit.
-          poison = e.position;
-          break;
+      const bool ok = step([&](const auto& apply_one) -> std::optional<std::uint64_t> {
+        for (const auto& e : *events) {
+          if (!apply_one(e))
+            break;
         }
-        ++applied;
-      }
-      if (!commit(batch, poison ? *poison - 1 : sub->position(), applied, poison, error))
+        return sub->position();
+      });
+      if (!ok)
         return Outcome::done;
     }
   }
@@ -1008,6 +1241,8 @@ class RuntimeImpl final : public Runtime {
   std::map<std::string, std::unique_ptr<Worker>, std::less<>> workers_;
   std::atomic<bool> stopping_{false};
   bool started_ = false;
+  std::atomic<std::int64_t> bulk_bytes_{0};  // rows held in memory by offline builds
+  std::size_t workers_count_ = 1;             // for an offline build's share of the budget
 };
 
 }  // namespace

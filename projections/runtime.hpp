@@ -30,9 +30,13 @@ struct RuntimeOptions {
   // Persist the checkpoint of a worker that only sees filtered-out events after this many
   // positions, so a restart does not rescan them.
   std::uint64_t idle_checkpoint_every = 50'000;
-  // Offline rebuilds (`eventcrm rebuild`): large memtables and no compaction while loading;
-  // call compact() once at the end. Not for a serving runtime (reads slow down as files pile up).
+  // Offline rebuilds (`eventcrm rebuild`): a copy being built keeps its rows in memory and
+  // writes them as sorted table files ingested into the database (at the end, or whenever the
+  // builds together hold more than bulk_memory_bytes); copies dropped are deleted file by file;
+  // no compaction runs. Not for a serving runtime: a build's rows reach the database only when
+  // it is spilled or done, so its progress is not persisted before then.
   bool bulk_load = false;
+  std::size_t bulk_memory_bytes = std::size_t{2} << 30;
 };
 
 // `<data_dir>/readmodels`: the default place of the read models beside the log.
