@@ -826,7 +826,8 @@ class RuntimeImpl final : public Runtime {
       w.running = true;
     }
     w.thread = std::thread([this, &w, stop_at] {
-      name_this_thread("projection");
+      // "p:" and the projection's name, cut to what the kernel keeps (15 characters).
+      name_this_thread(("p:" + w.name).substr(0, 15).c_str());
       try {
         run(w, stop_at);
       } catch (const std::exception& e) {

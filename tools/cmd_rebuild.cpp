@@ -37,13 +37,14 @@ struct RebuildOutcome {
 
 // Rebuilds `names` (empty: every read model) of the store at `data_dir`.
 RebuildOutcome rebuild(store::EventStore& s, const std::string& data_dir,
-                       const std::vector<std::string>& names, bool quiet) {
+                       const std::vector<std::string>& names, std::size_t memory_mb, bool quiet) {
   RebuildOutcome out;
   projections::RuntimeOptions ro;
   ro.path = projections::readmodels_path(data_dir);
   // Offline: nothing is served while it runs, so each copy is built in memory and written as
   // sorted table files (no compaction needed afterwards; the copies replaced are deleted whole).
   ro.bulk_load = true;
+  ro.bulk_memory_bytes = memory_mb << 20;
   ro.catch_up_batch = 20'000;
   ro.catch_up_chunks = 32;
   auto rt = projections::Runtime::open(s, ro);
@@ -95,6 +96,7 @@ void register_rebuild_command(CLI::App& app) {
   struct Args {
     std::string data_dir = "./data";
     std::vector<std::string> projections;
+    std::size_t memory_mb = 2048;
     bool json = false;
   };
   auto args = std::make_shared<Args>();
@@ -105,6 +107,11 @@ void register_rebuild_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--projection", args->projections,
                   "Read model to rebuild (repeatable; default: all)");
+  cmd->add_option("--memory-mb", args->memory_mb,
+                  "Rows held in memory while building, in MiB; beyond it the largest builds are "
+                  "written out early (slower)")
+      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 20))
+      ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON line");
   cmd->callback([args] {
     store::Options o;
@@ -119,7 +126,7 @@ void register_rebuild_command(CLI::App& app) {
       exit_code() = 2;
       return;
     }
-    auto r = rebuild(**st, args->data_dir, args->projections, args->json);
+    auto r = rebuild(**st, args->data_dir, args->projections, args->memory_mb, args->json);
     (*st)->close();
     if (!r.ok) {
       std::fprintf(stderr, "eventcrm rebuild: %s\n", r.error.c_str());
@@ -155,6 +162,7 @@ struct BenchRebuildConfig {
   std::string data_dir;  // empty: a fresh temporary directory, removed afterwards
   int rounds = 3;
   std::string db_bench = "db_bench";  // empty: no anchor
+  std::size_t memory_mb = 2048;
   bool json = false;
 };
 
@@ -404,7 +412,7 @@ int run_bench_rebuild(const BenchRebuildConfig& cfg) {
   std::size_t read_models = 0;
   for (int round = 0; round < cfg.rounds; ++round) {
     reset_peak_rss();
-    auto r = rebuild(s, dir, {}, cfg.json);
+    auto r = rebuild(s, dir, {}, cfg.memory_mb, cfg.json);
     if (!r.ok) {
       std::fprintf(stderr, "bench rebuild: %s\n", r.error.c_str());
       return 1;
@@ -488,6 +496,9 @@ void register_bench_rebuild(CLI::App& bench) {
   cmd->add_option("--db-bench", cfg->db_bench,
                   "db_bench executable for the anchor (RocksDB readseq over as many records of "
                   "the same size); empty: no anchor")
+      ->capture_default_str();
+  cmd->add_option("--memory-mb", cfg->memory_mb, "As eventcrm rebuild --memory-mb")
+      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 20))
       ->capture_default_str();
   cmd->add_flag("--json", cfg->json, "Print one JSON line");
   cmd->callback([cfg] { exit_code() = run_bench_rebuild(*cfg); });
