@@ -66,7 +66,7 @@ void merge(AccountRow& row, const account::Profile& p) {
 class Accounts final : public RecordProjection<account::Aggregate, AccountRow> {
  public:
   std::string name() const override { return std::string(kAccounts); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return accounts_spec(); }
 
  protected:

@@ -50,7 +50,7 @@ struct ActivityRow {
 class Activities final : public RecordProjection<activity::Aggregate, ActivityRow> {
  public:
   std::string name() const override { return std::string(kActivities); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return activities_spec(); }
 
  protected:

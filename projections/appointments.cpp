@@ -77,7 +77,7 @@ void set_schedule(AppointmentRow& row, domain::Timestamp starts, domain::Timesta
 class Appointments final : public RecordProjection<appointment::Aggregate, AppointmentRow> {
  public:
   std::string name() const override { return std::string(kAppointments); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return appointments_spec(); }
 
  protected:

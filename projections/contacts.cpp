@@ -65,7 +65,7 @@ void merge(ContactRow& row, const contact::Profile& p) {
 class Contacts final : public RecordProjection<contact::Aggregate, ContactRow> {
  public:
   std::string name() const override { return std::string(kContacts); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return contacts_spec(); }
 
  protected:

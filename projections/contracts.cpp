@@ -87,7 +87,7 @@ struct ContractRow {
 class Contracts final : public RecordProjection<contract::Aggregate, ContractRow> {
  public:
   std::string name() const override { return std::string(kContracts); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return contracts_spec(); }
 
  protected:

@@ -66,7 +66,7 @@ struct LeadRow {
 class Leads final : public RecordProjection<lead::Aggregate, LeadRow> {
  public:
   std::string name() const override { return std::string(kLeads); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return leads_spec(); }
 
  protected:

@@ -118,7 +118,7 @@ constexpr std::size_t kListedEntries = 200;
 class Campaigns final : public RecordProjection<campaign::Aggregate, CampaignDoc> {
  public:
   std::string name() const override { return std::string(kCampaigns); }
-  std::uint32_t version() const override { return 3; }  // 3: ties sort in the same direction
+  std::uint32_t version() const override { return 4; }  // 4: one index per sort key
   const records::Spec& spec() const override { return campaigns_spec(); }
 
  protected:

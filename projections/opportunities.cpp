@@ -58,7 +58,7 @@ struct OpportunityRow {
 class Opportunities final : public RecordProjection<opportunity::Aggregate, OpportunityRow> {
  public:
   std::string name() const override { return std::string(kOpportunities); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return opportunities_spec(); }
 
  protected:

@@ -48,7 +48,7 @@ struct OrderRow {
 class Orders final : public RecordProjection<order::Aggregate, OrderRow> {
  public:
   std::string name() const override { return std::string(kOrders); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return orders_spec(); }
 
  protected:

@@ -55,7 +55,7 @@ std::optional<domain::Money> priced(const std::optional<domain::Decimal>& d,
 class Products final : public RecordProjection<product::Aggregate, ProductRow> {
  public:
   std::string name() const override { return std::string(kProducts); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return products_spec(); }
 
  protected:
@@ -129,7 +129,7 @@ struct WarehouseRow {
 class Warehouses final : public RecordProjection<warehouse::Aggregate, WarehouseRow> {
  public:
   std::string name() const override { return std::string(kWarehouses); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return warehouses_spec(); }
 
  protected:

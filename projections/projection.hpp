@@ -39,6 +39,11 @@ class View {
   virtual void scan(
       std::string_view from, std::string_view to,
       const std::function<bool(std::string_view key, std::string_view value)>& fn) const = 0;
+  // The same rows in descending key order: from the last key below `to` (empty: the end of the
+  // projection's rows) down to `from`.
+  virtual void scan_back(
+      std::string_view from, std::string_view to,
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) const = 0;
 };
 
 // A read model. `apply` is the only place its rows change; it must be deterministic (the same

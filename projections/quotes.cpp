@@ -99,7 +99,7 @@ struct QuoteRow {
 class Quotes final : public RecordProjection<quote::Aggregate, QuoteRow> {
  public:
   std::string name() const override { return std::string(kQuotes); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return quotes_spec(); }
 
  protected:

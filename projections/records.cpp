@@ -46,27 +46,21 @@ std::string index_prefix(std::string_view sort, std::string_view facet, std::str
   return k;
 }
 
-// The position of a record within one sort: ascending keys as they are, descending ones with
-// every byte inverted and a terminator above any inverted byte, so longer keys come first. The
-// record id breaks ties in the same direction, so a descending sort is the exact reverse of the
-// ascending one (record ids are time-ordered: "-created_at" lists records created in the same
-// millisecond newest first too).
-std::string sort_part(std::string_view key, bool descending, std::string_view id) {
-  std::string k;
-  auto put = [&k, descending](std::string_view part) {
-    std::string c = clean(part);
-    if (descending) {
-      for (char ch : c)
-        k.push_back(static_cast<char>(~static_cast<unsigned char>(ch)));
-      k.push_back('\xff');
-    } else {
-      k += c;
-      k.push_back('\0');
-    }
-  };
-  put(key);
-  put(id);
+// The position of a record within one sort: its sort key, then its id to break ties. A sort and
+// its descending form ("-name") share these rows: the descending one reads them backward, so it
+// is the exact reverse of the ascending one, ties included (record ids are time-ordered:
+// "-created_at" lists records created in the same millisecond newest first too).
+std::string sort_part(std::string_view key, std::string_view id) {
+  std::string k = clean(key);
+  k.push_back('\0');
+  k += clean(id);
+  k.push_back('\0');
   return k;
+}
+
+// The index a sort reads: "-name" reads the rows of "name", backward.
+std::string_view sort_index(std::string_view sort) {
+  return !sort.empty() && sort[0] == '-' ? sort.substr(1) : sort;
 }
 
 std::string ascii_lower(std::string_view s) {
@@ -152,20 +146,23 @@ void Table::put(const Record& r, bool fresh) {
     put_part(value, v);
   }
   std::vector<std::string> keys;
+  std::vector<std::string_view> indexes;  // one per sort key, whichever directions are offered
   for (const std::string& sort : spec_.sorts) {
-    bool descending = !sort.empty() && sort[0] == '-';
-    std::string_view name = descending ? std::string_view(sort).substr(1) : std::string_view(sort);
+    const std::string_view name = sort_index(sort);
+    if (std::find(indexes.begin(), indexes.end(), name) != indexes.end())
+      continue;
+    indexes.push_back(name);
     std::string_view key;
     for (const auto& [n, k] : r.sort_keys) {
       if (n == name)
         key = k;
     }
-    std::string part = sort_part(key, descending, r.id);
-    keys.push_back(index_prefix(sort, "*", "") + part);
+    std::string part = sort_part(key, r.id);
+    keys.push_back(index_prefix(name, "*", "") + part);
     for (const std::string& facet : spec_.indexed) {
       for (const auto& [f, v] : r.facets) {
         if (f == facet)
-          keys.push_back(index_prefix(sort, facet, v) + part);
+          keys.push_back(index_prefix(name, facet, v) + part);
       }
     }
   }
@@ -206,32 +203,40 @@ eventcrm::Result<ListPage, ListError> list(const View& view, const Spec& spec, c
   std::string sort = q.sort.empty() ? spec.sorts.front() : q.sort;
   if (std::find(spec.sorts.begin(), spec.sorts.end(), sort) == spec.sorts.end())
     return unexpected(ListError::bad_sort);
-  std::string prefix = index_prefix(sort, "*", "");
+  const std::string_view index = sort_index(sort);
+  const bool backward = index.size() != sort.size();
+  std::string prefix = index_prefix(index, "*", "");
   for (const std::string& facet : spec.indexed) {
     auto it = std::find_if(q.equals.begin(), q.equals.end(),
                            [&](const auto& e) { return e.first == facet; });
     if (it != q.equals.end()) {
-      prefix = index_prefix(sort, facet, it->second);
+      prefix = index_prefix(index, facet, it->second);
       break;
     }
   }
+  // The index rows are [prefix, prefix with its last byte (a NUL) raised); a cursor is the key of
+  // the last row looked at, minus the prefix: the next page starts just past it.
   std::string from = prefix;
+  std::string to = prefix;
+  to.back() = '\1';
   if (!q.cursor.empty()) {
     std::string after;
     if (!from_hex(q.cursor, after) || after.empty())
       return unexpected(ListError::bad_cursor);
-    from += after;
-    from.push_back('\0');  // the first key after it
+    if (backward) {
+      to = prefix + after;  // exclusive
+    } else {
+      from += after;
+      from.push_back('\0');  // the first key after it
+    }
   }
-  std::string to = prefix;
-  to.back() = '\1';
   std::string needle = ascii_lower(q.text);
 
   ListPage page;
   std::size_t scanned = 0;
   std::string last;  // the remainder of the last key looked at
   bool more = false;
-  view.scan(from, to, [&](std::string_view key, std::string_view value) {
+  const auto visit = [&](std::string_view key, std::string_view value) {
     std::string_view rest = key.substr(prefix.size());
     // Once the page is full, the scan only looks for one more match (is there a next page?).
     const bool full = page.docs.size() >= q.limit;
@@ -286,7 +291,11 @@ eventcrm::Result<ListPage, ListError> list(const View& view, const Spec& spec, c
     }
     last = std::string(rest);
     return true;
-  });
+  };
+  if (backward)
+    view.scan_back(from, to, visit);
+  else
+    view.scan(from, to, visit);
   if (more && !last.empty())
     page.next_cursor = to_hex(last);
   return page;

@@ -5,8 +5,9 @@
 // Rows, inside the projection's own keyspace:
 //   d/<id>                                   → the document (JSON object)
 //   m/<id>                                   → the index keys written for it (to replace them)
-//   i/<sort>/<facet>=<value>/<key>\0<id>     → the record's facets (for filtering while scanning)
-// `<facet>=<value>` is `*=` for the unfiltered index; every sort has one per indexed facet.
+//   i/<sort>\0<facet>=<value>\0<key>\0<id>\0 → the record's facets (for filtering while scanning)
+// `<facet>=<value>` is `*=` for the unfiltered index; every sort key has one per indexed facet.
+// `<sort>` is the sort key's name: a descending sort ("-name") reads the rows of "name" backward.
 #pragma once
 
 #include <cstddef>

@@ -398,6 +398,26 @@ class ViewImpl final : public View {
     if (!it->status().ok())
       throw std::runtime_error("read-model scan: " + it->status().ToString());
   }
+  void scan_back(std::string_view from, std::string_view to,
+                 const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    const std::string lower = prefix_ + std::string(from);
+    const std::string upper = to.empty() ? end_ : prefix_ + std::string(to);
+    rocksdb::Slice lower_slice(lower);
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_;
+    ro.iterate_lower_bound = &lower_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro));
+    it->SeekForPrev(upper);
+    if (it->Valid() && it->key() == rocksdb::Slice(upper))
+      it->Prev();  // `to` is exclusive
+    for (; it->Valid(); it->Prev()) {
+      auto k = it->key().ToStringView();
+      if (!fn(k.substr(prefix_.size()), it->value().ToStringView()))
+        return;
+    }
+    if (!it->status().ok())
+      throw std::runtime_error("read-model scan: " + it->status().ToString());
+  }
 
  private:
   std::shared_ptr<Db> db_;

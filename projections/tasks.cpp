@@ -49,7 +49,7 @@ struct TaskRow {
 class Tasks final : public RecordProjection<task::Aggregate, TaskRow> {
  public:
   std::string name() const override { return std::string(kTasks); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return tasks_spec(); }
 
  protected:

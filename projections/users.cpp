@@ -41,7 +41,7 @@ struct UserRow {
 class Users final : public RecordProjection<user::Aggregate, UserRow> {
  public:
   std::string name() const override { return std::string(kUsers); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return users_spec(); }
 
  protected:

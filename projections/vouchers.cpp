@@ -55,7 +55,7 @@ struct VoucherRow {
 class Vouchers final : public RecordProjection<voucher::Aggregate, VoucherRow> {
  public:
   std::string name() const override { return std::string(kVouchers); }
-  std::uint32_t version() const override { return 2; }  // 2: ties sort in the same direction
+  std::uint32_t version() const override { return 3; }  // 3: one index per sort key
   const records::Spec& spec() const override { return vouchers_spec(); }
 
  protected:
