@@ -288,12 +288,11 @@ class BulkBatch final : public Batch {
   rocksdb::Status spill() {
     if (rows_.empty())
       return rocksdb::Status::OK();
-    std::vector<const Row*> sorted;
+    std::vector<Sorted> sorted;
     sorted.reserve(rows_.size());
     for (const auto& row : rows_)
-      sorted.push_back(&row);
-    std::sort(sorted.begin(), sorted.end(),
-              [](const Row* a, const Row* b) { return a->first < b->first; });
+      sorted.push_back({row.first, &row});
+    sort_by_key(sorted.data(), sorted.size(), 0);
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     const std::string file =
@@ -302,10 +301,10 @@ class BulkBatch final : public Batch {
             .string();
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_.GetOptions());
     auto s = writer.Open(file);
-    for (const Row* row : sorted) {
+    for (const auto& [key, row] : sorted) {
       if (!s.ok())
         break;
-      s = row->second ? writer.Put(row->first, *row->second) : writer.Delete(row->first);
+      s = row->second ? writer.Put(key, *row->second) : writer.Delete(key);
     }
     if (s.ok())
       s = writer.Finish();
@@ -329,6 +328,54 @@ class BulkBatch final : public Batch {
   // Roughly what a row costs beyond its key and value bytes (hash node, strings, bucket).
   static constexpr std::size_t kEntryOverhead = 96;
 
+  struct Sorted {
+    std::string_view key;
+    const Row* row;
+  };
+  static int byte_at(std::string_view s, std::size_t at) {
+    return at < s.size() ? static_cast<unsigned char>(s[at]) : -1;
+  }
+  // Sorts distinct keys that agree on their first `depth` bytes. Every key of a spill starts with
+  // its slot's prefix and index keys with their sort and facet, so comparing whole keys (as
+  // std::sort does) went over the same long prefixes again and again: most of a spill's time. A
+  // three-way radix quicksort (Bentley and Sedgewick) looks at each byte position once per
+  // partition instead.
+  static void sort_by_key(Sorted* a, std::size_t n, std::size_t depth) {
+    while (n > 1) {
+      if (n < 16) {
+        for (std::size_t i = 1; i < n; ++i) {
+          for (std::size_t j = i; j > 0 && a[j].key.substr(depth) < a[j - 1].key.substr(depth); --j)
+            std::swap(a[j], a[j - 1]);
+        }
+        return;
+      }
+      // Median of three bytes as the pivot.
+      int x = byte_at(a[0].key, depth), y = byte_at(a[n / 2].key, depth),
+          z = byte_at(a[n - 1].key, depth);
+      const int pivot = std::max(std::min(x, y), std::min(std::max(x, y), z));
+      std::size_t lt = 0, i = 0, gt = n;  // [0, lt) <, [lt, i) ==, [gt, n) > the pivot
+      while (i < gt) {
+        const int c = byte_at(a[i].key, depth);
+        if (c < pivot)
+          std::swap(a[lt++], a[i++]);
+        else if (c > pivot)
+          std::swap(a[i], a[--gt]);
+        else
+          ++i;
+      }
+      if (pivot >= 0)  // keys that end here are equal: one at most, the keys being distinct
+        sort_by_key(a + lt, gt - lt, depth + 1);
+      // The smaller side by recursion, the larger by the loop: the stack stays logarithmic.
+      if (lt < n - gt) {
+        sort_by_key(a, lt, depth);
+        a += gt;
+        n -= gt;
+      } else {
+        sort_by_key(a + gt, n - gt, depth);
+        n = lt;
+      }
+    }
+  }
   static std::int64_t size_of(const std::optional<std::string>& v) {
     return v ? static_cast<std::int64_t>(v->size()) : 0;
   }
