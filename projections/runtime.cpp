@@ -430,34 +430,30 @@ class ViewImpl final : public View {
   }
   void scan(std::string_view from, std::string_view to,
             const std::function<bool(std::string_view, std::string_view)>& fn) const override {
-    const std::string lower = prefix_ + std::string(from);
-    const std::string upper = to.empty() ? end_ : prefix_ + std::string(to);
-    rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snapshot_;
-    ro.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro));
-    for (it->Seek(lower); it->Valid(); it->Next()) {
-      auto k = it->key().ToStringView();
-      if (!fn(k.substr(prefix_.size()), it->value().ToStringView()))
-        return;
-    }
-    if (!it->status().ok())
-      throw std::runtime_error("read-model scan: " + it->status().ToString());
+    walk(from, to, false, fn);
   }
   void scan_back(std::string_view from, std::string_view to,
                  const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    walk(from, to, true, fn);
+  }
+
+ private:
+  // Rows with keys in [from, to) (empty `to`: the end of the slot), up or down.
+  void walk(std::string_view from, std::string_view to, bool backward,
+            const std::function<bool(std::string_view, std::string_view)>& fn) const {
     const std::string lower = prefix_ + std::string(from);
     const std::string upper = to.empty() ? end_ : prefix_ + std::string(to);
-    rocksdb::Slice lower_slice(lower);
+    const rocksdb::Slice lower_slice(lower), upper_slice(upper);
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_;
     ro.iterate_lower_bound = &lower_slice;
+    ro.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro));
-    it->SeekForPrev(upper);
-    if (it->Valid() && it->key() == rocksdb::Slice(upper))
-      it->Prev();  // `to` is exclusive
-    for (; it->Valid(); it->Prev()) {
+    if (backward)
+      it->SeekToLast();
+    else
+      it->Seek(lower);
+    for (; it->Valid(); backward ? it->Prev() : it->Next()) {
       auto k = it->key().ToStringView();
       if (!fn(k.substr(prefix_.size()), it->value().ToStringView()))
         return;
@@ -466,7 +462,6 @@ class ViewImpl final : public View {
       throw std::runtime_error("read-model scan: " + it->status().ToString());
   }
 
- private:
   std::shared_ptr<Db> db_;
   const rocksdb::Snapshot* snapshot_;
   std::string prefix_, end_;
