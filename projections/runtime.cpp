@@ -295,10 +295,9 @@ class BulkBatch final : public Batch {
     sort_by_key(sorted.data(), sorted.size(), 0);
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
-    const std::string file =
-        (std::filesystem::path(dir_) /
-         ("slot-" + std::to_string(slot_) + "-" + std::to_string(++files_) + ".sst"))
-            .string();
+    const std::string file = (std::filesystem::path(dir_) / ("slot-" + std::to_string(slot_) + "-" +
+                                                             std::to_string(++files_) + ".sst"))
+                                 .string();
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_.GetOptions());
     auto s = writer.Open(file);
     for (const auto& [key, row] : sorted) {
@@ -1305,7 +1304,7 @@ class RuntimeImpl final : public Runtime {
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::atomic<std::int64_t> bulk_bytes_{0};  // rows held in memory by offline builds
-  std::size_t workers_count_ = 1;             // for an offline build's share of the budget
+  std::size_t workers_count_ = 1;            // for an offline build's share of the budget
 };
 
 }  // namespace

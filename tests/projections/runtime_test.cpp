@@ -6,7 +6,6 @@
 #include <atomic>
 #include <map>
 #include <thread>
-#include <thread>
 
 #include "projections/bytes.hpp"
 #include "projections/counting_projection.hpp"
