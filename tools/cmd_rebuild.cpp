@@ -403,6 +403,20 @@ int run_bench_rebuild(const BenchRebuildConfig& cfg) {
     }
     progress.finish();
   }
+  // An existing log (--data-dir) that needed no new events: its record size from a sample of it.
+  if (generated == 0) {
+    auto page = s.read_all(0, 10'000);
+    if (page) {
+      for (const auto& e : page->events) {
+        store::NewEvent n;
+        n.type = e.type;
+        n.data = e.data;
+        n.metadata.actor = e.metadata.actor;
+        record_total += record_bytes(e.stream, n);
+        ++generated;
+      }
+    }
+  }
   const std::uint64_t events = s.head();
   const double avg_record =
       generated ? static_cast<double>(record_total) / static_cast<double>(generated) : 0;
