@@ -111,6 +111,19 @@ Error io_error(const rocksdb::Status& s) {
   return Error{errc::io_error, s.ToString()};
 }
 
+// One read-model row; nullopt when it is absent. Other failures throw: in `apply` they fail the
+// projection at that event, in a query they fail the request.
+std::optional<std::string> read_row(rocksdb::DB& db, const rocksdb::ReadOptions& ro,
+                                    const std::string& key) {
+  std::string value;
+  auto s = db.Get(ro, key, &value);
+  if (s.IsNotFound())
+    return std::nullopt;
+  if (!s.ok())
+    throw std::runtime_error("read-model read: " + s.ToString());
+  return value;
+}
+
 // The database, shared with views so a view outliving the runtime stays valid.
 struct Db {
   std::unique_ptr<rocksdb::DB> db;
@@ -150,14 +163,7 @@ class BatchImpl final : public Batch {
       return it->second;
     if (auto it = cache_.rows.find(k); it != cache_.rows.end())
       return it->second;
-    std::string value;
-    auto s = db_.Get(rocksdb::ReadOptions(), k, &value);
-    std::optional<std::string> out;
-    if (s.ok()) {
-      out = std::move(value);
-    } else if (!s.IsNotFound()) {
-      throw std::runtime_error("read-model read: " + s.ToString());
-    }
+    auto out = read_row(db_, rocksdb::ReadOptions(), k);
     cache_.remember(k, out);
     return out;
   }
@@ -273,13 +279,7 @@ class BulkBatch final : public Batch {
       return it->second;
     if (!spilled_)
       return std::nullopt;
-    std::string value;
-    auto s = db_.Get(rocksdb::ReadOptions(), k, &value);
-    if (s.IsNotFound())
-      return std::nullopt;
-    if (!s.ok())
-      throw std::runtime_error("read-model read: " + s.ToString());
-    return value;
+    return read_row(db_, rocksdb::ReadOptions(), k);
   }
 
   std::int64_t bytes() const { return bytes_; }
@@ -419,13 +419,7 @@ class ViewImpl final : public View {
   std::optional<std::string> get(std::string_view key) const override {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_;
-    std::string value;
-    auto s = db_->db->Get(ro, prefix_ + std::string(key), &value);
-    if (s.IsNotFound())
-      return std::nullopt;
-    if (!s.ok())
-      throw std::runtime_error("read-model read: " + s.ToString());
-    return value;
+    return read_row(*db_->db, ro, prefix_ + std::string(key));
   }
   void scan(std::string_view from, std::string_view to,
             const std::function<bool(std::string_view, std::string_view)>& fn) const override {
@@ -868,8 +862,7 @@ class RuntimeImpl final : public Runtime {
   // rows without one), so it can be built again from position 0.
   rocksdb::Status clear_slot(std::uint64_t slot) {
     rocksdb::WriteBatch wb;
-    wb.DeleteRange(data_prefix(slot), data_prefix(slot + 1));
-    wb.Delete(checkpoint_key(slot));
+    drop_slot(wb, slot);
     rocksdb::WriteOptions synced;
     synced.sync = true;
     auto s = db_->db->Write(synced, &wb);
@@ -1096,6 +1089,14 @@ class RuntimeImpl final : public Runtime {
       }
       return true;
     };
+    // Writes an offline build's rows out; false when that failed (the worker is then failed).
+    auto spill = [&] {
+      if (auto s = bulk->spill(); !s.ok()) {
+        fail(w, pos, "cannot write the rebuilt rows: " + s.ToString());
+        return false;
+      }
+      return true;
+    };
     // The same for an offline build: the rows stay in memory unless the builds together hold
     // more than their budget.
     auto commit_bulk = [&](std::uint64_t next_pos, std::size_t applied,
@@ -1107,12 +1108,8 @@ class RuntimeImpl final : public Runtime {
       // Over the budget, every build holding more than an even share of it spills (one does).
       const auto budget = static_cast<std::int64_t>(opts_.bulk_memory_bytes);
       if (bulk_bytes_.load() > budget &&
-          bulk->bytes() * static_cast<std::int64_t>(workers_count_) > budget) {
-        if (auto s = bulk->spill(); !s.ok()) {
-          fail(w, pos, "cannot write the rebuilt rows: " + s.ToString());
-          return false;
-        }
-      }
+          bulk->bytes() * static_cast<std::int64_t>(workers_count_) > budget && !spill())
+        return false;
       pos = next_pos;
       set_position(w, building, pos, applied);
       return true;
@@ -1182,12 +1179,8 @@ class RuntimeImpl final : public Runtime {
       if (pos >= target && (stop_at || !live)) {
         if (!persist(pos))
           return Outcome::done;
-        if (bulk) {
-          if (auto s = bulk->spill(); !s.ok()) {
-            fail(w, pos, "cannot write the rebuilt rows: " + s.ToString());
-            return Outcome::done;
-          }
-        }
+        if (bulk && !spill())
+          return Outcome::done;
         if (!caught_up(w))
           return Outcome::done;
         if (building)

@@ -47,11 +47,15 @@ struct ProjectionFixture : ::testing::Test {
   }
 
   void open_runtime(std::size_t batch = 1000) {
-    runtime.reset();
     projections::RuntimeOptions ro;
-    ro.path = readmodels();
     ro.catch_up_batch = batch;
     ro.poll = std::chrono::milliseconds(20);
+    open_runtime(ro);
+  }
+  // Replaces the runtime with one over the same read models (`ro.path` is set here).
+  void open_runtime(projections::RuntimeOptions ro) {
+    runtime.reset();
+    ro.path = readmodels();
     auto r = projections::Runtime::open(*store, ro);
     ASSERT_TRUE(r) << r.error().message;
     runtime = std::move(*r);

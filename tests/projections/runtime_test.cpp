@@ -91,16 +91,12 @@ TEST_F(RuntimeTest, ResumesFromItsCheckpointWithoutReapplying) {
 // counts once.
 TEST_F(RuntimeTest, BulkBuildStoppedAfterASpillIsStartedOverNotResumed) {
   append_many(5000);
-  runtime.reset();
   projections::RuntimeOptions ro;
-  ro.path = readmodels();
   ro.bulk_load = true;
   ro.bulk_memory_bytes = 1;  // every commit spills
   ro.catch_up_batch = 1000;
   ro.catch_up_chunks = 1;
-  auto r = projections::Runtime::open(*store, ro);
-  ASSERT_TRUE(r) << r.error().message;
-  runtime = std::move(*r);
+  open_runtime(ro);
   std::atomic<bool> hold{false};
   auto counting = std::make_unique<CountingProjection>();
   counting->hold = &hold;
@@ -391,16 +387,12 @@ TEST_F(RuntimeTest, EveryReadModelRebuiltInBulkIsByteIdenticalToItsLiveBuild) {
     }
   };
   auto reopen = [&](bool bulk, std::size_t memory) {
-    runtime.reset();
     projections::RuntimeOptions ro;
-    ro.path = readmodels();
     ro.bulk_load = bulk;
     ro.bulk_memory_bytes = memory;
     ro.catch_up_batch = 3000;
     ro.catch_up_chunks = 3;
-    auto r = projections::Runtime::open(*store, ro);
-    ASSERT_TRUE(r) << r.error().message;
-    runtime = std::move(*r);
+    open_runtime(ro);
     for (auto& p : projections::all_projections())
       ASSERT_TRUE(runtime->add(std::move(p)));
   };
