@@ -23,6 +23,9 @@ class Batch {
   virtual void put(std::string_view key, std::string_view value) = 0;
   virtual void del(std::string_view key) = 0;
   virtual std::optional<std::string> get(std::string_view key) = 0;
+  // put() of a key known to be new: neither written before in the batch nor stored (e.g. the
+  // rows of a record whose stream starts at this event). Lets an offline build skip its lookups.
+  virtual void put_new(std::string_view key, std::string_view value) { put(key, value); }
 };
 
 // A consistent, read-only view of one projection's served rows (a storage snapshot taken when the
@@ -60,6 +63,15 @@ class Projection {
   // Which events `apply` is given (empty: all).
   virtual store::Filter filter() const { return {}; }
   virtual void apply(const store::RecordedEvent& event, Batch& batch) = 0;
+
+  // Offline builds (RuntimeOptions::bulk_load) only. While holding, `apply` may keep the latest
+  // state of what it touches in memory instead of encoding and writing it at every event;
+  // flush() writes what it holds through the batch and forgets it, and the runtime flushes
+  // before it writes a build's rows out. hold(true) and hold(false) forget without writing.
+  // held_bytes(): roughly the memory held, counted against the builds' budget.
+  virtual void hold(bool on) { (void)on; }
+  virtual void flush(Batch& batch) { (void)batch; }
+  virtual std::int64_t held_bytes() const { return 0; }
 };
 
 }  // namespace eventcrm::projections

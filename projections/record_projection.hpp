@@ -6,8 +6,10 @@
 // Include from projections/*.cpp only: it brings in the domain's JSON codec.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -33,30 +35,36 @@ class RecordProjection : public Projection {
     }
     records::Table table(batch, spec());
     std::string id = e.stream.substr(A::category.size() + 1);
-    Row row{};
     // A stream's first event creates its record: nothing stored to read back.
     const bool fresh = e.stream_version == 0;
-    if (auto doc = fresh ? std::nullopt : table.doc(id)) {
-      auto parsed = domain::json::parse(*doc);
-      std::string error;
-      if (!parsed || !domain::codec::get_fields(*parsed, row, "", error))
-        throw std::runtime_error("stored record " + id + " does not decode: " + error);
-    } else {
-      row.id = id;
-      row.created_at = domain::Timestamp{e.time_ms};
+    if (holding_) {
+      auto it = held_.find(id);
+      if (it == held_.end()) {
+        Held h{load(table, id, e, fresh), fresh};
+        held_bytes_ += static_cast<std::int64_t>(sizeof(Held) + 2 * id.size()) + kHeldOverhead;
+        it = held_.emplace(std::move(id), std::move(h)).first;
+      }
+      fold(it->second.row, *event, e);
+      return;
     }
-    update(row, *event, e);
-    row.version = e.stream_version;
-    row.updated_at = domain::Timestamp{e.time_ms};
-    domain::json::Writer w;
-    domain::codec::put_fields(w, row);
-    records::Record r;
-    r.id = id;
-    r.doc = w.take();
-    r.facets = facets(row);
-    r.sort_keys = sort_keys(row);
-    table.put(r, fresh);
+    Row row = load(table, id, e, fresh);
+    fold(row, *event, e);
+    write(table, row, fresh);
   }
+
+  void hold(bool on) override {
+    holding_ = on;
+    held_.clear();
+    held_bytes_ = 0;
+  }
+  void flush(Batch& batch) override {
+    records::Table table(batch, spec());
+    for (const auto& [id, h] : held_)
+      write(table, h.row, h.fresh);
+    held_.clear();
+    held_bytes_ = 0;
+  }
+  std::int64_t held_bytes() const override { return held_bytes_; }
 
   virtual const records::Spec& spec() const = 0;
 
@@ -69,6 +77,49 @@ class RecordProjection : public Projection {
   virtual std::vector<std::pair<std::string, std::string>> sort_keys(const Row& row) const {
     return {{"created_at", row.created_at.to_string()}, {"updated_at", row.updated_at.to_string()}};
   }
+
+ private:
+  // A record as it stands before an event: read back, or new when its stream starts here.
+  Row load(records::Table& table, const std::string& id, const store::RecordedEvent& e,
+           bool fresh) {
+    Row row{};
+    if (auto doc = fresh ? std::nullopt : table.doc(id)) {
+      auto parsed = domain::json::parse(*doc);
+      std::string error;
+      if (!parsed || !domain::codec::get_fields(*parsed, row, "", error))
+        throw std::runtime_error("stored record " + id + " does not decode: " + error);
+    } else {
+      row.id = id;
+      row.created_at = domain::Timestamp{e.time_ms};
+    }
+    return row;
+  }
+  void fold(Row& row, const typename A::Event& event, const store::RecordedEvent& e) {
+    update(row, event, e);
+    row.version = e.stream_version;
+    row.updated_at = domain::Timestamp{e.time_ms};
+  }
+  // `fresh`: the record has no rows yet.
+  void write(records::Table& table, const Row& row, bool fresh) const {
+    domain::json::Writer w;
+    domain::codec::put_fields(w, row);
+    records::Record r;
+    r.id = row.id;
+    r.doc = w.take();
+    r.facets = facets(row);
+    r.sort_keys = sort_keys(row);
+    table.put(r, fresh);
+  }
+
+  struct Held {
+    Row row;
+    bool fresh;  // the record's stream started while held: it has no rows to replace
+  };
+  // Strings of a row beyond their inline buffers, hash node and bucket: a rough figure.
+  static constexpr std::int64_t kHeldOverhead = 256;
+  bool holding_ = false;
+  std::unordered_map<std::string, Held> held_;
+  std::int64_t held_bytes_ = 0;
 };
 
 }  // namespace eventcrm::projections

@@ -190,6 +190,13 @@ void Table::put(const Record& r, bool fresh) {
     const auto current = batch_.get(old_keys.front());
     same_value = current && *current == value;
   }
+  if (fresh) {
+    for (const std::string& k : keys)
+      batch_.put_new(k, value);
+    batch_.put_new(meta_key, meta);
+    batch_.put_new("d/" + r.id, r.doc);
+    return;
+  }
   for (const std::string& k : keys) {
     if (!same_value || !std::binary_search(old_keys.begin(), old_keys.end(), std::string_view(k)))
       batch_.put(k, value);

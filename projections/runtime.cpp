@@ -18,9 +18,11 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -245,6 +247,7 @@ class BulkBatch final : public Batch {
   BulkBatch& operator=(const BulkBatch&) = delete;
 
   void put(std::string_view key, std::string_view value) override {
+    settle();
     const std::string& k = full(key);
     auto it = rows_.find(k);
     if (it == rows_.end()) {
@@ -255,6 +258,7 @@ class BulkBatch final : public Batch {
     it->second.emplace(value);
   }
   void del(std::string_view key) override {
+    settle();
     const std::string& k = full(key);
     auto it = rows_.find(k);
     if (!spilled_) {
@@ -274,6 +278,7 @@ class BulkBatch final : public Batch {
     }
   }
   std::optional<std::string> get(std::string_view key) override {
+    settle();
     const std::string& k = full(key);
     if (auto it = rows_.find(k); it != rows_.end())
       return it->second;
@@ -281,17 +286,30 @@ class BulkBatch final : public Batch {
       return std::nullopt;
     return read_row(db_, rocksdb::ReadOptions(), k);
   }
+  // A new key needs no lookup: its row is appended, unindexed, until the spill sorts it in.
+  void put_new(std::string_view key, std::string_view value) override {
+    const std::size_t size = prefix_.size() + key.size() + value.size();
+    char* at = reserve(size);
+    std::memcpy(at, prefix_.data(), prefix_.size());
+    std::memcpy(at + prefix_.size(), key.data(), key.size());
+    std::memcpy(at + prefix_.size() + key.size(), value.data(), value.size());
+    fresh_.push_back(
+        {{at, prefix_.size() + key.size()}, {at + prefix_.size() + key.size(), value.size()}});
+    account(static_cast<std::int64_t>(size + sizeof(Fresh)));
+  }
 
   std::int64_t bytes() const { return bytes_; }
 
   // Writes the rows in memory to the database (one table file, ingested) and forgets them.
   rocksdb::Status spill() {
-    if (rows_.empty())
+    if (rows_.empty() && fresh_.empty())
       return rocksdb::Status::OK();
     std::vector<Sorted> sorted;
-    sorted.reserve(rows_.size());
-    for (const auto& row : rows_)
-      sorted.push_back({row.first, &row});
+    sorted.reserve(rows_.size() + fresh_.size());
+    for (const auto& [key, value] : rows_)
+      sorted.push_back({key, value ? std::string_view(*value) : std::string_view(), !value});
+    for (const auto& row : fresh_)  // keys apart from those of rows_ (see settle)
+      sorted.push_back({row.key, row.value, false});
     sort_by_key(sorted.data(), sorted.size(), 0);
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
@@ -300,10 +318,10 @@ class BulkBatch final : public Batch {
                                  .string();
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_.GetOptions());
     auto s = writer.Open(file);
-    for (const auto& [key, row] : sorted) {
+    for (const auto& row : sorted) {
       if (!s.ok())
         break;
-      s = row->second ? writer.Put(key, *row->second) : writer.Delete(key);
+      s = row.del ? writer.Delete(row.key) : writer.Put(row.key, row.value);
     }
     if (s.ok())
       s = writer.Finish();
@@ -317,20 +335,61 @@ class BulkBatch final : public Batch {
     if (!s.ok())
       return s;
     rows_.clear();
+    forget_fresh();
     account(-bytes_);
     spilled_ = true;
     return s;
   }
 
  private:
-  using Row = std::pair<const std::string, std::optional<std::string>>;
   // Roughly what a row costs beyond its key and value bytes (hash node, strings, bucket).
   static constexpr std::size_t kEntryOverhead = 96;
+  static constexpr std::size_t kChunk = std::size_t{1} << 20;
 
   struct Sorted {
     std::string_view key;
-    const Row* row;
+    std::string_view value;
+    bool del;
   };
+  struct Fresh {
+    std::string_view key;
+    std::string_view value;
+  };
+
+  // Room for `size` bytes of put_new rows, which stay where they are until the spill.
+  char* reserve(std::size_t size) {
+    if (chunks_.empty() || chunk_used_ + size > chunk_size_) {
+      chunk_size_ = std::max(kChunk, size);
+      chunks_.push_back(std::make_unique<char[]>(chunk_size_));
+      chunk_used_ = 0;
+    }
+    char* at = chunks_.back().get() + chunk_used_;
+    chunk_used_ += size;
+    return at;
+  }
+  // Before any other access, the put_new rows join the indexed ones: a row put new may then be
+  // read, replaced or deleted like any other. (An offline build's records write theirs just
+  // before a spill, so this is rare.)
+  void settle() {
+    if (fresh_.empty())
+      return;
+    std::vector<Fresh> fresh;
+    fresh.swap(fresh_);
+    for (const auto& row : fresh) {
+      auto [it, inserted] = rows_.emplace(std::string(row.key), std::string(row.value));
+      if (!inserted)
+        it->second.emplace(row.value);
+    }
+    // Accounted again as indexed rows.
+    account(static_cast<std::int64_t>(fresh.size()) *
+            (static_cast<std::int64_t>(kEntryOverhead) - static_cast<std::int64_t>(sizeof(Fresh))));
+    forget_fresh();
+  }
+  void forget_fresh() {
+    fresh_.clear();
+    chunks_.clear();
+    chunk_used_ = chunk_size_ = 0;
+  }
   static int byte_at(std::string_view s, std::size_t at) {
     return at < s.size() ? static_cast<unsigned char>(s[at]) : -1;
   }
@@ -341,6 +400,16 @@ class BulkBatch final : public Batch {
   // partition instead.
   static void sort_by_key(Sorted* a, std::size_t n, std::size_t depth) {
     while (n > 1) {
+      // Bytes all the keys share are skipped at once: comparing each key with the first touches
+      // it once, where partitioning on them would take a pass over every key per byte.
+      std::size_t common = a[0].key.size() - std::min(depth, a[0].key.size());
+      for (std::size_t i = 1; i < n && common > 0; ++i) {
+        const std::string_view x = a[0].key.substr(depth, common);
+        const std::string_view y = a[i].key.substr(std::min(depth, a[i].key.size()), common);
+        const auto mismatch = std::mismatch(x.begin(), x.end(), y.begin(), y.end());
+        common = static_cast<std::size_t>(mismatch.first - x.begin());
+      }
+      depth += common;
       if (n < 16) {
         for (std::size_t i = 1; i < n; ++i) {
           for (std::size_t j = i; j > 0 && a[j].key.substr(depth) < a[j - 1].key.substr(depth); --j)
@@ -394,6 +463,9 @@ class BulkBatch final : public Batch {
   std::string dir_;
   std::atomic<std::int64_t>& total_;
   std::unordered_map<std::string, std::optional<std::string>> rows_;
+  std::vector<Fresh> fresh_;  // put_new rows, in chunks_
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t chunk_used_ = 0, chunk_size_ = 0;
   std::int64_t bytes_ = 0;
   bool spilled_ = false;
   unsigned files_ = 0;
@@ -1054,9 +1126,33 @@ class RuntimeImpl final : public Runtime {
     // An offline build keeps its rows in memory (see BulkBatch) and persists no checkpoint until
     // it is switched to.
     std::optional<BulkBatch> bulk;
+    // What the projection holds in memory while building offline (Projection::hold), as counted
+    // in bulk_bytes_.
+    struct Held {
+      Projection& projection;
+      std::atomic<std::int64_t>& total;
+      bool on = false;
+      std::int64_t counted = 0;
+      void start() {
+        on = true;
+        projection.hold(true);
+      }
+      void recount() {
+        const std::int64_t now = projection.held_bytes();
+        total += now - counted;
+        counted = now;
+      }
+      ~Held() {
+        if (!on)
+          return;
+        projection.hold(false);
+        recount();
+      }
+    } held{*w.projection, bulk_bytes_};
     if (building && opts_.bulk_load) {
       bulk.emplace(*db_->db, prefix, slot, (std::filesystem::path(opts_.path) / "bulk").string(),
                    bulk_bytes_);
+      held.start();
     }
     auto persist = [&](std::uint64_t p) {
       if (p == persisted || bulk)
@@ -1091,6 +1187,8 @@ class RuntimeImpl final : public Runtime {
     };
     // Writes an offline build's rows out; false when that failed (the worker is then failed).
     auto spill = [&] {
+      w.projection->flush(*bulk);
+      held.recount();
       if (auto s = bulk->spill(); !s.ok()) {
         fail(w, pos, "cannot write the rebuilt rows: " + s.ToString());
         return false;
@@ -1106,9 +1204,11 @@ class RuntimeImpl final : public Runtime {
         return false;
       }
       // Over the budget, every build holding more than an even share of it spills (one does).
+      held.recount();
       const auto budget = static_cast<std::int64_t>(opts_.bulk_memory_bytes);
       if (bulk_bytes_.load() > budget &&
-          bulk->bytes() * static_cast<std::int64_t>(workers_count_) > budget && !spill())
+          (bulk->bytes() + held.counted) * static_cast<std::int64_t>(workers_count_) > budget &&
+          !spill())
         return false;
       pos = next_pos;
       set_position(w, building, pos, applied);
