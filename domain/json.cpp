@@ -227,6 +227,16 @@ class Parser {
   bool string(std::string& out) {
     ++i_;  // opening quote
     for (;;) {
+      // A run of plain ASCII (most of any string) is copied at once.
+      std::size_t run = i_;
+      while (run < s_.size()) {
+        const auto b = static_cast<unsigned char>(s_[run]);
+        if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\')
+          break;
+        ++run;
+      }
+      out.append(s_.data() + i_, run - i_);
+      i_ = run;
       if (i_ >= s_.size())
         return fail("unterminated string"), false;
       char c = s_[i_];

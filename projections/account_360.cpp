@@ -6,8 +6,12 @@
 // out of the lists once closed) — a record's row says where its item is.
 #include "projections/account_360.hpp"
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
+#include <unordered_map>
 
 #include "domain/activity.hpp"
 #include "domain/appointment.hpp"
@@ -562,13 +566,13 @@ std::uint64_t get_count(std::string_view value) {
   return n;
 }
 
-void add_count(Batch& batch, const std::string& key, int delta) {
+void add_count(Batch& batch, const std::string& key, std::int64_t delta) {
   std::uint64_t n = 0;
   if (auto row = batch.get(key))
     n = get_count(*row);
-  if (delta < 0 && n == 0)
-    throw std::runtime_error("account_360: count " + key + " is already zero");
-  n = delta < 0 ? n - 1 : n + 1;
+  if (delta < 0 && n < static_cast<std::uint64_t>(-delta))
+    throw std::runtime_error("account_360: count " + key + " would go below zero");
+  n = delta < 0 ? n - static_cast<std::uint64_t>(-delta) : n + static_cast<std::uint64_t>(delta);
   if (n == 0) {
     batch.del(key);
     return;
@@ -589,25 +593,54 @@ std::optional<std::string> section_key(const Rec& r) {
   return k;
 }
 
-template <class A, class Rec>
-void track(const store::RecordedEvent& e, Batch& batch) {
+// An offline build's records of one section, held typed in memory (Projection::hold): each with
+// where its stored item is, if it was stored before it was held.
+template <class Rec>
+struct Held {
+  struct Entry {
+    Rec rec;
+    bool stored = false;
+    std::optional<std::string> stored_item;  // and the account it is listed under
+    std::string stored_account;
+  };
+  std::unordered_map<std::string, Entry> records;
+};
+
+template <class A>
+typename A::Event decode_event(const store::RecordedEvent& e) {
   auto event = A::decode(e.type, e.data);
   if (!event) {
     throw std::runtime_error("event " + e.id + " (" + e.type +
                              ") does not decode: " + event.error().message);
   }
+  return std::move(*event);
+}
+
+template <class A>
+std::string record_key(std::string_view id) {
+  return "r" + std::string(A::category) + std::string(1, '\0') + std::string(id);
+}
+
+template <class Rec>
+std::optional<Rec> stored_record(Batch& batch, const std::string& key, const std::string& id) {
+  auto row = batch.get(key);
+  if (!row)
+    return std::nullopt;
+  auto parsed = domain::codec::decode<Rec>(*row);
+  if (!parsed)
+    throw std::runtime_error("account_360: stored record " + id + " does not decode");
+  return std::move(*parsed);
+}
+
+template <class A, class Rec>
+void track(const store::RecordedEvent& e, Batch& batch) {
+  auto event = decode_event<A>(e);
   std::string id = e.stream.substr(A::category.size() + 1);
-  std::string key = "r" + std::string(A::category) + std::string(1, '\0') + id;
-  std::optional<Rec> before;
-  if (auto row = batch.get(key)) {
-    auto parsed = domain::codec::decode<Rec>(*row);
-    if (!parsed)
-      throw std::runtime_error("account_360: stored record " + id + " does not decode");
-    before = std::move(*parsed);
-  }
+  std::string key = record_key<A>(id);
+  std::optional<Rec> before = stored_record<Rec>(batch, key, id);
   Rec rec = before.value_or(Rec{});
   rec.id = id;
-  rec.on(*event);
+  rec.on(event);
   auto old_key = before ? section_key(*before) : std::nullopt;
   auto new_key = section_key(rec);
   if (old_key && old_key != new_key) {
@@ -620,6 +653,56 @@ void track(const store::RecordedEvent& e, Batch& batch) {
       add_count(batch, count_key(*rec.account_id, Rec::kSection), 1);
   }
   batch.put(key, domain::codec::encode(rec));
+}
+
+// The same fold, in memory.
+template <class A, class Rec>
+void hold_event(const store::RecordedEvent& e, Batch& batch, Held<Rec>& held) {
+  auto event = decode_event<A>(e);
+  std::string id = e.stream.substr(A::category.size() + 1);
+  auto it = held.records.find(id);
+  if (it == held.records.end()) {
+    typename Held<Rec>::Entry entry;
+    // A stream's first event: nothing stored to read back.
+    if (auto before = e.stream_version == 0 ? std::nullopt
+                                            : stored_record<Rec>(batch, record_key<A>(id), id)) {
+      entry.stored = true;
+      entry.stored_item = section_key(*before);
+      if (entry.stored_item)
+        entry.stored_account = *before->account_id;
+      entry.rec = std::move(*before);
+    }
+    it = held.records.emplace(id, std::move(entry)).first;
+  }
+  it->second.rec.id = id;
+  it->second.rec.on(event);
+}
+
+// Writes what `track` would have written, event after event, for the held records; the counts'
+// changes are summed in `counts`.
+template <class A, class Rec>
+void write_held(Batch& batch, Held<Rec>& held, std::map<std::string, std::int64_t>& counts) {
+  for (const auto& [id, entry] : held.records) {
+    const Rec& rec = entry.rec;
+    auto new_key = section_key(rec);
+    if (entry.stored_item && entry.stored_item != new_key) {
+      batch.del(*entry.stored_item);
+      counts[count_key(entry.stored_account, Rec::kSection)] -= 1;
+    }
+    if (new_key) {
+      if (entry.stored)
+        batch.put(*new_key, item_json(rec));
+      else
+        batch.put_new(*new_key, item_json(rec));
+      if (new_key != entry.stored_item)
+        counts[count_key(*rec.account_id, Rec::kSection)] += 1;
+    }
+    if (entry.stored)
+      batch.put(record_key<A>(id), domain::codec::encode(rec));
+    else
+      batch.put_new(record_key<A>(id), domain::codec::encode(rec));
+  }
+  held.records.clear();
 }
 
 class AccountOverview final : public Projection {
@@ -636,22 +719,69 @@ class AccountOverview final : public Projection {
   void apply(const store::RecordedEvent& e, Batch& batch) override {
     const std::string category = e.category();
     if (category == domain::contact::kCategory)
-      track<domain::contact::Aggregate, ContactRec>(e, batch);
+      on<domain::contact::Aggregate, ContactRec>(e, batch);
     else if (category == domain::opportunity::kCategory)
-      track<domain::opportunity::Aggregate, OpportunityRec>(e, batch);
+      on<domain::opportunity::Aggregate, OpportunityRec>(e, batch);
     else if (category == domain::activity::kCategory)
-      track<domain::activity::Aggregate, ActivityRec>(e, batch);
+      on<domain::activity::Aggregate, ActivityRec>(e, batch);
     else if (category == domain::appointment::kCategory)
-      track<domain::appointment::Aggregate, AppointmentRec>(e, batch);
+      on<domain::appointment::Aggregate, AppointmentRec>(e, batch);
     else if (category == domain::task::kCategory)
-      track<domain::task::Aggregate, TaskRec>(e, batch);
+      on<domain::task::Aggregate, TaskRec>(e, batch);
     else if (category == domain::quote::kCategory)
-      track<domain::quote::Aggregate, QuoteRec>(e, batch);
+      on<domain::quote::Aggregate, QuoteRec>(e, batch);
     else if (category == domain::order::kCategory)
-      track<domain::order::Aggregate, OrderRec>(e, batch);
+      on<domain::order::Aggregate, OrderRec>(e, batch);
     else if (category == domain::contract::kCategory)
-      track<domain::contract::Aggregate, ContractRec>(e, batch);
+      on<domain::contract::Aggregate, ContractRec>(e, batch);
   }
+
+  void hold(bool on) override {
+    holding_ = on;
+    std::apply([](auto&... held) { (held.records.clear(), ...); }, held_);
+    held_bytes_ = 0;
+  }
+  void flush(Batch& batch) override {
+    std::map<std::string, std::int64_t> counts;
+    write_held<domain::contact::Aggregate>(batch, std::get<Held<ContactRec>>(held_), counts);
+    write_held<domain::opportunity::Aggregate>(batch, std::get<Held<OpportunityRec>>(held_),
+                                               counts);
+    write_held<domain::activity::Aggregate>(batch, std::get<Held<ActivityRec>>(held_), counts);
+    write_held<domain::appointment::Aggregate>(batch, std::get<Held<AppointmentRec>>(held_),
+                                               counts);
+    write_held<domain::task::Aggregate>(batch, std::get<Held<TaskRec>>(held_), counts);
+    write_held<domain::quote::Aggregate>(batch, std::get<Held<QuoteRec>>(held_), counts);
+    write_held<domain::order::Aggregate>(batch, std::get<Held<OrderRec>>(held_), counts);
+    write_held<domain::contract::Aggregate>(batch, std::get<Held<ContractRec>>(held_), counts);
+    for (const auto& [key, delta] : counts) {
+      if (delta != 0)
+        add_count(batch, key, delta);
+    }
+    held_bytes_ = 0;
+  }
+  std::int64_t held_bytes() const override { return held_bytes_; }
+
+ private:
+  template <class A, class Rec>
+  void on(const store::RecordedEvent& e, Batch& batch) {
+    if (!holding_) {
+      track<A, Rec>(e, batch);
+      return;
+    }
+    auto& held = std::get<Held<Rec>>(held_);
+    const std::size_t before = held.records.size();
+    hold_event<A>(e, batch, held);
+    if (held.records.size() != before)
+      held_bytes_ += static_cast<std::int64_t>(sizeof(typename Held<Rec>::Entry)) + kHeldOverhead;
+  }
+
+  // Strings beyond their inline buffers, hash node and bucket: a rough figure.
+  static constexpr std::int64_t kHeldOverhead = 256;
+  bool holding_ = false;
+  std::tuple<Held<ContactRec>, Held<OpportunityRec>, Held<ActivityRec>, Held<AppointmentRec>,
+             Held<TaskRec>, Held<QuoteRec>, Held<OrderRec>, Held<ContractRec>>
+      held_;
+  std::int64_t held_bytes_ = 0;
 };
 
 Account360Section read_section(const View& view, std::string_view account, std::string_view section,

@@ -258,7 +258,7 @@ class CustomerHistory final : public Projection {
       if (!current || *current != account)
         batch.put(key, account);
     }
-    batch.put(history_key(account, e.position), encode_row(e, summary_of(e, x)));
+    batch.put_new(history_key(account, e.position), encode_row(e, summary_of(e, x)));
   }
 };
 

@@ -8,8 +8,11 @@
 // to the owners a caller may see (record-level reach) without reading the opportunities.
 #include "projections/pipeline.hpp"
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "domain/codec.hpp"
 #include "domain/opportunity.hpp"
@@ -142,33 +145,64 @@ PipelineSums shown(const Sums& s) {
   return PipelineSums{s.count, amounts::text(s.unweighted), amounts::text(s.weighted)};
 }
 
-// Adds (sign 1) or removes (sign -1) an open opportunity's amounts in each dimension's group.
-void move(Batch& batch, const Tracked& t, int sign) {
+// A change to a group's sums.
+struct Delta {
+  std::int64_t count = 0;
+  Units unweighted = 0;
+  Units weighted = 0;
+};
+
+// An open opportunity's amounts, to add (sign 1) or remove (sign -1) in each of its groups.
+Delta contribution(const Tracked& t, int sign) {
   // 0..100 %: the weighted amount is at most the amount, never an overflow.
   Units unweighted = amounts::units(t.amount.amount);
   Units weighted = amounts::units(t.amount.amount.percent(static_cast<std::int64_t>(t.probability))
                                       .value_or(domain::Decimal{}));
+  return Delta{sign, sign * unweighted, sign * weighted};
+}
+
+void add(Batch& batch, const std::string& key, const Delta& d) {
+  Sums s;
+  if (auto row = batch.get(key))
+    s = get_sums(*row);
+  if (d.count < 0 && s.count < static_cast<std::uint64_t>(-d.count))
+    throw std::runtime_error("pipeline: group " + key.substr(1) + " is already empty");
+  s.count = d.count < 0 ? s.count - static_cast<std::uint64_t>(-d.count)
+                        : s.count + static_cast<std::uint64_t>(d.count);
+  s.unweighted += d.unweighted;
+  s.weighted += d.weighted;
+  if (s.count == 0)
+    batch.del(key);
+  else
+    batch.put(key, put_sums(s));
+}
+
+// Adds (sign 1) or removes (sign -1) an open opportunity's amounts in each dimension's group.
+void move(Batch& batch, const Tracked& t, int sign) {
+  const Delta d = contribution(t, sign);
+  for (char dim : kDims)
+    add(batch, row_key(t, dim), d);
+}
+
+// The same, summed in memory (an offline build: see Pipeline::flush).
+void move(std::map<std::string, Delta>& groups, const Tracked& t, int sign) {
+  const Delta d = contribution(t, sign);
   for (char dim : kDims) {
-    std::string key = row_key(t, dim);
-    Sums s;
-    if (auto row = batch.get(key))
-      s = get_sums(*row);
-    if (sign > 0) {
-      ++s.count;
-      s.unweighted += unweighted;
-      s.weighted += weighted;
-    } else {
-      if (s.count == 0)
-        throw std::runtime_error("pipeline: group " + key.substr(1) + " is already empty");
-      --s.count;
-      s.unweighted -= unweighted;
-      s.weighted -= weighted;
-    }
-    if (s.count == 0)
-      batch.del(key);
-    else
-      batch.put(key, put_sums(s));
+    Delta& g = groups[row_key(t, dim)];
+    g.count += d.count;
+    g.unweighted += d.unweighted;
+    g.weighted += d.weighted;
   }
+}
+
+std::optional<Tracked> stored(Batch& batch, const std::string& key, const std::string& id) {
+  auto row = batch.get(key);
+  if (!row)
+    return std::nullopt;
+  auto parsed = domain::codec::decode<Tracked>(*row);
+  if (!parsed)
+    throw std::runtime_error("pipeline: stored opportunity " + id + " does not decode");
+  return std::move(*parsed);
 }
 
 class Pipeline final : public Projection {
@@ -196,15 +230,24 @@ class Pipeline final : public Projection {
       return;
     std::string id = e.stream.substr(opportunity::kCategory.size() + 1);
     std::string key = "o" + id;
-    opportunity::State state;
-    std::optional<Tracked> before;
-    if (auto row = batch.get(key)) {
-      auto parsed = domain::codec::decode<Tracked>(*row);
-      if (!parsed)
-        throw std::runtime_error("pipeline: stored opportunity " + id + " does not decode");
-      before = *parsed;
-      state = to_state(*before);
+    if (holding_) {
+      auto it = held_.find(id);
+      if (it == held_.end()) {
+        Held h;
+        // A stream's first event: nothing stored to read back.
+        h.before = e.stream_version == 0 ? std::nullopt : stored(batch, key, id);
+        if (h.before)
+          h.state = to_state(*h.before);
+        held_bytes_ += static_cast<std::int64_t>(sizeof(Held)) + kHeldOverhead;
+        it = held_.emplace(id, std::move(h)).first;
+      }
+      opportunity::Aggregate::apply(it->second.state, *event);
+      return;
     }
+    opportunity::State state;
+    std::optional<Tracked> before = stored(batch, key, id);
+    if (before)
+      state = to_state(*before);
     opportunity::Aggregate::apply(state, *event);
     Tracked after = to_tracked(state);
     if (before && before->status == "open")
@@ -213,6 +256,46 @@ class Pipeline final : public Projection {
       move(batch, after, 1);
     batch.put(key, domain::codec::encode(after));
   }
+
+  void hold(bool on) override {
+    holding_ = on;
+    held_.clear();
+    held_bytes_ = 0;
+  }
+  // Writes what apply would have, event after event: each held opportunity once, and each
+  // group's sums changed by the total of its opportunities' moves.
+  void flush(Batch& batch) override {
+    std::map<std::string, Delta> groups;
+    for (const auto& [id, h] : held_) {
+      Tracked after = to_tracked(h.state);
+      if (h.before && h.before->status == "open")
+        move(groups, *h.before, -1);
+      if (after.status == "open")
+        move(groups, after, 1);
+      if (h.before)
+        batch.put("o" + id, domain::codec::encode(after));
+      else
+        batch.put_new("o" + id, domain::codec::encode(after));
+    }
+    for (const auto& [key, d] : groups) {
+      if (d.count != 0 || d.unweighted != 0 || d.weighted != 0)
+        add(batch, key, d);
+    }
+    held_.clear();
+    held_bytes_ = 0;
+  }
+  std::int64_t held_bytes() const override { return held_bytes_; }
+
+ private:
+  struct Held {
+    opportunity::State state;
+    std::optional<Tracked> before;  // as stored before it was held
+  };
+  // Strings beyond their inline buffers, hash node and bucket: a rough figure.
+  static constexpr std::int64_t kHeldOverhead = 256;
+  bool holding_ = false;
+  std::unordered_map<std::string, Held> held_;
+  std::int64_t held_bytes_ = 0;
 };
 
 }  // namespace

@@ -23,8 +23,10 @@ class Batch {
   virtual void put(std::string_view key, std::string_view value) = 0;
   virtual void del(std::string_view key) = 0;
   virtual std::optional<std::string> get(std::string_view key) = 0;
-  // put() of a key known to be new: neither written before in the batch nor stored (e.g. the
-  // rows of a record whose stream starts at this event). Lets an offline build skip its lookups.
+  // put() of a row written once: its key is neither stored nor written before in the batch, and
+  // it is not read or written again through the batch before the projection's next flush()
+  // (e.g. a history row keyed by log position, or a new record's rows written by flush()). An
+  // offline build appends such rows without indexing them; elsewhere this is put().
   virtual void put_new(std::string_view key, std::string_view value) { put(key, value); }
 };
 

@@ -247,7 +247,6 @@ class BulkBatch final : public Batch {
   BulkBatch& operator=(const BulkBatch&) = delete;
 
   void put(std::string_view key, std::string_view value) override {
-    settle();
     const std::string& k = full(key);
     auto it = rows_.find(k);
     if (it == rows_.end()) {
@@ -258,7 +257,6 @@ class BulkBatch final : public Batch {
     it->second.emplace(value);
   }
   void del(std::string_view key) override {
-    settle();
     const std::string& k = full(key);
     auto it = rows_.find(k);
     if (!spilled_) {
@@ -278,7 +276,6 @@ class BulkBatch final : public Batch {
     }
   }
   std::optional<std::string> get(std::string_view key) override {
-    settle();
     const std::string& k = full(key);
     if (auto it = rows_.find(k); it != rows_.end())
       return it->second;
@@ -308,7 +305,9 @@ class BulkBatch final : public Batch {
     sorted.reserve(rows_.size() + fresh_.size());
     for (const auto& [key, value] : rows_)
       sorted.push_back({key, value ? std::string_view(*value) : std::string_view(), !value});
-    for (const auto& row : fresh_)  // keys apart from those of rows_ (see settle)
+    // Keys apart from those of rows_ and from each other (Batch::put_new); if not, the writer
+    // refuses the file (its keys must increase strictly) and the build fails.
+    for (const auto& row : fresh_)
       sorted.push_back({row.key, row.value, false});
     sort_by_key(sorted.data(), sorted.size(), 0);
     std::error_code ec;
@@ -366,24 +365,6 @@ class BulkBatch final : public Batch {
     char* at = chunks_.back().get() + chunk_used_;
     chunk_used_ += size;
     return at;
-  }
-  // Before any other access, the put_new rows join the indexed ones: a row put new may then be
-  // read, replaced or deleted like any other. (An offline build's records write theirs just
-  // before a spill, so this is rare.)
-  void settle() {
-    if (fresh_.empty())
-      return;
-    std::vector<Fresh> fresh;
-    fresh.swap(fresh_);
-    for (const auto& row : fresh) {
-      auto [it, inserted] = rows_.emplace(std::string(row.key), std::string(row.value));
-      if (!inserted)
-        it->second.emplace(row.value);
-    }
-    // Accounted again as indexed rows.
-    account(static_cast<std::int64_t>(fresh.size()) *
-            (static_cast<std::int64_t>(kEntryOverhead) - static_cast<std::int64_t>(sizeof(Fresh))));
-    forget_fresh();
   }
   void forget_fresh() {
     fresh_.clear();
