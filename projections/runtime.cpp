@@ -309,7 +309,7 @@ class BulkBatch final : public Batch {
     // refuses the file (its keys must increase strictly) and the build fails.
     for (const auto& row : fresh_)
       sorted.push_back({row.key, row.value, false});
-    sort_by_key(sorted.data(), sorted.size(), 0);
+    sort_by_key(sorted.data(), sorted.size());
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     const std::string file = (std::filesystem::path(dir_) / ("slot-" + std::to_string(slot_) + "-" +
@@ -349,6 +349,8 @@ class BulkBatch final : public Batch {
     std::string_view key;
     std::string_view value;
     bool del;
+    std::uint8_t avail = 0;  // see sort_by_key
+    std::uint64_t word = 0;
   };
   struct Fresh {
     std::string_view key;
@@ -371,56 +373,96 @@ class BulkBatch final : public Batch {
     chunks_.clear();
     chunk_used_ = chunk_size_ = 0;
   }
-  static int byte_at(std::string_view s, std::size_t at) {
-    return at < s.size() ? static_cast<unsigned char>(s[at]) : -1;
+  // Sorts distinct keys. Every key of a spill starts with its slot's prefix and index keys with
+  // their sort and facet, so comparing whole keys (as std::sort does) goes over the same long
+  // prefixes again and again. This is a three-way radix quicksort (Bentley and Sedgewick) on
+  // eight bytes of the keys at a time, kept beside each key (a caching multikey quicksort),
+  // which also skips at once the bytes all the keys of a partition share.
+  static void sort_by_key(Sorted* a, std::size_t n) {
+    load(a, n, 0);
+    sort_cached(a, n, 0);
   }
-  // Sorts distinct keys that agree on their first `depth` bytes. Every key of a spill starts with
-  // its slot's prefix and index keys with their sort and facet, so comparing whole keys (as
-  // std::sort does) went over the same long prefixes again and again: most of a spill's time. A
-  // three-way radix quicksort (Bentley and Sedgewick) looks at each byte position once per
-  // partition instead.
-  static void sort_by_key(Sorted* a, std::size_t n, std::size_t depth) {
+  // The eight bytes of each key from `depth` (zeros past its end) and how many of them exist.
+  static void load(Sorted* a, std::size_t n, std::size_t depth) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string_view k = a[i].key;
+      const std::size_t avail = k.size() > depth ? std::min<std::size_t>(8, k.size() - depth) : 0;
+      std::uint64_t word = 0;
+      for (std::size_t b = 0; b < avail; ++b)
+        word |= static_cast<std::uint64_t>(static_cast<unsigned char>(k[depth + b]))
+                << (56 - 8 * b);
+      a[i].word = word;
+      a[i].avail = static_cast<std::uint8_t>(avail);
+    }
+  }
+  // Bytes from `depth` on that every key of a[0, n) shares.
+  static std::size_t shared(const Sorted* a, std::size_t n, std::size_t depth) {
+    const std::string_view first = a[0].key.substr(std::min(depth, a[0].key.size()));
+    std::size_t common = first.size();
+    for (std::size_t i = 1; i < n && common > 0; ++i) {
+      const std::string_view k = a[i].key.substr(std::min(depth, a[i].key.size()));
+      const std::size_t m = std::min(common, k.size());
+      std::size_t j = 0;
+      while (j < m && first[j] == k[j])
+        ++j;
+      common = j;
+    }
+    return common;
+  }
+  static bool less(const Sorted& x, const Sorted& y) {
+    return x.word != y.word ? x.word < y.word : x.avail < y.avail;
+  }
+  // a[i].word holds the bytes of each key from `depth`.
+  static void sort_cached(Sorted* a, std::size_t n, std::size_t depth) {
     while (n > 1) {
-      // Bytes all the keys share are skipped at once: comparing each key with the first touches
-      // it once, where partitioning on them would take a pass over every key per byte.
-      std::size_t common = a[0].key.size() - std::min(depth, a[0].key.size());
-      for (std::size_t i = 1; i < n && common > 0; ++i) {
-        const std::string_view x = a[0].key.substr(depth, common);
-        const std::string_view y = a[i].key.substr(std::min(depth, a[i].key.size()), common);
-        const auto mismatch = std::mismatch(x.begin(), x.end(), y.begin(), y.end());
-        common = static_cast<std::size_t>(mismatch.first - x.begin());
-      }
-      depth += common;
       if (n < 16) {
+        auto before = [&](const Sorted& x, const Sorted& y) {
+          if (x.word != y.word || x.avail != y.avail || x.avail < 8)
+            return less(x, y);
+          return x.key.substr(depth) < y.key.substr(depth);
+        };
         for (std::size_t i = 1; i < n; ++i) {
-          for (std::size_t j = i; j > 0 && a[j].key.substr(depth) < a[j - 1].key.substr(depth); --j)
+          for (std::size_t j = i; j > 0 && before(a[j], a[j - 1]); --j)
             std::swap(a[j], a[j - 1]);
         }
         return;
       }
-      // Median of three bytes as the pivot.
-      int x = byte_at(a[0].key, depth), y = byte_at(a[n / 2].key, depth),
-          z = byte_at(a[n - 1].key, depth);
-      const int pivot = std::max(std::min(x, y), std::min(std::max(x, y), z));
+      // Median of three as the pivot.
+      const Sorted* x = &a[0];
+      const Sorted* y = &a[n / 2];
+      const Sorted* z = &a[n - 1];
+      if (less(*y, *x))
+        std::swap(x, y);
+      if (less(*z, *y)) {
+        y = z;
+        if (less(*y, *x))
+          y = x;
+      }
+      const std::uint64_t pw = y->word;
+      const std::uint8_t pa = y->avail;
       std::size_t lt = 0, i = 0, gt = n;  // [0, lt) <, [lt, i) ==, [gt, n) > the pivot
       while (i < gt) {
-        const int c = byte_at(a[i].key, depth);
-        if (c < pivot)
+        const Sorted& c = a[i];
+        if (c.word < pw || (c.word == pw && c.avail < pa))
           std::swap(a[lt++], a[i++]);
-        else if (c > pivot)
+        else if (c.word > pw || c.avail > pa)
           std::swap(a[i], a[--gt]);
         else
           ++i;
       }
-      if (pivot >= 0)  // keys that end here are equal: one at most, the keys being distinct
-        sort_by_key(a + lt, gt - lt, depth + 1);
+      // Keys that end within these eight bytes are equal: one at most, the keys being distinct.
+      if (pa == 8 && gt - lt > 1) {
+        const std::size_t next = depth + 8 + shared(a + lt, gt - lt, depth + 8);
+        load(a + lt, gt - lt, next);
+        sort_cached(a + lt, gt - lt, next);
+      }
       // The smaller side by recursion, the larger by the loop: the stack stays logarithmic.
       if (lt < n - gt) {
-        sort_by_key(a, lt, depth);
+        sort_cached(a, lt, depth);
         a += gt;
         n -= gt;
       } else {
-        sort_by_key(a + gt, n - gt, depth);
+        sort_cached(a + gt, n - gt, depth);
         n = lt;
       }
     }
