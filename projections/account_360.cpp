@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include "domain/activity.hpp"
 #include "domain/appointment.hpp"
@@ -23,6 +24,7 @@
 #include "domain/quote.hpp"
 #include "domain/task.hpp"
 #include "projections/bytes.hpp"
+#include "projections/held.hpp"
 #include "projections/records.hpp"
 
 namespace eventcrm::projections {
@@ -602,6 +604,7 @@ struct Held {
     bool stored = false;
     std::optional<std::string> stored_item;  // and the account it is listed under
     std::string stored_account;
+    std::uint64_t touched = 0;  // the position of its last event
   };
   std::unordered_map<std::string, Entry> records;
 };
@@ -675,14 +678,23 @@ void hold_event(const store::RecordedEvent& e, Batch& batch, Held<Rec>& held) {
     it = held.records.emplace(id, std::move(entry)).first;
   }
   it->second.rec.id = id;
+  it->second.touched = e.position;
   it->second.rec.on(event);
 }
 
-// Writes what `track` would have written, event after event, for the held records; the counts'
-// changes are summed in `counts`.
+// Writes what `track` would have written, event after event, for the held records touched at or
+// before `cutoff` and forgets them; the counts' changes are summed in `counts`. Returns how many.
 template <class A, class Rec>
-void write_held(Batch& batch, Held<Rec>& held, std::map<std::string, std::int64_t>& counts) {
-  for (const auto& [id, entry] : held.records) {
+std::size_t write_held(Batch& batch, Held<Rec>& held, std::uint64_t cutoff,
+                       std::map<std::string, std::int64_t>& counts) {
+  std::size_t written = 0;
+  for (auto it = held.records.begin(); it != held.records.end();) {
+    if (it->second.touched > cutoff) {
+      ++it;
+      continue;
+    }
+    const std::string& id = it->first;
+    const auto& entry = it->second;
     const Rec& rec = entry.rec;
     auto new_key = section_key(rec);
     if (entry.stored_item && entry.stored_item != new_key) {
@@ -701,8 +713,10 @@ void write_held(Batch& batch, Held<Rec>& held, std::map<std::string, std::int64_
       batch.put(record_key<A>(id), domain::codec::encode(rec));
     else
       batch.put_new(record_key<A>(id), domain::codec::encode(rec));
+    ++written;
+    it = held.records.erase(it);
   }
-  held.records.clear();
+  return written;
 }
 
 class AccountOverview final : public Projection {
@@ -739,27 +753,49 @@ class AccountOverview final : public Projection {
   void hold(bool on) override {
     holding_ = on;
     std::apply([](auto&... held) { (held.records.clear(), ...); }, held_);
-    held_bytes_ = 0;
+    held_count_ = 0;
   }
-  void flush(Batch& batch) override {
+  void flush(Batch& out, std::int64_t bytes) override {
+    std::vector<std::uint64_t> touched;
+    touched.reserve(held_count_);
+    std::apply(
+        [&](const auto&... held) {
+          (
+              [&] {
+                for (const auto& [id, entry] : held.records)
+                  touched.push_back(entry.touched);
+              }(),
+              ...);
+        },
+        held_);
+    const std::uint64_t cutoff = flush_cutoff(std::move(touched), cost_.per_record(), bytes);
+    CountingBatch batch(out);
     std::map<std::string, std::int64_t> counts;
-    write_held<domain::contact::Aggregate>(batch, std::get<Held<ContactRec>>(held_), counts);
-    write_held<domain::opportunity::Aggregate>(batch, std::get<Held<OpportunityRec>>(held_),
-                                               counts);
-    write_held<domain::activity::Aggregate>(batch, std::get<Held<ActivityRec>>(held_), counts);
-    write_held<domain::appointment::Aggregate>(batch, std::get<Held<AppointmentRec>>(held_),
-                                               counts);
-    write_held<domain::task::Aggregate>(batch, std::get<Held<TaskRec>>(held_), counts);
-    write_held<domain::quote::Aggregate>(batch, std::get<Held<QuoteRec>>(held_), counts);
-    write_held<domain::order::Aggregate>(batch, std::get<Held<OrderRec>>(held_), counts);
-    write_held<domain::contract::Aggregate>(batch, std::get<Held<ContractRec>>(held_), counts);
+    std::size_t written = 0;
+    written += write_held<domain::contact::Aggregate>(batch, std::get<Held<ContactRec>>(held_),
+                                                      cutoff, counts);
+    written += write_held<domain::opportunity::Aggregate>(
+        batch, std::get<Held<OpportunityRec>>(held_), cutoff, counts);
+    written += write_held<domain::activity::Aggregate>(batch, std::get<Held<ActivityRec>>(held_),
+                                                       cutoff, counts);
+    written += write_held<domain::appointment::Aggregate>(
+        batch, std::get<Held<AppointmentRec>>(held_), cutoff, counts);
+    written +=
+        write_held<domain::task::Aggregate>(batch, std::get<Held<TaskRec>>(held_), cutoff, counts);
+    written += write_held<domain::quote::Aggregate>(batch, std::get<Held<QuoteRec>>(held_), cutoff,
+                                                    counts);
+    written += write_held<domain::order::Aggregate>(batch, std::get<Held<OrderRec>>(held_), cutoff,
+                                                    counts);
+    written += write_held<domain::contract::Aggregate>(batch, std::get<Held<ContractRec>>(held_),
+                                                       cutoff, counts);
     for (const auto& [key, delta] : counts) {
       if (delta != 0)
         add_count(batch, key, delta);
     }
-    held_bytes_ = 0;
+    cost_.learn(batch, written);
+    held_count_ -= written;
   }
-  std::int64_t held_bytes() const override { return held_bytes_; }
+  std::int64_t held_bytes() const override { return cost_.of(held_count_); }
 
  private:
   template <class A, class Rec>
@@ -771,17 +807,16 @@ class AccountOverview final : public Projection {
     auto& held = std::get<Held<Rec>>(held_);
     const std::size_t before = held.records.size();
     hold_event<A>(e, batch, held);
-    if (held.records.size() != before)
-      held_bytes_ += static_cast<std::int64_t>(sizeof(typename Held<Rec>::Entry)) + kHeldOverhead;
+    held_count_ += held.records.size() - before;
   }
 
-  // Strings beyond their inline buffers, hash node and bucket: a rough figure.
-  static constexpr std::int64_t kHeldOverhead = 256;
   bool holding_ = false;
+  std::size_t held_count_ = 0;
+  // A held record (roughly: strings, hash node), then its record and item rows.
+  HeldCost cost_{512, 600};
   std::tuple<Held<ContactRec>, Held<OpportunityRec>, Held<ActivityRec>, Held<AppointmentRec>,
              Held<TaskRec>, Held<QuoteRec>, Held<OrderRec>, Held<ContractRec>>
       held_;
-  std::int64_t held_bytes_ = 0;
 };
 
 Account360Section read_section(const View& view, std::string_view account, std::string_view section,

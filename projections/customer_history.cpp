@@ -8,8 +8,13 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
 
 #include "projections/bytes.hpp"
+#include "projections/held.hpp"
 
 namespace eventcrm::projections {
 
@@ -228,7 +233,7 @@ class CustomerHistory final : public Projection {
         account = x.account_id;
       } else {
         for (const auto& ref : x.references) {
-          if (auto via = batch.get(link_key(ref))) {
+          if (auto via = link_of(batch, ref, e.position)) {
             account = std::move(*via);
             break;
           }
@@ -239,11 +244,11 @@ class CustomerHistory final : public Projection {
     } else if (valid_account_id(x.account_id)) {
       account = x.account_id;
       link = true;
-    } else if (auto linked = batch.get(link_key(e.stream))) {
+    } else if (auto linked = link_of(batch, e.stream, e.position)) {
       account = std::move(*linked);
     } else {
       for (const auto& ref : x.references) {
-        if (auto via = batch.get(link_key(ref))) {
+        if (auto via = link_of(batch, ref, e.position)) {
           account = std::move(*via);
           link = true;
           break;
@@ -253,13 +258,74 @@ class CustomerHistory final : public Projection {
     if (account.empty())
       return;
     if (link) {
-      const auto key = link_key(e.stream);
-      auto current = batch.get(key);
-      if (!current || *current != account)
-        batch.put(key, account);
+      if (holding_) {
+        Link& l = links_[e.stream];
+        l.account = account;
+        l.touched = e.position;
+      } else {
+        const auto key = link_key(e.stream);
+        auto current = batch.get(key);
+        if (!current || *current != account)
+          batch.put(key, account);
+      }
     }
     batch.put_new(history_key(account, e.position), encode_row(e, summary_of(e, x)));
   }
+
+  // An offline build holds the links (streams to accounts), looked up at most events; the
+  // history rows themselves are written as they come (put_new).
+  void hold(bool on) override {
+    holding_ = on;
+    links_.clear();
+    written_ = false;
+  }
+  void flush(Batch& out, std::int64_t bytes) override {
+    std::vector<std::uint64_t> touched;
+    touched.reserve(links_.size());
+    for (const auto& [stream, l] : links_)
+      touched.push_back(l.touched);
+    const std::uint64_t cutoff = flush_cutoff(std::move(touched), cost_.per_record(), bytes);
+    CountingBatch batch(out);
+    std::size_t written = 0;
+    for (auto it = links_.begin(); it != links_.end();) {
+      if (it->second.touched > cutoff) {
+        ++it;
+        continue;
+      }
+      const auto key = link_key(it->first);
+      auto current = written_ ? batch.get(key) : std::nullopt;
+      if (!current || *current != it->second.account)
+        batch.put(key, it->second.account);
+      ++written;
+      it = links_.erase(it);
+    }
+    written_ = written_ || written > 0;
+    cost_.learn(batch, written);
+  }
+  std::int64_t held_bytes() const override { return cost_.of(links_.size()); }
+
+ private:
+  std::optional<std::string> link_of(Batch& batch, const std::string& stream,
+                                     std::uint64_t position) {
+    if (holding_) {
+      if (auto it = links_.find(stream); it != links_.end()) {
+        it->second.touched = position;
+        return it->second.account;
+      }
+      if (!written_)  // an offline build starts empty: no link is stored but those held
+        return std::nullopt;
+    }
+    return batch.get(link_key(stream));
+  }
+
+  struct Link {
+    std::string account;
+    std::uint64_t touched = 0;  // the position of the last event that used it
+  };
+  bool holding_ = false;
+  std::unordered_map<std::string, Link> links_;
+  bool written_ = false;  // some held links were written out
+  HeldCost cost_{160, 100};
 };
 
 }  // namespace

@@ -13,11 +13,13 @@
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
+#include <vector>
 
 #include "domain/codec.hpp"
 #include "domain/opportunity.hpp"
 #include "domain/settings.hpp"
 #include "projections/bytes.hpp"
+#include "projections/held.hpp"
 #include "projections/sales_amounts.hpp"
 
 namespace eventcrm::projections {
@@ -238,9 +240,9 @@ class Pipeline final : public Projection {
         h.before = e.stream_version == 0 ? std::nullopt : stored(batch, key, id);
         if (h.before)
           h.state = to_state(*h.before);
-        held_bytes_ += static_cast<std::int64_t>(sizeof(Held)) + kHeldOverhead;
         it = held_.emplace(id, std::move(h)).first;
       }
+      it->second.touched = e.position;
       opportunity::Aggregate::apply(it->second.state, *event);
       return;
     }
@@ -260,13 +262,25 @@ class Pipeline final : public Projection {
   void hold(bool on) override {
     holding_ = on;
     held_.clear();
-    held_bytes_ = 0;
   }
   // Writes what apply would have, event after event: each held opportunity once, and each
   // group's sums changed by the total of its opportunities' moves.
-  void flush(Batch& batch) override {
+  void flush(Batch& out, std::int64_t bytes) override {
+    std::vector<std::uint64_t> touched;
+    touched.reserve(held_.size());
+    for (const auto& [id, h] : held_)
+      touched.push_back(h.touched);
+    const std::uint64_t cutoff = flush_cutoff(std::move(touched), cost_.per_record(), bytes);
+    CountingBatch batch(out);
     std::map<std::string, Delta> groups;
-    for (const auto& [id, h] : held_) {
+    std::size_t written = 0;
+    for (auto it = held_.begin(); it != held_.end();) {
+      if (it->second.touched > cutoff) {
+        ++it;
+        continue;
+      }
+      const std::string& id = it->first;
+      const Held& h = it->second;
       Tracked after = to_tracked(h.state);
       if (h.before && h.before->status == "open")
         move(groups, *h.before, -1);
@@ -276,26 +290,27 @@ class Pipeline final : public Projection {
         batch.put("o" + id, domain::codec::encode(after));
       else
         batch.put_new("o" + id, domain::codec::encode(after));
+      ++written;
+      it = held_.erase(it);
     }
     for (const auto& [key, d] : groups) {
       if (d.count != 0 || d.unweighted != 0 || d.weighted != 0)
         add(batch, key, d);
     }
-    held_.clear();
-    held_bytes_ = 0;
+    cost_.learn(batch, written);
   }
-  std::int64_t held_bytes() const override { return held_bytes_; }
+  std::int64_t held_bytes() const override { return cost_.of(held_.size()); }
 
  private:
   struct Held {
     opportunity::State state;
     std::optional<Tracked> before;  // as stored before it was held
+    std::uint64_t touched = 0;      // the position of its last event
   };
-  // Strings beyond their inline buffers, hash node and bucket: a rough figure.
-  static constexpr std::int64_t kHeldOverhead = 256;
   bool holding_ = false;
   std::unordered_map<std::string, Held> held_;
-  std::int64_t held_bytes_ = 0;
+  // A held opportunity (roughly: strings, hash node), then its row.
+  HeldCost cost_{static_cast<std::int64_t>(sizeof(Held)) + 320, 300};
 };
 
 }  // namespace

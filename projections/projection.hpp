@@ -67,12 +67,17 @@ class Projection {
   virtual void apply(const store::RecordedEvent& event, Batch& batch) = 0;
 
   // Offline builds (RuntimeOptions::bulk_load) only. While holding, `apply` may keep the latest
-  // state of what it touches in memory instead of encoding and writing it at every event;
-  // flush() writes what it holds through the batch and forgets it, and the runtime flushes
-  // before it writes a build's rows out. hold(true) and hold(false) forget without writing.
-  // held_bytes(): roughly the memory held, counted against the builds' budget.
+  // state of what it touches in memory instead of encoding and writing it at every event.
+  // flush(batch, bytes) writes held state through the batch and forgets it, the least recently
+  // touched first, until at least `bytes` of held_bytes() are released (all of it when `bytes`
+  // is at least held_bytes()); the runtime flushes before it writes a build's rows out: all at
+  // the end, part of it when the builds pass their memory budget. hold(true) and hold(false)
+  // forget without writing. held_bytes(): roughly the memory held, counted against the budget.
   virtual void hold(bool on) { (void)on; }
-  virtual void flush(Batch& batch) { (void)batch; }
+  virtual void flush(Batch& batch, std::int64_t bytes) {
+    (void)batch;
+    (void)bytes;
+  }
   virtual std::int64_t held_bytes() const { return 0; }
 };
 

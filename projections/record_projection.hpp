@@ -7,14 +7,17 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "domain/codec.hpp"
 #include "domain/json.hpp"
+#include "projections/held.hpp"
 #include "projections/projection.hpp"
 #include "projections/records.hpp"
 
@@ -40,10 +43,10 @@ class RecordProjection : public Projection {
     if (holding_) {
       auto it = held_.find(id);
       if (it == held_.end()) {
-        Held h{load(table, id, e, fresh), fresh};
-        held_bytes_ += static_cast<std::int64_t>(sizeof(Held) + 2 * id.size()) + kHeldOverhead;
+        Held h{load(table, id, e, fresh), fresh, 0};
         it = held_.emplace(std::move(id), std::move(h)).first;
       }
+      it->second.touched = e.position;
       fold(it->second.row, *event, e);
       return;
     }
@@ -55,16 +58,28 @@ class RecordProjection : public Projection {
   void hold(bool on) override {
     holding_ = on;
     held_.clear();
-    held_bytes_ = 0;
   }
-  void flush(Batch& batch) override {
-    records::Table table(batch, spec());
+  void flush(Batch& batch, std::int64_t bytes) override {
+    std::vector<std::uint64_t> touched;
+    touched.reserve(held_.size());
     for (const auto& [id, h] : held_)
-      write(table, h.row, h.fresh);
-    held_.clear();
-    held_bytes_ = 0;
+      touched.push_back(h.touched);
+    const std::uint64_t cutoff = flush_cutoff(std::move(touched), cost().per_record(), bytes);
+    CountingBatch counted(batch);
+    records::Table table(counted, spec());
+    std::size_t written = 0;
+    for (auto it = held_.begin(); it != held_.end();) {
+      if (it->second.touched > cutoff) {
+        ++it;
+        continue;
+      }
+      write(table, it->second.row, it->second.fresh);
+      ++written;
+      it = held_.erase(it);
+    }
+    cost().learn(counted, written);
   }
-  std::int64_t held_bytes() const override { return held_bytes_; }
+  std::int64_t held_bytes() const override { return cost().of(held_.size()); }
 
   virtual const records::Spec& spec() const = 0;
 
@@ -113,13 +128,34 @@ class RecordProjection : public Projection {
 
   struct Held {
     Row row;
-    bool fresh;  // the record's stream started while held: it has no rows to replace
+    bool fresh;             // the record's stream started while held: it has no rows to replace
+    std::uint64_t touched;  // the position of its last event
   };
-  // Strings of a row beyond their inline buffers, hash node and bucket: a rough figure.
-  static constexpr std::int64_t kHeldOverhead = 256;
+  // A held record: its row (strings beyond their inline buffers, hash node and bucket: roughly)
+  // and its rows once flushed: the document, its index keys and index rows (~200 bytes each).
+  HeldCost& cost() const {
+    if (!cost_) {
+      // One index per sort key, whichever directions are offered.
+      auto index_of = [](std::string_view sort) {
+        return !sort.empty() && sort[0] == '-' ? sort.substr(1) : sort;
+      };
+      std::size_t indexes = 0;
+      const auto& sorts = spec().sorts;
+      for (std::size_t i = 0; i < sorts.size(); ++i) {
+        bool seen = false;
+        for (std::size_t j = 0; j < i; ++j)
+          seen = seen || index_of(sorts[j]) == index_of(sorts[i]);
+        indexes += seen ? 0 : 1;
+      }
+      const auto rows = static_cast<std::int64_t>(indexes * (1 + spec().indexed.size()) + 2);
+      cost_.emplace(static_cast<std::int64_t>(sizeof(Held)) + 320, rows * 200);
+    }
+    return *cost_;
+  }
+
   bool holding_ = false;
   std::unordered_map<std::string, Held> held_;
-  std::int64_t held_bytes_ = 0;
+  mutable std::optional<HeldCost> cost_;
 };
 
 }  // namespace eventcrm::projections

@@ -668,6 +668,8 @@ struct Worker {
   std::uint32_t version = 0;
   store::Filter filter;
   std::thread thread;
+  // Offline builds: the memory its build holds (rows and held state), as last counted.
+  std::atomic<std::int64_t> bulk_bytes{0};
 
   mutable std::mutex mu;  // guards everything below
   mutable std::condition_variable cv;
@@ -724,7 +726,6 @@ class RuntimeImpl final : public Runtime {
     w->build_position = *built;
     w->projection = std::move(p);
     workers_.emplace(w->name, std::move(w));
-    workers_count_ = workers_.size();
     return Ok{};
   }
 
@@ -1130,6 +1131,16 @@ class RuntimeImpl final : public Runtime {
 
   enum class Outcome { done, restart };
 
+  // Whether no other offline build holds more memory than `w`'s.
+  bool holds_the_most(const Worker& w) const {
+    const std::int64_t mine = w.bulk_bytes.load();
+    for (const auto& [name, other] : workers_) {
+      if (other.get() != &w && other->bulk_bytes.load() > mine)
+        return false;
+    }
+    return true;
+  }
+
   void set_position(Worker& w, bool building, std::uint64_t pos, std::size_t applied) {
     std::lock_guard wl(w.mu);
     (building ? w.build_position : w.served_position) = pos;
@@ -1157,6 +1168,7 @@ class RuntimeImpl final : public Runtime {
     struct Held {
       Projection& projection;
       std::atomic<std::int64_t>& total;
+      std::atomic<std::int64_t>& worker_total;  // Worker::bulk_bytes
       bool on = false;
       std::int64_t counted = 0;
       void start() {
@@ -1169,12 +1181,13 @@ class RuntimeImpl final : public Runtime {
         counted = now;
       }
       ~Held() {
+        worker_total = 0;
         if (!on)
           return;
         projection.hold(false);
         recount();
       }
-    } held{*w.projection, bulk_bytes_};
+    } held{*w.projection, bulk_bytes_, w.bulk_bytes};
     if (building && opts_.bulk_load) {
       bulk.emplace(*db_->db, prefix, slot, (std::filesystem::path(opts_.path) / "bulk").string(),
                    bulk_bytes_);
@@ -1212,8 +1225,15 @@ class RuntimeImpl final : public Runtime {
       return true;
     };
     // Writes an offline build's rows out; false when that failed (the worker is then failed).
-    auto spill = [&] {
-      w.projection->flush(*bulk);
+    // `release`: how much of the projection's held state to write out with them (the least
+    // recently touched first, see Projection::flush).
+    auto spill = [&](std::int64_t release) {
+      try {
+        w.projection->flush(*bulk, release);
+      } catch (const std::exception& ex) {
+        fail(w, pos, std::string("cannot write the rebuilt rows: ") + ex.what());
+        return false;
+      }
       held.recount();
       if (auto s = bulk->spill(); !s.ok()) {
         fail(w, pos, "cannot write the rebuilt rows: " + s.ToString());
@@ -1229,13 +1249,18 @@ class RuntimeImpl final : public Runtime {
         fail(w, *poison, std::move(error));
         return false;
       }
-      // Over the budget, every build holding more than an even share of it spills (one does).
+      // Over the budget, the build holding the most writes its rows out with the less recently
+      // touched half of its held state: a few large table files. (Every build above an even
+      // share spilling at once wrote hundreds of small ones, and each read of a row not in
+      // memory then looked into every one of them.)
       held.recount();
+      w.bulk_bytes = bulk->bytes() + held.counted;
       const auto budget = static_cast<std::int64_t>(opts_.bulk_memory_bytes);
-      if (bulk_bytes_.load() > budget &&
-          (bulk->bytes() + held.counted) * static_cast<std::int64_t>(workers_count_) > budget &&
-          !spill())
-        return false;
+      if (bulk_bytes_.load() > budget && holds_the_most(w)) {
+        if (!spill(held.counted / 2))
+          return false;
+        w.bulk_bytes = bulk->bytes() + held.counted;
+      }
       pos = next_pos;
       set_position(w, building, pos, applied);
       return true;
@@ -1305,7 +1330,7 @@ class RuntimeImpl final : public Runtime {
       if (pos >= target && (stop_at || !live)) {
         if (!persist(pos))
           return Outcome::done;
-        if (bulk && !spill())
+        if (bulk && !spill(INT64_MAX))
           return Outcome::done;
         if (!caught_up(w))
           return Outcome::done;
@@ -1423,7 +1448,6 @@ class RuntimeImpl final : public Runtime {
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::atomic<std::int64_t> bulk_bytes_{0};  // rows held in memory by offline builds
-  std::size_t workers_count_ = 1;            // for an offline build's share of the budget
 };
 
 }  // namespace
