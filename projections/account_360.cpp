@@ -640,7 +640,9 @@ void track(const store::RecordedEvent& e, Batch& batch) {
   auto event = decode_event<A>(e);
   std::string id = e.stream.substr(A::category.size() + 1);
   std::string key = record_key<A>(id);
-  std::optional<Rec> before = stored_record<Rec>(batch, key, id);
+  // A stream's first event: nothing stored to read back.
+  std::optional<Rec> before =
+      e.stream_version == 0 ? std::nullopt : stored_record<Rec>(batch, key, id);
   Rec rec = before.value_or(Rec{});
   rec.id = id;
   rec.on(event);

@@ -247,7 +247,7 @@ class Pipeline final : public Projection {
       return;
     }
     opportunity::State state;
-    std::optional<Tracked> before = stored(batch, key, id);
+    std::optional<Tracked> before = e.stream_version == 0 ? std::nullopt : stored(batch, key, id);
     if (before)
       state = to_state(*before);
     opportunity::Aggregate::apply(state, *event);

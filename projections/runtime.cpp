@@ -156,13 +156,18 @@ class BatchImpl final : public Batch {
   BatchImpl(rocksdb::DB& db, const std::string& prefix, RowCache& cache)
       : db_(db), prefix_(prefix), cache_(cache) {}
   void put(std::string_view key, std::string_view value) override {
-    overlay(full(key), std::string(value));
+    overlay(full(key), Pending{std::string(value), true});
   }
-  void del(std::string_view key) override { overlay(full(key), std::nullopt); }
+  // Written once and not read back soon (a new activity's rows, a history row): not kept in the
+  // row cache after the commit, where it would only push out rows that are read again.
+  void put_new(std::string_view key, std::string_view value) override {
+    overlay(full(key), Pending{std::string(value), false});
+  }
+  void del(std::string_view key) override { overlay(full(key), Pending{std::nullopt, true}); }
   std::optional<std::string> get(std::string_view key) override {
     const std::string& k = full(key);
     if (auto it = pending_.find(k); it != pending_.end())
-      return it->second;
+      return it->second.value;
     if (auto it = cache_.rows.find(k); it != cache_.rows.end())
       return it->second;
     auto out = read_row(db_, rocksdb::ReadOptions(), k);
@@ -184,14 +189,15 @@ class BatchImpl final : public Batch {
   // The batch to commit: every row written, once, in key order, then `extra_key` (the checkpoint).
   rocksdb::Status write_batch(rocksdb::WriteBatch& wb, const std::string& extra_key,
                               const std::string& extra_value) const {
-    std::vector<const std::pair<const std::string, std::optional<std::string>>*> rows;
+    std::vector<const std::pair<const std::string, Pending>*> rows;
     rows.reserve(pending_.size());
     for (const auto& row : pending_)
       rows.push_back(&row);
     std::sort(rows.begin(), rows.end(),
               [](const auto* a, const auto* b) { return a->first < b->first; });
     for (const auto* row : rows) {
-      auto s = row->second ? wb.Put(row->first, *row->second) : wb.Delete(row->first);
+      const auto& value = row->second.value;
+      auto s = value ? wb.Put(row->first, *value) : wb.Delete(row->first);
       if (!s.ok())
         return s;
     }
@@ -199,18 +205,26 @@ class BatchImpl final : public Batch {
   }
   // After the batch is durable: its rows are the committed state.
   void committed() {
-    for (auto& [k, v] : pending_)
-      cache_.remember(k, std::move(v));
+    for (auto& [k, v] : pending_) {
+      if (v.remember)
+        cache_.remember(k, std::move(v.value));
+      else
+        cache_.rows.erase(k);  // an older value may be cached
+    }
     pending_.clear();
   }
 
  private:
+  struct Pending {
+    std::optional<std::string> value;  // nullopt: deleted
+    bool remember;                     // kept in the row cache once committed
+  };
   const std::string& full(std::string_view key) {
     key_.assign(prefix_);
     key_.append(key);
     return key_;
   }
-  void overlay(const std::string& k, std::optional<std::string> value) {
+  void overlay(const std::string& k, Pending value) {
     auto it = pending_.find(k);
     if (it == pending_.end()) {
       undo_.emplace_back(k, std::nullopt);
@@ -223,9 +237,9 @@ class BatchImpl final : public Batch {
   rocksdb::DB& db_;
   const std::string& prefix_;
   RowCache& cache_;
-  std::unordered_map<std::string, std::optional<std::string>> pending_;
+  std::unordered_map<std::string, Pending> pending_;
   // (key, its overlay entry before the current event: nullopt = absent)
-  std::vector<std::pair<std::string, std::optional<std::optional<std::string>>>> undo_;
+  std::vector<std::pair<std::string, std::optional<Pending>>> undo_;
   std::string key_;
 };
 
