@@ -690,6 +690,7 @@ struct Worker {
   Meta meta;
   std::uint64_t served_position = 0;  // rows of meta.active_slot reflect the log up to here
   std::uint64_t build_position = 0;   // rows of meta.build_slot reflect the log up to here
+  bool writing_out = false;           // see ProjectionStatus::writing_out
   State state = State::starting;
   std::optional<std::uint64_t> failed_position;
   std::string error;
@@ -1145,6 +1146,11 @@ class RuntimeImpl final : public Runtime {
 
   enum class Outcome { done, restart };
 
+  void set_writing_out(Worker& w, bool on) {
+    std::lock_guard wl(w.mu);
+    w.writing_out = on;
+  }
+
   // Whether no other offline build holds more memory than `w`'s.
   bool holds_the_most(const Worker& w) const {
     const std::int64_t mine = w.bulk_bytes.load();
@@ -1344,8 +1350,13 @@ class RuntimeImpl final : public Runtime {
       if (pos >= target && (stop_at || !live)) {
         if (!persist(pos))
           return Outcome::done;
-        if (bulk && !spill(INT64_MAX))
-          return Outcome::done;
+        if (bulk) {
+          set_writing_out(w, true);
+          const bool written = spill(INT64_MAX);
+          set_writing_out(w, false);
+          if (!written)
+            return Outcome::done;
+        }
         if (!caught_up(w))
           return Outcome::done;
         if (building)
@@ -1436,6 +1447,7 @@ class RuntimeImpl final : public Runtime {
       st.failed_position = w.failed_position;
       st.error = w.error;
       st.events_applied = w.events_applied;
+      st.writing_out = w.writing_out;
       writing = w.meta.build_slot ? w.build_position : w.served_position;
     }
     st.head = store_.head();

@@ -65,6 +65,7 @@ struct ProjectionStatus {
   std::optional<std::uint64_t> failed_position;
   std::string error;
   std::uint64_t events_applied = 0;  // since the runtime started
+  bool writing_out = false;          // an offline build past the last event, writing its rows out
 };
 
 enum class errc { unknown_projection = 1, not_ready, io_error, invalid_name, failed };

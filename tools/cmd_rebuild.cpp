@@ -75,11 +75,16 @@ RebuildOutcome rebuild(store::EventStore& s, const std::string& data_dir,
   auto done =
       runtime.run_until_caught_up([&](const std::vector<projections::ProjectionStatus>& st) {
         std::uint64_t at = 0, total = 0;
+        std::size_t writing = 0;
         for (const auto& p : st) {
-          at += p.build_position ? p.build_position : p.checkpoint;
+          // A copy being built counts from 0 (its old copy's checkpoint is not progress).
+          at += p.state == projections::State::rebuilding ? p.build_position : p.checkpoint;
           total += out.events;
+          writing += p.writing_out ? 1 : 0;
         }
-        progress.update(at, total);
+        // Past the last event, the builds still write their rows out (sorted table files).
+        progress.update(at, total,
+                        writing ? "writing " + std::to_string(writing) + " read model(s) out" : "");
       });
   progress.finish();
   out.status = runtime.status();

@@ -16,13 +16,18 @@ class Progress {
   explicit Progress(std::string label, bool quiet = false)
       : label_(std::move(label)), tty_(::isatty(STDERR_FILENO) != 0), quiet_(quiet) {}
 
-  void update(std::uint64_t done, std::uint64_t total) {
+  // `note`: what is going on besides the count (e.g. a last phase once it reached the total).
+  void update(std::uint64_t done, std::uint64_t total, const std::string& note = {}) {
     if (quiet_)
       return;
     const auto now = Clock::now();
     const auto every = tty_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
-    if (drawn_ && now - last_ < every && done < total)
+    // A new note, or the count reaching the total, shows at once.
+    const bool news = note != note_ || (done >= total && last_done_ < total);
+    last_done_ = done;
+    if (drawn_ && now - last_ < every && !news)
       return;
+    note_ = note;
     last_ = now;
     drawn_ = true;
     const double secs = std::chrono::duration<double>(now - start_).count();
@@ -34,13 +39,13 @@ class Progress {
       const int filled = static_cast<int>(pct / 100.0 * kWidth);
       std::string bar(static_cast<std::size_t>(filled), '#');
       bar.resize(kWidth, '.');
-      std::fprintf(stderr, "\r%s [%s] %5.1f%% %llu/%llu  %.0f ev/s  ETA %.0fs   ", label_.c_str(),
-                   bar.c_str(), pct, static_cast<unsigned long long>(done),
-                   static_cast<unsigned long long>(total), rate, eta);
+      std::fprintf(stderr, "\r%s [%s] %5.1f%% %llu/%llu  %.0f ev/s  ETA %.0fs  %s\x1b[K",
+                   label_.c_str(), bar.c_str(), pct, static_cast<unsigned long long>(done),
+                   static_cast<unsigned long long>(total), rate, eta, note.c_str());
     } else {
-      std::fprintf(stderr, "%s: %llu/%llu (%.1f%%), %.0f ev/s, ETA %.0fs\n", label_.c_str(),
+      std::fprintf(stderr, "%s: %llu/%llu (%.1f%%), %.0f ev/s, ETA %.0fs%s%s\n", label_.c_str(),
                    static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                   pct, rate, eta);
+                   pct, rate, eta, note.empty() ? "" : ", ", note.c_str());
     }
     std::fflush(stderr);
   }
@@ -55,6 +60,8 @@ class Progress {
   bool tty_;
   bool quiet_;
   bool drawn_ = false;
+  std::string note_;
+  std::uint64_t last_done_ = 0;
   Clock::time_point start_ = Clock::now();
   Clock::time_point last_{};
 };
