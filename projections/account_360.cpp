@@ -26,6 +26,7 @@
 #include "projections/bytes.hpp"
 #include "projections/held.hpp"
 #include "projections/records.hpp"
+#include "projections/stored_row.hpp"
 
 namespace eventcrm::projections {
 namespace {
@@ -624,17 +625,6 @@ std::string record_key(std::string_view id) {
   return "r" + std::string(A::category) + std::string(1, '\0') + std::string(id);
 }
 
-template <class Rec>
-std::optional<Rec> stored_record(Batch& batch, const std::string& key, const std::string& id) {
-  auto row = batch.get(key);
-  if (!row)
-    return std::nullopt;
-  auto parsed = domain::codec::decode<Rec>(*row);
-  if (!parsed)
-    throw std::runtime_error("account_360: stored record " + id + " does not decode");
-  return std::move(*parsed);
-}
-
 template <class A, class Rec>
 void track(const store::RecordedEvent& e, Batch& batch) {
   auto event = decode_event<A>(e);
@@ -642,7 +632,7 @@ void track(const store::RecordedEvent& e, Batch& batch) {
   std::string key = record_key<A>(id);
   // A stream's first event: nothing stored to read back.
   std::optional<Rec> before =
-      e.stream_version == 0 ? std::nullopt : stored_record<Rec>(batch, key, id);
+      e.stream_version == 0 ? std::nullopt : read_stored<Rec>(batch, key, kAccount360);
   Rec rec = before.value_or(Rec{});
   rec.id = id;
   rec.on(event);
@@ -669,8 +659,9 @@ void hold_event(const store::RecordedEvent& e, Batch& batch, Held<Rec>& held) {
   if (it == held.records.end()) {
     typename Held<Rec>::Entry entry;
     // A stream's first event: nothing stored to read back.
-    if (auto before = e.stream_version == 0 ? std::nullopt
-                                            : stored_record<Rec>(batch, record_key<A>(id), id)) {
+    if (auto before = e.stream_version == 0
+                          ? std::nullopt
+                          : read_stored<Rec>(batch, record_key<A>(id), kAccount360)) {
       entry.stored = true;
       entry.stored_item = section_key(*before);
       if (entry.stored_item)
@@ -689,14 +680,8 @@ void hold_event(const store::RecordedEvent& e, Batch& batch, Held<Rec>& held) {
 template <class A, class Rec>
 std::size_t write_held(Batch& batch, Held<Rec>& held, std::uint64_t cutoff,
                        std::map<std::string, std::int64_t>& counts) {
-  std::size_t written = 0;
-  for (auto it = held.records.begin(); it != held.records.end();) {
-    if (it->second.touched > cutoff) {
-      ++it;
-      continue;
-    }
-    const std::string& id = it->first;
-    const auto& entry = it->second;
+  using Entry = typename Held<Rec>::Entry;
+  return write_out(held.records, cutoff, [&](const std::string& id, const Entry& entry) {
     const Rec& rec = entry.rec;
     auto new_key = section_key(rec);
     if (entry.stored_item && entry.stored_item != new_key) {
@@ -715,10 +700,7 @@ std::size_t write_held(Batch& batch, Held<Rec>& held, std::uint64_t cutoff,
       batch.put(record_key<A>(id), domain::codec::encode(rec));
     else
       batch.put_new(record_key<A>(id), domain::codec::encode(rec));
-    ++written;
-    it = held.records.erase(it);
-  }
-  return written;
+  });
 }
 
 class AccountOverview final : public Projection {
@@ -758,19 +740,11 @@ class AccountOverview final : public Projection {
     held_count_ = 0;
   }
   void flush(Batch& out, std::int64_t bytes) override {
-    std::vector<std::uint64_t> touched;
-    touched.reserve(held_count_);
-    std::apply(
+    const std::uint64_t cutoff = std::apply(
         [&](const auto&... held) {
-          (
-              [&] {
-                for (const auto& [id, entry] : held.records)
-                  touched.push_back(entry.touched);
-              }(),
-              ...);
+          return flush_cutoff(touched_of(held.records...), cost_.per_record(), bytes);
         },
         held_);
-    const std::uint64_t cutoff = flush_cutoff(std::move(touched), cost_.per_record(), bytes);
     CountingBatch batch(out);
     std::map<std::string, std::int64_t> counts;
     std::size_t written = 0;

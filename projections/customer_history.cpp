@@ -280,25 +280,15 @@ class CustomerHistory final : public Projection {
     written_ = false;
   }
   void flush(Batch& out, std::int64_t bytes) override {
-    std::vector<std::uint64_t> touched;
-    touched.reserve(links_.size());
-    for (const auto& [stream, l] : links_)
-      touched.push_back(l.touched);
-    const std::uint64_t cutoff = flush_cutoff(std::move(touched), cost_.per_record(), bytes);
+    const std::uint64_t cutoff = flush_cutoff(touched_of(links_), cost_.per_record(), bytes);
     CountingBatch batch(out);
-    std::size_t written = 0;
-    for (auto it = links_.begin(); it != links_.end();) {
-      if (it->second.touched > cutoff) {
-        ++it;
-        continue;
-      }
-      const auto key = link_key(it->first);
-      auto current = written_ ? batch.get(key) : std::nullopt;
-      if (!current || *current != it->second.account)
-        batch.put(key, it->second.account);
-      ++written;
-      it = links_.erase(it);
-    }
+    const std::size_t written =
+        write_out(links_, cutoff, [&](const std::string& stream, const Link& l) {
+          const auto key = link_key(stream);
+          auto current = written_ ? batch.get(key) : std::nullopt;
+          if (!current || *current != l.account)
+            batch.put(key, l.account);
+        });
     written_ = written_ || written > 0;
     cost_.learn(batch, written);
   }

@@ -75,4 +75,36 @@ inline std::uint64_t flush_cutoff(std::vector<std::uint64_t> touched, std::int64
   return touched[static_cast<std::size_t>(k - 1)];
 }
 
+// The last positions of the records held in maps of entries with a `touched` member (for
+// flush_cutoff).
+template <class... Maps>
+std::vector<std::uint64_t> touched_of(const Maps&... maps) {
+  std::vector<std::uint64_t> out;
+  out.reserve((maps.size() + ... + 0));
+  (
+      [&] {
+        for (const auto& entry : maps)
+          out.push_back(entry.second.touched);
+      }(),
+      ...);
+  return out;
+}
+
+// Calls write(key, entry) for each held entry touched at or before `cutoff`, then forgets it.
+// Returns how many were written.
+template <class Map, class F>
+std::size_t write_out(Map& held, std::uint64_t cutoff, F&& write) {
+  std::size_t written = 0;
+  for (auto it = held.begin(); it != held.end();) {
+    if (it->second.touched > cutoff) {
+      ++it;
+      continue;
+    }
+    write(it->first, it->second);
+    ++written;
+    it = held.erase(it);
+  }
+  return written;
+}
+
 }  // namespace eventcrm::projections

@@ -21,6 +21,7 @@
 #include "projections/bytes.hpp"
 #include "projections/held.hpp"
 #include "projections/sales_amounts.hpp"
+#include "projections/stored_row.hpp"
 
 namespace eventcrm::projections {
 namespace {
@@ -197,16 +198,6 @@ void move(std::map<std::string, Delta>& groups, const Tracked& t, int sign) {
   }
 }
 
-std::optional<Tracked> stored(Batch& batch, const std::string& key, const std::string& id) {
-  auto row = batch.get(key);
-  if (!row)
-    return std::nullopt;
-  auto parsed = domain::codec::decode<Tracked>(*row);
-  if (!parsed)
-    throw std::runtime_error("pipeline: stored opportunity " + id + " does not decode");
-  return std::move(*parsed);
-}
-
 class Pipeline final : public Projection {
  public:
   std::string name() const override { return std::string(kPipeline); }
@@ -237,7 +228,8 @@ class Pipeline final : public Projection {
       if (it == held_.end()) {
         Held h;
         // A stream's first event: nothing stored to read back.
-        h.before = e.stream_version == 0 ? std::nullopt : stored(batch, key, id);
+        h.before =
+            e.stream_version == 0 ? std::nullopt : read_stored<Tracked>(batch, key, kPipeline);
         if (h.before)
           h.state = to_state(*h.before);
         it = held_.emplace(id, std::move(h)).first;
@@ -247,7 +239,8 @@ class Pipeline final : public Projection {
       return;
     }
     opportunity::State state;
-    std::optional<Tracked> before = e.stream_version == 0 ? std::nullopt : stored(batch, key, id);
+    std::optional<Tracked> before =
+        e.stream_version == 0 ? std::nullopt : read_stored<Tracked>(batch, key, kPipeline);
     if (before)
       state = to_state(*before);
     opportunity::Aggregate::apply(state, *event);
@@ -266,21 +259,10 @@ class Pipeline final : public Projection {
   // Writes what apply would have, event after event: each held opportunity once, and each
   // group's sums changed by the total of its opportunities' moves.
   void flush(Batch& out, std::int64_t bytes) override {
-    std::vector<std::uint64_t> touched;
-    touched.reserve(held_.size());
-    for (const auto& [id, h] : held_)
-      touched.push_back(h.touched);
-    const std::uint64_t cutoff = flush_cutoff(std::move(touched), cost_.per_record(), bytes);
+    const std::uint64_t cutoff = flush_cutoff(touched_of(held_), cost_.per_record(), bytes);
     CountingBatch batch(out);
     std::map<std::string, Delta> groups;
-    std::size_t written = 0;
-    for (auto it = held_.begin(); it != held_.end();) {
-      if (it->second.touched > cutoff) {
-        ++it;
-        continue;
-      }
-      const std::string& id = it->first;
-      const Held& h = it->second;
+    const std::size_t written = write_out(held_, cutoff, [&](const std::string& id, const Held& h) {
       Tracked after = to_tracked(h.state);
       if (h.before && h.before->status == "open")
         move(groups, *h.before, -1);
@@ -290,9 +272,7 @@ class Pipeline final : public Projection {
         batch.put("o" + id, domain::codec::encode(after));
       else
         batch.put_new("o" + id, domain::codec::encode(after));
-      ++written;
-      it = held_.erase(it);
-    }
+    });
     for (const auto& [key, d] : groups) {
       if (d.count != 0 || d.unweighted != 0 || d.weighted != 0)
         add(batch, key, d);

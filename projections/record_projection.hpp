@@ -60,23 +60,11 @@ class RecordProjection : public Projection {
     held_.clear();
   }
   void flush(Batch& batch, std::int64_t bytes) override {
-    std::vector<std::uint64_t> touched;
-    touched.reserve(held_.size());
-    for (const auto& [id, h] : held_)
-      touched.push_back(h.touched);
-    const std::uint64_t cutoff = flush_cutoff(std::move(touched), cost().per_record(), bytes);
+    const std::uint64_t cutoff = flush_cutoff(touched_of(held_), cost().per_record(), bytes);
     CountingBatch counted(batch);
     records::Table table(counted, spec());
-    std::size_t written = 0;
-    for (auto it = held_.begin(); it != held_.end();) {
-      if (it->second.touched > cutoff) {
-        ++it;
-        continue;
-      }
-      write(table, it->second.row, it->second.fresh);
-      ++written;
-      it = held_.erase(it);
-    }
+    const std::size_t written = write_out(
+        held_, cutoff, [&](const std::string&, const Held& h) { write(table, h.row, h.fresh); });
     cost().learn(counted, written);
   }
   std::int64_t held_bytes() const override { return cost().of(held_.size()); }

@@ -24,6 +24,7 @@
 #include "domain/task.hpp"
 #include "projections/bytes.hpp"
 #include "projections/sales_amounts.hpp"
+#include "projections/stored_row.hpp"
 
 namespace eventcrm::projections {
 namespace {
@@ -42,17 +43,6 @@ std::string clean(std::string_view s) {
       c = '\1';
   }
   return out;
-}
-
-template <class T>
-std::optional<T> load(Batch& batch, const std::string& key) {
-  auto row = batch.get(key);
-  if (!row)
-    return std::nullopt;
-  auto parsed = domain::codec::decode<T>(*row);
-  if (!parsed)
-    throw std::runtime_error("sales_dashboard: row " + key + " does not decode");
-  return std::move(*parsed);
 }
 
 template <class A>
@@ -163,7 +153,7 @@ void count_closed(Batch& batch, const Deal& d, int sign) {
 void apply_opportunity(const store::RecordedEvent& e, Batch& batch) {
   auto event = decode<opportunity::Aggregate>(e);
   std::string key = "o" + record_id(e, opportunity::kCategory);
-  Deal deal = load<Deal>(batch, key).value_or(Deal{});
+  Deal deal = read_stored<Deal>(batch, key, kSalesDashboard).value_or(Deal{});
   const Deal before = deal;
   bool closed_changed = false;
   std::visit(overloaded{
@@ -247,7 +237,7 @@ void apply_task(const store::RecordedEvent& e, Batch& batch) {
   auto event = decode<task::Aggregate>(e);
   std::string id = record_id(e, task::kCategory);
   std::string key = "t" + id;
-  TaskRow row = load<TaskRow>(batch, key).value_or(TaskRow{});
+  TaskRow row = read_stored<TaskRow>(batch, key, kSalesDashboard).value_or(TaskRow{});
   auto old_index = due_key(row);
   row.id = id;
   std::visit(overloaded{
@@ -313,7 +303,8 @@ void apply_appointment(const store::RecordedEvent& e, Batch& batch) {
   auto event = decode<appointment::Aggregate>(e);
   std::string id = record_id(e, appointment::kCategory);
   std::string key = "p" + id;
-  AppointmentRow row = load<AppointmentRow>(batch, key).value_or(AppointmentRow{});
+  AppointmentRow row =
+      read_stored<AppointmentRow>(batch, key, kSalesDashboard).value_or(AppointmentRow{});
   auto old_index = schedule_key(row);
   row.id = id;
   std::visit(overloaded{
