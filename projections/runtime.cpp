@@ -1503,6 +1503,10 @@ Result<std::unique_ptr<Runtime>> Runtime::open(store::EventStore& store, Runtime
     o.soft_pending_compaction_bytes_limit = 0;
     o.hard_pending_compaction_bytes_limit = 0;
   }
+  // LZ4 rather than the default snappy: as small here (66 against 68 MB of read models for
+  // 200,000 events) and cheaper to write; a 1M-event rebuild's largest build spent ~4 % of its
+  // CPU compressing. Files already written keep their own compression.
+  o.compression = rocksdb::kLZ4Compression;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
