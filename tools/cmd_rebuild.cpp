@@ -474,10 +474,11 @@ int run_bench_rebuild(const BenchRebuildConfig& cfg) {
     std::printf(
         "{\"events\":%llu,\"read_models\":%zu,\"rounds\":%d,\"seconds\":%.3f,"
         "\"events_per_sec\":%.1f,\"readseq_per_sec\":%.1f,\"ratio_vs_readseq\":%.3f,"
-        "\"peak_rss_mb\":%.1f,\"avg_record_bytes\":%.0f,\"events_per_sec_rounds\":%s,"
-        "\"readseq_per_sec_rounds\":%s}\n",
+        "\"peak_rss_mb\":%.1f,\"memory_mb\":%llu,\"avg_record_bytes\":%.0f,"
+        "\"events_per_sec_rounds\":%s,\"readseq_per_sec_rounds\":%s}\n",
         static_cast<unsigned long long>(events), read_models, cfg.rounds, median(seconds), rate,
-        anchor, ratio, rss, avg_record, list(rates).c_str(), list(readseq).c_str());
+        anchor, ratio, rss, static_cast<unsigned long long>(cfg.memory_mb), avg_record,
+        list(rates).c_str(), list(readseq).c_str());
   } else {
     std::printf("bench rebuild: %llu events, %zu read model(s), median of %d round(s)\n",
                 static_cast<unsigned long long>(events), read_models, cfg.rounds);
@@ -488,7 +489,8 @@ int run_bench_rebuild(const BenchRebuildConfig& cfg) {
                   list(readseq).c_str(), avg_record);
       std::printf("  ratio             %12.3f x (target >= 0.5)\n", ratio);
     }
-    std::printf("  peak RSS          %12.1f MiB\n", rss);
+    std::printf("  peak RSS          %12.1f MiB (--memory-mb %llu)\n", rss,
+                static_cast<unsigned long long>(cfg.memory_mb));
   }
   std::fflush(stdout);
   return 0;
