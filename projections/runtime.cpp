@@ -1069,8 +1069,10 @@ class RuntimeImpl final : public Runtime {
       std::lock_guard wl(w.mu);
       building = w.meta.build_slot != 0;
     }
-    if (building) {
-      // The build was written without the WAL: make it durable before the synced switch.
+    // The build was written without the WAL: make it durable before the synced switch. (An
+    // offline build's rows are in ingested table files, durable once ingested: a flush would
+    // only write a tiny file of metadata per read model, which every later read looks into.)
+    if (building && !opts_.bulk_load) {
       rocksdb::FlushOptions fo;
       fo.wait = true;
       if (auto s = db_->db->Flush(fo); !s.ok()) {
