@@ -625,52 +625,70 @@ std::string record_key(std::string_view id) {
   return "r" + std::string(A::category) + std::string(1, '\0') + std::string(id);
 }
 
+// A record as it stands before an event of it, with where its stored item is.
+template <class A, class Rec>
+typename Held<Rec>::Entry load_entry(const store::RecordedEvent& e, Batch& batch,
+                                     const std::string& id) {
+  typename Held<Rec>::Entry entry;
+  // A stream's first event: nothing stored to read back.
+  if (auto before = e.stream_version == 0
+                        ? std::nullopt
+                        : read_stored<Rec>(batch, record_key<A>(id), kAccount360)) {
+    entry.stored = true;
+    entry.stored_item = section_key(*before);
+    if (entry.stored_item)
+      entry.stored_account = *before->account_id;
+    entry.rec = std::move(*before);
+  }
+  entry.rec.id = id;
+  return entry;
+}
+
+// Writes a record folded since it was loaded: its row, its item moved to where it belongs now,
+// and the sections' counts changed through count(key, delta).
+template <class A, class Rec, class Count>
+void write_entry(Batch& batch, const std::string& id, const typename Held<Rec>::Entry& entry,
+                 Count&& count) {
+  const Rec& rec = entry.rec;
+  auto new_key = section_key(rec);
+  if (entry.stored_item && entry.stored_item != new_key) {
+    batch.del(*entry.stored_item);
+    count(count_key(entry.stored_account, Rec::kSection), -1);
+  }
+  if (new_key) {
+    if (entry.stored)
+      batch.put(*new_key, item_json(rec));
+    else
+      batch.put_new(*new_key, item_json(rec));
+    if (new_key != entry.stored_item)
+      count(count_key(*rec.account_id, Rec::kSection), 1);
+  }
+  if (entry.stored)
+    batch.put(record_key<A>(id), domain::codec::encode(rec));
+  else
+    batch.put_new(record_key<A>(id), domain::codec::encode(rec));
+}
+
+// Live: each event folds its record and writes it at once.
 template <class A, class Rec>
 void track(const store::RecordedEvent& e, Batch& batch) {
   auto event = decode_event<A>(e);
-  std::string id = e.stream.substr(A::category.size() + 1);
-  std::string key = record_key<A>(id);
-  // A stream's first event: nothing stored to read back.
-  std::optional<Rec> before =
-      e.stream_version == 0 ? std::nullopt : read_stored<Rec>(batch, key, kAccount360);
-  Rec rec = before.value_or(Rec{});
-  rec.id = id;
-  rec.on(event);
-  auto old_key = before ? section_key(*before) : std::nullopt;
-  auto new_key = section_key(rec);
-  if (old_key && old_key != new_key) {
-    batch.del(*old_key);
-    add_count(batch, count_key(*before->account_id, Rec::kSection), -1);
-  }
-  if (new_key) {
-    batch.put(*new_key, item_json(rec));
-    if (new_key != old_key)
-      add_count(batch, count_key(*rec.account_id, Rec::kSection), 1);
-  }
-  batch.put(key, domain::codec::encode(rec));
+  const std::string id = e.stream.substr(A::category.size() + 1);
+  auto entry = load_entry<A, Rec>(e, batch, id);
+  entry.rec.on(event);
+  write_entry<A, Rec>(batch, id, entry, [&](const std::string& key, std::int64_t delta) {
+    add_count(batch, key, delta);
+  });
 }
 
-// The same fold, in memory.
+// The same fold, in memory (an offline build).
 template <class A, class Rec>
 void hold_event(const store::RecordedEvent& e, Batch& batch, Held<Rec>& held) {
   auto event = decode_event<A>(e);
   std::string id = e.stream.substr(A::category.size() + 1);
   auto it = held.records.find(id);
-  if (it == held.records.end()) {
-    typename Held<Rec>::Entry entry;
-    // A stream's first event: nothing stored to read back.
-    if (auto before = e.stream_version == 0
-                          ? std::nullopt
-                          : read_stored<Rec>(batch, record_key<A>(id), kAccount360)) {
-      entry.stored = true;
-      entry.stored_item = section_key(*before);
-      if (entry.stored_item)
-        entry.stored_account = *before->account_id;
-      entry.rec = std::move(*before);
-    }
-    it = held.records.emplace(id, std::move(entry)).first;
-  }
-  it->second.rec.id = id;
+  if (it == held.records.end())
+    it = held.records.emplace(id, load_entry<A, Rec>(e, batch, id)).first;
   it->second.touched = e.position;
   it->second.rec.on(event);
 }
@@ -682,24 +700,8 @@ std::size_t write_held(Batch& batch, Held<Rec>& held, std::uint64_t cutoff,
                        std::map<std::string, std::int64_t>& counts) {
   using Entry = typename Held<Rec>::Entry;
   return write_out(held.records, cutoff, [&](const std::string& id, const Entry& entry) {
-    const Rec& rec = entry.rec;
-    auto new_key = section_key(rec);
-    if (entry.stored_item && entry.stored_item != new_key) {
-      batch.del(*entry.stored_item);
-      counts[count_key(entry.stored_account, Rec::kSection)] -= 1;
-    }
-    if (new_key) {
-      if (entry.stored)
-        batch.put(*new_key, item_json(rec));
-      else
-        batch.put_new(*new_key, item_json(rec));
-      if (new_key != entry.stored_item)
-        counts[count_key(*rec.account_id, Rec::kSection)] += 1;
-    }
-    if (entry.stored)
-      batch.put(record_key<A>(id), domain::codec::encode(rec));
-    else
-      batch.put_new(record_key<A>(id), domain::codec::encode(rec));
+    write_entry<A, Rec>(batch, id, entry,
+                        [&](const std::string& key, std::int64_t delta) { counts[key] += delta; });
   });
 }
 

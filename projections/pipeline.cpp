@@ -221,35 +221,18 @@ class Pipeline final : public Projection {
       throw std::runtime_error("event " + e.id + " does not decode: " + event.error().message);
     if (std::holds_alternative<domain::notification::Requested>(*event))
       return;
-    std::string id = e.stream.substr(opportunity::kCategory.size() + 1);
-    std::string key = "o" + id;
+    const std::string id = e.stream.substr(opportunity::kCategory.size() + 1);
     if (holding_) {
       auto it = held_.find(id);
-      if (it == held_.end()) {
-        Held h;
-        // A stream's first event: nothing stored to read back.
-        h.before =
-            e.stream_version == 0 ? std::nullopt : read_stored<Tracked>(batch, key, kPipeline);
-        if (h.before)
-          h.state = to_state(*h.before);
-        it = held_.emplace(id, std::move(h)).first;
-      }
+      if (it == held_.end())
+        it = held_.emplace(id, load(e, batch, id)).first;
       it->second.touched = e.position;
       opportunity::Aggregate::apply(it->second.state, *event);
       return;
     }
-    opportunity::State state;
-    std::optional<Tracked> before =
-        e.stream_version == 0 ? std::nullopt : read_stored<Tracked>(batch, key, kPipeline);
-    if (before)
-      state = to_state(*before);
-    opportunity::Aggregate::apply(state, *event);
-    Tracked after = to_tracked(state);
-    if (before && before->status == "open")
-      move(batch, *before, -1);
-    if (after.status == "open")
-      move(batch, after, 1);
-    batch.put(key, domain::codec::encode(after));
+    Held h = load(e, batch, id);
+    opportunity::Aggregate::apply(h.state, *event);
+    write(batch, id, h, [&](const Tracked& t, int sign) { move(batch, t, sign); });
   }
 
   void hold(bool on) override {
@@ -263,15 +246,7 @@ class Pipeline final : public Projection {
     CountingBatch batch(out);
     std::map<std::string, Delta> groups;
     const std::size_t written = write_out(held_, cutoff, [&](const std::string& id, const Held& h) {
-      Tracked after = to_tracked(h.state);
-      if (h.before && h.before->status == "open")
-        move(groups, *h.before, -1);
-      if (after.status == "open")
-        move(groups, after, 1);
-      if (h.before)
-        batch.put("o" + id, domain::codec::encode(after));
-      else
-        batch.put_new("o" + id, domain::codec::encode(after));
+      write(batch, id, h, [&](const Tracked& t, int sign) { move(groups, t, sign); });
     });
     for (const auto& [key, d] : groups) {
       if (d.count != 0 || d.unweighted != 0 || d.weighted != 0)
@@ -287,6 +262,30 @@ class Pipeline final : public Projection {
     std::optional<Tracked> before;  // as stored before it was held
     std::uint64_t touched = 0;      // the position of its last event
   };
+  // An opportunity as it stands before an event of it.
+  static Held load(const store::RecordedEvent& e, Batch& batch, const std::string& id) {
+    Held h;
+    // A stream's first event: nothing stored to read back.
+    h.before =
+        e.stream_version == 0 ? std::nullopt : read_stored<Tracked>(batch, "o" + id, kPipeline);
+    if (h.before)
+      h.state = to_state(*h.before);
+    return h;
+  }
+  // Writes an opportunity folded since it was loaded, its contribution moved out of the groups it
+  // was in and into those it is in now through move(tracked, sign).
+  template <class Move>
+  static void write(Batch& batch, const std::string& id, const Held& h, Move&& move) {
+    Tracked after = to_tracked(h.state);
+    if (h.before && h.before->status == "open")
+      move(*h.before, -1);
+    if (after.status == "open")
+      move(after, 1);
+    if (h.before)
+      batch.put("o" + id, domain::codec::encode(after));
+    else
+      batch.put_new("o" + id, domain::codec::encode(after));
+  }
   bool holding_ = false;
   std::unordered_map<std::string, Held> held_;
   // A held opportunity (roughly: strings, hash node), then its row.

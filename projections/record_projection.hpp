@@ -10,7 +10,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -123,19 +122,7 @@ class RecordProjection : public Projection {
   // and its rows once flushed: the document, its index keys and index rows (~200 bytes each).
   HeldCost& cost() const {
     if (!cost_) {
-      // One index per sort key, whichever directions are offered.
-      auto index_of = [](std::string_view sort) {
-        return !sort.empty() && sort[0] == '-' ? sort.substr(1) : sort;
-      };
-      std::size_t indexes = 0;
-      const auto& sorts = spec().sorts;
-      for (std::size_t i = 0; i < sorts.size(); ++i) {
-        bool seen = false;
-        for (std::size_t j = 0; j < i; ++j)
-          seen = seen || index_of(sorts[j]) == index_of(sorts[i]);
-        indexes += seen ? 0 : 1;
-      }
-      const auto rows = static_cast<std::int64_t>(indexes * (1 + spec().indexed.size()) + 2);
+      const auto rows = static_cast<std::int64_t>(records::rows_per_record(spec()));
       cost_.emplace(static_cast<std::int64_t>(sizeof(Held)) + 320, rows * 200);
     }
     return *cost_;

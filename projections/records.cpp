@@ -63,6 +63,17 @@ std::string_view sort_index(std::string_view sort) {
   return !sort.empty() && sort[0] == '-' ? sort.substr(1) : sort;
 }
 
+// The indexes a collection keeps: one per sort key, whichever directions are offered.
+std::vector<std::string_view> sort_indexes(const Spec& spec) {
+  std::vector<std::string_view> indexes;
+  for (const std::string& sort : spec.sorts) {
+    const std::string_view name = sort_index(sort);
+    if (std::find(indexes.begin(), indexes.end(), name) == indexes.end())
+      indexes.push_back(name);
+  }
+  return indexes;
+}
+
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
@@ -122,6 +133,10 @@ std::string key_decimal(domain::Decimal d) {
   return key_int(d.units());
 }
 
+std::size_t rows_per_record(const Spec& spec) {
+  return sort_indexes(spec).size() * (1 + spec.indexed.size()) + 2;
+}
+
 std::optional<std::string> Table::doc(std::string_view id) {
   return batch_.get("d/" + std::string(id));
 }
@@ -146,12 +161,7 @@ void Table::put(const Record& r, bool fresh) {
     put_part(value, v);
   }
   std::vector<std::string> keys;
-  std::vector<std::string_view> indexes;  // one per sort key, whichever directions are offered
-  for (const std::string& sort : spec_.sorts) {
-    const std::string_view name = sort_index(sort);
-    if (std::find(indexes.begin(), indexes.end(), name) != indexes.end())
-      continue;
-    indexes.push_back(name);
+  for (const std::string_view name : sort_indexes(spec_)) {
     std::string_view key;
     for (const auto& [n, k] : r.sort_keys) {
       if (n == name)

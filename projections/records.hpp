@@ -60,6 +60,10 @@ class Table {
   const Spec& spec_;
 };
 
+// The rows a record takes at most: its document, the list of its index keys, and one index row
+// per sort key and facet index (the unfiltered one included).
+std::size_t rows_per_record(const Spec& spec);
+
 // Byte-sortable keys.
 std::string key_text(std::string_view s);  // case-folded ASCII, as is otherwise
 std::string key_decimal(domain::Decimal d);

@@ -1153,7 +1153,9 @@ class RuntimeImpl final : public Runtime {
     w.writing_out = on;
   }
 
-  // Whether no other offline build holds more memory than `w`'s.
+  // Whether no other offline build holds more memory than `w`'s. Called from worker threads
+  // without workers_mu_ (stop() holds it while joining them): workers are only added before the
+  // runtime runs, so the map does not change under them.
   bool holds_the_most(const Worker& w) const {
     const std::int64_t mine = w.bulk_bytes.load();
     for (const auto& [name, other] : workers_) {
