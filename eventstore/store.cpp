@@ -1,6 +1,6 @@
 // The RocksDB event store: one writer thread coalesces concurrent appends into one WriteBatch,
 // one syncer thread makes groups of such batches durable with one WAL sync (group commit);
-// readers read durable positions only.
+// readers read durable positions only, the latest of them from the tail in memory (tail.hpp).
 //
 // Column families:
 //   events     be64(position)            -> record (canonical bytes ‖ hash)
@@ -34,6 +34,7 @@
 #include "common/thread_name.hpp"
 #include "eventstore/codec.hpp"
 #include "eventstore/sealing.hpp"
+#include "eventstore/tail.hpp"
 
 namespace eventcrm::store {
 namespace {
@@ -141,12 +142,28 @@ class RocksEventStore final : public EventStore {
   Result<RecordedEvent> get_event(std::string_view id) override;
   Result<RecordedEvent> get_at(std::uint64_t position) override;
   Result<std::int64_t> stream_version(std::string_view stream) override;
+  Result<bool> stream_exists(std::string_view stream) override;
 
   std::uint64_t head() const override { return head_.load(std::memory_order_acquire); }
   std::uint64_t wait_for(std::uint64_t position, std::chrono::milliseconds timeout) override {
     std::unique_lock lk(head_mu_);
     head_cv_.wait_for(lk, timeout, [&] { return head() > position || closed_.load(); });
     return head();
+  }
+  // A live subscription that has read up to `position` (the head when it looked) sleeps until
+  // events of the kinds it reads may have been committed after it, the store closes, or
+  // `timeout`. Commits of other events do not wake it: with ~20 projection workers each
+  // reading a few types, most used to wake at every commit only to find nothing to do.
+  void wait_for_kinds(std::uint64_t position, const detail::Kinds& wanted,
+                      std::chrono::milliseconds timeout) {
+    std::unique_lock lk(head_mu_);
+    if (head() > position || closed_.load())
+      return;
+    Waiter w;
+    w.wanted = wanted;
+    waiters_.push_back(&w);
+    w.cv.wait_for(lk, timeout, [&] { return w.woken || closed_.load(); });
+    std::erase(waiters_, &w);
   }
   std::uint64_t add_commit_listener(std::function<void(std::uint64_t)> fn) override {
     std::lock_guard lk(listeners_mu_);
@@ -203,6 +220,7 @@ class RocksEventStore final : public EventStore {
     std::uint64_t last_position = 0;  // the log head once this batch is durable
     std::size_t events = 0;           // events this batch wrote (0: nothing to make durable)
     std::chrono::steady_clock::time_point started;
+    std::shared_ptr<const detail::TailBlock> records;  // for the tail, once durable
   };
 
   void writer_loop();
@@ -212,6 +230,8 @@ class RocksEventStore final : public EventStore {
   void stop_writes() { stats_.writes_stopped = true; }
   bool writes_stopped() const { return stats_.writes_stopped.load(); }
   Result<std::int64_t> last_version(std::string_view stream, std::uint64_t committed);
+  // The position of the stream's first event, if it has one (a point lookup).
+  Result<std::optional<std::uint64_t>> first_position(std::string_view stream);
   Result<AppendResult> stage(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
                              std::uint64_t& next_pos, Hash& prev, std::int64_t& last_time);
   Result<AppendResult> stage_verbatim(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
@@ -248,6 +268,8 @@ class RocksEventStore final : public EventStore {
 
   // The durable head: readers see positions up to here, never a written but unsynced batch.
   std::atomic<std::uint64_t> head_{0};
+  // The records of the latest durable positions, up to the head (read_all serves from it).
+  detail::LogTail tail_{opts_.tail_bytes};
   std::atomic<bool> closed_{false};
 
   std::mutex queue_mu_;
@@ -264,6 +286,13 @@ class RocksEventStore final : public EventStore {
 
   std::mutex head_mu_;
   std::condition_variable head_cv_;
+  // Subscriptions asleep in wait_for_kinds (under head_mu_).
+  struct Waiter {
+    detail::Kinds wanted;
+    bool woken = false;
+    std::condition_variable cv;
+  };
+  std::vector<Waiter*> waiters_;
 
   std::mutex listeners_mu_;
   std::vector<std::pair<std::uint64_t, std::function<void(std::uint64_t)>>> listeners_;
@@ -276,7 +305,7 @@ class RocksEventStore final : public EventStore {
 class SubscriptionImpl final : public Subscription {
  public:
   SubscriptionImpl(RocksEventStore& s, std::uint64_t after, Filter f)
-      : store_(s), pos_(after), filter_(std::move(f)) {}
+      : store_(s), pos_(after), filter_(std::move(f)), kinds_(detail::Kinds::of(filter_)) {}
 
   Result<std::vector<RecordedEvent>> next(std::size_t max,
                                           std::chrono::milliseconds wait) override {
@@ -293,7 +322,8 @@ class SubscriptionImpl final : public Subscription {
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline || store_.is_closed())
         return std::vector<RecordedEvent>{};
-      store_.wait_for(pos_, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+      store_.wait_for_kinds(pos_, kinds_,
+                            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
       if (store_.head() <= pos_)
         return std::vector<RecordedEvent>{};
     }
@@ -304,6 +334,7 @@ class SubscriptionImpl final : public Subscription {
   RocksEventStore& store_;
   std::uint64_t pos_;
   Filter filter_;
+  detail::Kinds kinds_;  // what filter_ reads
 };
 
 // Memtable insert hints. The writer inserts each column family's keys mostly just after the last
@@ -615,8 +646,30 @@ Result<std::int64_t> RocksEventStore::current_version(const std::string& stream,
 // A stream's last version among its events at positions <= `committed` (-1: none): the last
 // entry of its index in the streams column family. (Stores written before this index was the
 // source also kept a `heads` column family; it is no longer written or read.)
+Result<std::optional<std::uint64_t>> RocksEventStore::first_position(std::string_view stream) {
+  std::string key(stream);
+  key.push_back('\0');
+  detail::put_be64(key, 0);
+  rocksdb::PinnableSlice v;
+  auto s = db_->Get(rocksdb::ReadOptions(), streams_cf_, key, &v);
+  if (s.IsNotFound())
+    return std::optional<std::uint64_t>{};
+  if (!s.ok())
+    return unexpected(io_error(s));
+  if (v.size() != 8)
+    return fail(errc::corrupted, "bad stream index entry for " + std::string(stream));
+  return std::optional<std::uint64_t>(get_be64(v.ToStringView()));
+}
+
 Result<std::int64_t> RocksEventStore::last_version(std::string_view stream,
                                                    std::uint64_t committed) {
+  // Most lookups of a stream without events (a record being created) end here: a point lookup,
+  // where finding the last entry takes an iterator and a backward step in each memtable.
+  auto first = first_position(stream);
+  if (!first)
+    return unexpected(std::move(first).error());
+  if (!*first || **first > committed)
+    return std::int64_t{-1};
   std::string prefix(stream);
   prefix.push_back('\0');
   std::string end = prefix;
@@ -873,6 +926,7 @@ void RocksEventStore::writer_loop() {
       }
     }
     std::size_t written = next_pos - 1 - written_head_;
+    std::shared_ptr<const detail::TailBlock> records;
     if (wb.Count() > 0) {
       auto s = db_->Write(wo, &wb);
       if (!s.ok()) {
@@ -893,12 +947,14 @@ void RocksEventStore::writer_loop() {
         last_hash_ = prev;
         last_time_ = last_time;
         written_head_ = next_pos - 1;
+        if (written > 0 && opts_.tail_bytes > 0)
+          records = detail::TailBlock::of(wb, events_cf_->GetID());
       }
     }
     {
       std::lock_guard lk(sync_mu_);
-      sync_queue_.push_back(
-          Written{std::move(batch), std::move(results), written_head_, written, started});
+      sync_queue_.push_back(Written{std::move(batch), std::move(results), written_head_, written,
+                                    started, std::move(records)});
     }
     sync_cv_.notify_one();
   }
@@ -962,9 +1018,23 @@ void RocksEventStore::syncer_loop() {
         stats_.write_seconds.observe(std::chrono::duration<double>(now - w.started).count());
       }
       stats_.events_written.fetch_add(written, std::memory_order_relaxed);
+      // Into the tail before the head moves: the tail covers every position up to the head.
+      detail::Kinds kinds;
+      for (auto& w : items) {
+        if (w.events == 0)
+          continue;
+        kinds |= w.records ? w.records->kinds() : detail::Kinds::all();
+        tail_.push(std::move(w.records));
+      }
       {
         std::lock_guard lk(head_mu_);
         head_.store(last, std::memory_order_release);
+        for (Waiter* waiter : waiters_) {
+          if (!waiter->woken && kinds.may_match(waiter->wanted)) {
+            waiter->woken = true;
+            waiter->cv.notify_one();
+          }
+        }
       }
       head_cv_.notify_all();
       // Listeners hear of the commit before any appender is answered, so whoever acts on an
@@ -1080,48 +1150,71 @@ Result<LogPage> RocksEventStore::read_all(std::uint64_t after, std::size_t limit
   std::uint64_t committed = head();
   if (after >= committed || limit == 0)
     return page;
-  std::string upper = be64(committed + 1);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
   // One allocation for the page rather than a doubling series (each large reallocation also
   // makes malloc consolidate the small chunks the decoded events just freed).
   page.events.reserve(std::min<std::uint64_t>({limit, committed - after, 4096}));
+  // Takes the next stored record; false when the page is done (full, scan limit, or an error).
+  // Filtered readers (each projection, the relay) skip most events: look at the stream and
+  // type first and decode (copy) the rest only for events they take.
   std::size_t scanned = 0;
-  for (it->Seek(be64(after + 1)); it->Valid(); it->Next()) {
-    auto corrupted = [&it] {
-      return fail(errc::corrupted, "corrupted event at position " +
-                                       std::to_string(get_be64(it->key().ToStringView())));
-    };
-    // Filtered readers (each projection, the relay) skip most events: look at the stream and
-    // type first and decode (copy) the rest only for events they take.
+  std::optional<Error> error;
+  auto take = [&](std::string_view record) {
     std::uint64_t position = 0;
     std::string_view stream, type;
-    if (!detail::peek_record(it->value().ToStringView(), position, stream, type))
-      return corrupted();
+    if (!detail::peek_record(record, position, stream, type)) {
+      error = Error{errc::corrupted,
+                    "corrupted event after position " + std::to_string(page.scanned_to),
+                    {},
+                    {}};
+      return false;
+    }
     page.scanned_to = position;
     ++scanned;
     if (filter.matches(stream, type)) {
       RecordedEvent e;
-      if (!detail::decode_record(it->value().ToStringView(), e))
-        return corrupted();
+      if (!detail::decode_record(record, e)) {
+        error = Error{
+            errc::corrupted, "corrupted event at position " + std::to_string(position), {}, {}};
+        return false;
+      }
       if (!filter.stored_form) {
-        if (auto opened = open_fields(e); !opened)
-          return unexpected(std::move(opened).error());
+        if (auto opened = open_fields(e); !opened) {
+          error = std::move(opened).error();
+          return false;
+        }
       }
       page.events.push_back(std::move(e));
       if (page.events.size() >= limit)
+        return false;
+    }
+    return scanned < scan_limit;
+  };
+  bool more = true;
+  std::vector<std::shared_ptr<const detail::TailBlock>> blocks;
+  if (tail_.blocks_after(after, blocks)) {
+    // Recent positions: from the tail in memory, no iterator.
+    for (const auto& b : blocks) {
+      const std::uint64_t end = std::min(b->last(), committed);
+      for (std::uint64_t p = std::max(b->first(), after + 1); more && p <= end; ++p)
+        more = take(b->at(p));
+      if (!more || end == committed)
         break;
     }
-    if (scanned >= scan_limit)
-      break;
+  } else {
+    std::string upper = be64(committed + 1);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+    for (it->Seek(be64(after + 1)); more && it->Valid(); it->Next())
+      more = take(it->value().ToStringView());
+    if (!it->status().ok())
+      return unexpected(io_error(it->status()));
+    if (more)
+      page.scanned_to = std::max(page.scanned_to, committed);
   }
-  if (!it->status().ok())
-    return unexpected(io_error(it->status()));
-  if (!it->Valid() && page.events.size() < limit && scanned < scan_limit) {
-    page.scanned_to = std::max(page.scanned_to, committed);
-  }
+  if (error)
+    return unexpected(std::move(*error));
   return page;
 }
 
@@ -1188,6 +1281,16 @@ Result<std::int64_t> RocksEventStore::stream_version(std::string_view stream) {
     return fail(errc::invalid_stream_name, "invalid stream name", std::string(stream));
   }
   return last_version(stream, head());
+}
+
+Result<bool> RocksEventStore::stream_exists(std::string_view stream) {
+  if (!valid_stream_name(stream)) {
+    return fail(errc::invalid_stream_name, "invalid stream name", std::string(stream));
+  }
+  auto first = first_position(stream);
+  if (!first)
+    return unexpected(std::move(first).error());
+  return *first && **first <= head();
 }
 
 std::unique_ptr<Subscription> RocksEventStore::subscribe(std::uint64_t after, Filter filter) {
@@ -1366,6 +1469,8 @@ void RocksEventStore::close() {
   {
     std::lock_guard h(head_mu_);
     closed_ = true;
+    for (Waiter* waiter : waiters_)
+      waiter->cv.notify_one();
   }
   head_cv_.notify_all();
   if (db_) {

@@ -33,6 +33,8 @@ struct Options {
   std::size_t max_events_per_append = 10'000;
   std::size_t max_group_commit_events = 8'192;  // events coalesced into one WriteBatch at most
   std::size_t block_cache_bytes = 256u << 20;
+  // The most recently committed records kept in memory for live readers (see tail.hpp); 0: none.
+  std::size_t tail_bytes = 64u << 20;
   std::shared_ptr<Clock> clock;  // defaults to the system clock
   // Personal fields sealed with their subject's key (see sealing.hpp); empty: none, and no key
   // store is opened. Reads open them again unless a Filter asks for the stored form.
@@ -85,6 +87,9 @@ class EventStore {
   virtual Result<RecordedEvent> get_at(std::uint64_t position) = 0;
   // The stream's current version, -1 if it does not exist.
   virtual Result<std::int64_t> stream_version(std::string_view stream) = 0;
+  // Whether the stream has a committed event: one point lookup (cheaper than stream_version,
+  // which finds the stream's last entry).
+  virtual Result<bool> stream_exists(std::string_view stream) = 0;
 
   // The position of the last committed event (0 for an empty log).
   virtual std::uint64_t head() const = 0;

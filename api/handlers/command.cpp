@@ -332,8 +332,8 @@ bool exists(const Context& ctx, std::string_view category, std::string_view id) 
   std::string stream = domain::stream_name(category, id);
   if (!store::valid_stream_name(stream))
     return false;
-  auto v = ctx.store->stream_version(stream);
-  return v && *v >= 0;
+  auto v = ctx.store->stream_exists(stream);
+  return v && *v;
 }
 
 }  // namespace eventcrm::api::command

@@ -13,6 +13,7 @@
 #include "eventstore/cloudevents.hpp"
 #include "eventstore/codec.hpp"
 #include "eventstore/store.hpp"
+#include "eventstore/tail.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace eventcrm::store;
@@ -47,6 +48,7 @@ struct StoreFixture : ::testing::Test {
   TempDir dir;
   std::shared_ptr<FixedClock> clock = std::make_shared<FixedClock>();
   std::unique_ptr<EventStore> store;
+  std::size_t tail_bytes = Options{}.tail_bytes;
 
   void SetUp() override { reopen(); }
   void reopen(Durability d = Durability::sync) {
@@ -57,6 +59,7 @@ struct StoreFixture : ::testing::Test {
     o.path = dir.str();
     o.durability = d;
     o.clock = clock;
+    o.tail_bytes = tail_bytes;
     auto s = EventStore::open(o);
     ASSERT_TRUE(s) << s.error().message;
     store = std::move(*s);
@@ -323,6 +326,132 @@ TEST_F(StoreFixture, FilteredSubscriptionSkipsOtherEvents) {
   ASSERT_TRUE(batch);
   ASSERT_EQ(batch->size(), 1u);
   EXPECT_EQ((*batch)[0].position, 21u);
+}
+
+// Recent positions are read from the tail in memory, older ones (and all after a reopen) from
+// RocksDB: the same pages either way, whatever the filter, limit and scan limit.
+TEST_F(StoreFixture, ReadsFromTheTailMatchReadsFromDisk) {
+  tail_bytes = 4096;  // a few batches: reads start on disk and go on in the tail
+  reopen();
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 60; ++i) {
+        const char* types[] = {"lead.created.v1", "account.created.v1", "task.created.v1"};
+        const char* cats[] = {"lead-", "account-", "task-"};
+        std::vector<NewEvent> batch;
+        for (int k = 0; k <= (i + t) % 3; ++k)
+          batch.push_back(ev(types[(i + k) % 3], R"({"i":)" + std::to_string(i) + "}"));
+        ASSERT_TRUE(store->append(cats[(i * 7 + t) % 3] + std::to_string(i % 5),
+                                  ExpectedVersion::any(), std::move(batch)));
+      }
+    });
+  }
+  for (auto& w : writers)
+    w.join();
+  Filter all, leads, tasks_of_accounts, none;
+  leads.categories = {"lead"};
+  tasks_of_accounts.categories = {"account"};
+  tasks_of_accounts.types = {"task.created.v1", "account.created.v1"};
+  none.types = {"nothing.v1"};
+  struct Read {
+    std::uint64_t after;
+    std::size_t limit, scan_limit;
+    const Filter* filter;
+  };
+  std::vector<Read> reads;
+  const std::uint64_t head = store->head();
+  for (std::uint64_t after : {std::uint64_t{0}, head / 3, head / 2, head - 5, head - 1, head}) {
+    for (const Filter* f : {&all, &leads, &tasks_of_accounts, &none}) {
+      reads.push_back({after, 1000, 100'000, f});
+      reads.push_back({after, 3, 100'000, f});
+      reads.push_back({after, 1000, 7, f});
+    }
+  }
+  auto page_of = [&](const Read& r) {
+    auto page = store->read_all(r.after, r.limit, *r.filter, r.scan_limit);
+    EXPECT_TRUE(page);
+    std::string out = "scanned_to " + std::to_string(page->scanned_to) + ":";
+    for (const auto& e : page->events)
+      out += " " + std::to_string(e.position) + "/" + e.stream + "/" + e.type + "/" + e.data;
+    return out;
+  };
+  std::vector<std::string> live;
+  for (const auto& r : reads)
+    live.push_back(page_of(r));
+  reopen();  // an empty tail: every read from disk
+  for (std::size_t i = 0; i < reads.size(); ++i)
+    EXPECT_EQ(page_of(reads[i]), live[i]) << "read " << i;
+}
+
+// A live subscriber sleeps through commits of events it does not read; one it reads wakes it.
+TEST_F(StoreFixture, FilteredSubscriberWakesForItsEventsOnly) {
+  Filter f;
+  f.types = {"account.created.v1"};
+  auto sub = store->subscribe(0, f);
+  std::atomic<bool> got{false};
+  std::chrono::steady_clock::duration took{};
+  std::thread reader([&] {
+    const auto start = std::chrono::steady_clock::now();
+    for (int guard = 0; guard < 50 && !got; ++guard) {
+      auto batch = sub->next(10, std::chrono::seconds(10));
+      ASSERT_TRUE(batch);
+      got = !batch->empty();
+    }
+    took = std::chrono::steady_clock::now() - start;
+  });
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(store->append("lead-1", ExpectedVersion::any(), evs(1)));
+  ASSERT_TRUE(store->append("account-1", ExpectedVersion::any(), {ev("account.created.v1")}));
+  reader.join();
+  EXPECT_TRUE(got);
+  EXPECT_LT(took, std::chrono::seconds(5));  // woken by its event, not by the 10 s poll
+  EXPECT_EQ(sub->position(), 31u);
+
+  // Without a matching event it returns empty at its deadline, having scanned past the rest.
+  ASSERT_TRUE(store->append("lead-1", ExpectedVersion::any(), evs(3)));
+  auto none = sub->next(10, std::chrono::milliseconds(50));
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(sub->position(), 34u);
+}
+
+// The kinds of a set of events never rule out a filter that matches one of them.
+TEST(Kinds, NeverRuleOutAMatchingFilter) {
+  using eventcrm::store::detail::Kinds;
+  const std::vector<std::pair<std::string, std::string>> events = {
+      {"lead-1", "lead.created.v1"},
+      {"account-x", "account.created.v1"},
+      {"opportunity-7", "opportunity.stage_changed.v1"},
+      {"task-3", "task.created.v1"},
+      {"case-9", "case.opened.v1"},
+      {"activity-2", "activity.logged.v1"}};
+  for (const auto& [stream, type] : events) {
+    Kinds k;
+    k.add(stream, type);
+    Filter by_type, by_category, both, all;
+    by_type.types = {"other.v1", type};
+    by_category.categories = {stream.substr(0, stream.find('-'))};
+    both.types = {type};
+    both.categories = by_category.categories;
+    for (const Filter* f : {&by_type, &by_category, &both, &all}) {
+      EXPECT_TRUE(k.may_match(Kinds::of(*f))) << stream << " " << type;
+      EXPECT_TRUE(f->matches(stream, type));
+    }
+  }
+  EXPECT_FALSE(Kinds{}.may_match(Kinds::all()));  // no events: nothing to wake for
+}
+
+TEST_F(StoreFixture, StreamExists) {
+  EXPECT_FALSE(*store->stream_exists("lead-1"));
+  ASSERT_TRUE(store->append("lead-1", ExpectedVersion::any(), evs(2)));
+  EXPECT_TRUE(*store->stream_exists("lead-1"));
+  EXPECT_FALSE(*store->stream_exists("lead-10"));
+  EXPECT_EQ(store->stream_exists("Bad Name").error().code, errc::invalid_stream_name);
+  EXPECT_EQ(*store->stream_version("lead-1"), 1);
+  EXPECT_EQ(*store->stream_version("lead-2"), -1);
+  reopen();
+  EXPECT_TRUE(*store->stream_exists("lead-1"));
 }
 
 TEST_F(StoreFixture, CommitListenersAndWaitFor) {

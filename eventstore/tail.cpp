@@ -1,0 +1,108 @@
+#include "eventstore/tail.hpp"
+
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+
+#include "eventstore/codec.hpp"
+#include "eventstore/event.hpp"
+
+namespace eventcrm::store::detail {
+namespace {
+
+std::uint64_t bit(std::string_view name) {
+  return std::uint64_t{1} << (std::hash<std::string_view>{}(name) & 63);
+}
+
+std::string_view category_of(std::string_view stream) {
+  return stream.substr(0, stream.find('-'));
+}
+
+}  // namespace
+
+Kinds Kinds::of(const Filter& filter) {
+  Kinds k = all();
+  if (!filter.types.empty()) {
+    k.types = 0;
+    for (const auto& t : filter.types)
+      k.types |= bit(t);
+  }
+  if (!filter.categories.empty()) {
+    k.categories = 0;
+    for (const auto& c : filter.categories)
+      k.categories |= bit(c);
+  }
+  return k;
+}
+
+void Kinds::add(std::string_view stream, std::string_view type) {
+  types |= bit(type);
+  categories |= bit(category_of(stream));
+}
+
+std::shared_ptr<const TailBlock> TailBlock::of(const rocksdb::WriteBatch& wb,
+                                               std::uint32_t events_cf) {
+  auto block = std::make_shared<TailBlock>();
+  block->rep_ = wb.Data();
+  // Offsets into our copy of the batch's bytes: the handler sees slices of wb's.
+  struct Collect : rocksdb::WriteBatch::Handler {
+    const char* base;
+    std::uint32_t cf;
+    TailBlock& b;
+    Collect(const char* base_, std::uint32_t cf_, TailBlock& b_) : base(base_), cf(cf_), b(b_) {}
+    rocksdb::Status PutCF(std::uint32_t id, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value) override {
+      if (id != cf)
+        return rocksdb::Status::OK();
+      if (b.records_.empty())
+        b.first_ = get_be64(key.ToStringView());
+      std::uint64_t position = 0;
+      std::string_view stream, type;
+      if (peek_record(value.ToStringView(), position, stream, type))
+        b.kinds_.add(stream, type);
+      else
+        b.kinds_ = Kinds::all();
+      b.records_.push_back(Span{static_cast<std::size_t>(value.data() - base), value.size()});
+      return rocksdb::Status::OK();
+    }
+  } collect(wb.Data().data(), events_cf, *block);
+  if (!wb.Iterate(&collect).ok() || block->records_.empty())
+    return nullptr;
+  return block;
+}
+
+void LogTail::push(std::shared_ptr<const TailBlock> block) {
+  if (!block)
+    return;
+  std::lock_guard lk(mu_);
+  if (!blocks_.empty() && blocks_.back()->last() + 1 != block->first()) {
+    blocks_.clear();
+    bytes_ = 0;
+  }
+  bytes_ += block->bytes();
+  blocks_.push_back(std::move(block));
+  while (bytes_ > budget_ && blocks_.size() > 1) {
+    bytes_ -= blocks_.front()->bytes();
+    blocks_.pop_front();
+  }
+}
+
+bool LogTail::blocks_after(std::uint64_t after,
+                           std::vector<std::shared_ptr<const TailBlock>>& out) const {
+  out.clear();
+  std::lock_guard lk(mu_);
+  if (blocks_.empty() || blocks_.front()->first() > after + 1)
+    return false;
+  // The first block holding after + 1 (blocks are contiguous and ordered by position).
+  auto it = std::partition_point(blocks_.begin(), blocks_.end(),
+                                 [after](const auto& b) { return b->last() <= after; });
+  out.assign(it, blocks_.end());
+  return true;
+}
+
+std::size_t LogTail::bytes() const {
+  std::lock_guard lk(mu_);
+  return bytes_;
+}
+
+}  // namespace eventcrm::store::detail
