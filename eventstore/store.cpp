@@ -154,16 +154,27 @@ class RocksEventStore final : public EventStore {
   // events of the kinds it reads may have been committed after it, the store closes, or
   // `timeout`. Commits of other events do not wake it: with ~20 projection workers each
   // reading a few types, most used to wake at every commit only to find nothing to do.
-  void wait_for_kinds(std::uint64_t position, const detail::Kinds& wanted,
+  // `wakes`: wake_count() when the subscription last looked; a wake_subscriptions() since then
+  // returns at once.
+  void wait_for_kinds(std::uint64_t position, const detail::Kinds& wanted, std::uint64_t wakes,
                       std::chrono::milliseconds timeout) {
     std::unique_lock lk(head_mu_);
-    if (head() > position || closed_.load())
+    if (head() > position || closed_.load() || wakes_.load() != wakes)
       return;
     Waiter w;
     w.wanted = wanted;
     waiters_.push_back(&w);
     w.cv.wait_for(lk, timeout, [&] { return w.woken || closed_.load(); });
     std::erase(waiters_, &w);
+  }
+  std::uint64_t wake_count() const { return wakes_.load(); }
+  void wake_subscriptions() override {
+    std::lock_guard lk(head_mu_);
+    ++wakes_;
+    for (Waiter* waiter : waiters_) {
+      waiter->woken = true;
+      waiter->cv.notify_one();
+    }
   }
   std::uint64_t add_commit_listener(std::function<void(std::uint64_t)> fn) override {
     std::lock_guard lk(listeners_mu_);
@@ -293,6 +304,7 @@ class RocksEventStore final : public EventStore {
     std::condition_variable cv;
   };
   std::vector<Waiter*> waiters_;
+  std::atomic<std::uint64_t> wakes_{0};  // wake_subscriptions() calls (changed under head_mu_)
 
   std::mutex listeners_mu_;
   std::vector<std::pair<std::uint64_t, std::function<void(std::uint64_t)>>> listeners_;
@@ -310,7 +322,9 @@ class SubscriptionImpl final : public Subscription {
   Result<std::vector<RecordedEvent>> next(std::size_t max,
                                           std::chrono::milliseconds wait) override {
     auto deadline = std::chrono::steady_clock::now() + wait;
+    bool woken = false;
     for (;;) {
+      const std::uint64_t wakes = store_.wake_count();
       auto page = store_.read_all(pos_, max, filter_, 10'000);
       if (!page)
         return unexpected(std::move(page).error());
@@ -319,13 +333,16 @@ class SubscriptionImpl final : public Subscription {
         return std::move(page->events);
       if (pos_ < store_.head())
         continue;  // a stretch of filtered-out events
+      // After a wake without events for us (wake_subscriptions(), or events whose kinds only
+      // looked like ours) the caller sees the position move.
       auto now = std::chrono::steady_clock::now();
-      if (now >= deadline || store_.is_closed())
+      if (woken || now >= deadline || store_.is_closed())
         return std::vector<RecordedEvent>{};
-      store_.wait_for_kinds(pos_, kinds_,
+      store_.wait_for_kinds(pos_, kinds_, wakes,
                             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
-      if (store_.head() <= pos_)
+      if (store_.head() <= pos_ && store_.wake_count() == wakes)
         return std::vector<RecordedEvent>{};
+      woken = true;
     }
   }
   std::uint64_t position() const override { return pos_; }

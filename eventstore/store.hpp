@@ -95,6 +95,11 @@ class EventStore {
   virtual std::uint64_t head() const = 0;
   // Blocks until head() > position, the timeout passes or the store closes; returns head().
   virtual std::uint64_t wait_for(std::uint64_t position, std::chrono::milliseconds timeout) = 0;
+  // Makes every live subscription waiting in next() return (empty, with its position moved to
+  // the head when nothing it reads came since). A subscription sleeps through commits of
+  // events it does not read, so its position lags until then: a reader waiting for it to pass
+  // a position (read-your-writes) calls this.
+  virtual void wake_subscriptions() = 0;
   // Runs `fn(head)` on the writer thread after every commit. It must not block.
   virtual std::uint64_t add_commit_listener(std::function<void(std::uint64_t)> fn) = 0;
   virtual void remove_commit_listener(std::uint64_t id) = 0;
@@ -140,7 +145,8 @@ class EventStore {
 class Subscription {
  public:
   virtual ~Subscription() = default;
-  // Up to `max` next events; waits up to `wait` when caught up. Empty on timeout or close.
+  // Up to `max` next events; waits up to `wait` when caught up. Empty on timeout, close or
+  // EventStore::wake_subscriptions().
   virtual Result<std::vector<RecordedEvent>> next(std::size_t max,
                                                   std::chrono::milliseconds wait) = 0;
   // The position the subscription has read up to (scanned, including filtered-out events).

@@ -11,7 +11,7 @@ namespace eventcrm::store::detail {
 namespace {
 
 std::uint64_t bit(std::string_view name) {
-  return std::uint64_t{1} << (std::hash<std::string_view>{}(name) & 63);
+  return std::uint64_t{1} << (std::hash<std::string_view>{}(name)&63);
 }
 
 std::string_view category_of(std::string_view stream) {

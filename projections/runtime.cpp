@@ -754,6 +754,7 @@ class RuntimeImpl final : public Runtime {
 
   void stop() override {
     stopping_ = true;
+    store_.wake_subscriptions();  // live workers return from their wait now, not at the poll
     std::lock_guard lk(workers_mu_);
     started_ = false;
     for (auto& [name, w] : workers_) {
@@ -800,6 +801,15 @@ class RuntimeImpl final : public Runtime {
             return false;
           targets.push_back(it->second.get());
         }
+      }
+    }
+    // A worker with nothing to apply sleeps through commits of events it does not read and
+    // moves its position on its next poll: wake it now rather than make the reader wait.
+    for (Worker* w : targets) {
+      std::lock_guard wl(w->mu);
+      if (w->served_position < position && w->state == State::caught_up) {
+        store_.wake_subscriptions();
+        break;
       }
     }
     for (Worker* w : targets) {

@@ -74,16 +74,19 @@ RebuildOutcome rebuild(store::EventStore& s, const std::string& data_dir,
   const auto started = SteadyClock::now();
   auto done =
       runtime.run_until_caught_up([&](const std::vector<projections::ProjectionStatus>& st) {
-        std::uint64_t at = 0, total = 0;
+        // In events of the log: the builds' mean position, so the rate is log events per
+        // second (a sum over N read models showed N times the log and N times the rate).
+        std::uint64_t at = 0;
         std::size_t writing = 0;
         for (const auto& p : st) {
           // A copy being built counts from 0 (its old copy's checkpoint is not progress).
           at += p.state == projections::State::rebuilding ? p.build_position : p.checkpoint;
-          total += out.events;
           writing += p.writing_out ? 1 : 0;
         }
+        if (!st.empty())
+          at /= st.size();
         // Past the last event, the builds still write their rows out (sorted table files).
-        progress.update(at, total,
+        progress.update(at, out.events,
                         writing ? "writing " + std::to_string(writing) + " read model(s) out" : "");
       });
   progress.finish();

@@ -44,6 +44,31 @@ TEST_F(RuntimeTest, CatchesUpInBatchesThenFollowsLive) {
   EXPECT_EQ(row("counting", "dup"), "");
 }
 
+// A live worker sleeps through commits of events it does not read (its position moves at its
+// next poll); a reader waiting for it to pass a position wakes it instead of waiting the poll.
+TEST_F(RuntimeTest, ReadYourWritesDoesNotWaitForAnIdleWorkersPoll) {
+  append("account-1", "account.created.v1");
+  projections::RuntimeOptions ro;
+  ro.poll = std::chrono::seconds(30);
+  open_runtime(ro);
+  store::Filter accounts;
+  accounts.types = {"account.created.v1"};
+  ASSERT_TRUE(runtime->add(std::make_unique<CountingProjection>("counting", 1, accounts)));
+  runtime->start();
+  ASSERT_TRUE(runtime->wait_until_applied({"counting"}, 1, 10s));
+  ASSERT_TRUE(wait_state("counting", State::caught_up));
+  for (int i = 0; i < 3; ++i) {
+    const auto pos = append("lead-1", "lead.created.v1");  // not read by the worker
+    const auto started = std::chrono::steady_clock::now();
+    ASSERT_TRUE(runtime->wait_until_applied({"counting"}, pos, 10s));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+    EXPECT_GE(runtime->status("counting")->checkpoint, pos);
+  }
+  const auto pos = append("account-2", "account.created.v1");
+  ASSERT_TRUE(runtime->wait_until_applied({"counting"}, pos, 10s));
+  EXPECT_EQ(row("counting", "count"), "2");
+}
+
 TEST_F(RuntimeTest, ReportsLagInPositionsAndSeconds) {
   append_many(10);
   open_runtime();
