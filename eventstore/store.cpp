@@ -275,6 +275,7 @@ class RocksEventStore final : public EventStore {
   std::uint64_t written_head_ = 0;
   detail::Uuid7Sequence id_sequence_;       // ids of events appended without one
   std::string record_buffer_, key_buffer_;  // stage()'s scratch space
+  detail::TailRecords tail_records_;        // the staged records' places in the batch
   std::unordered_map<std::string, std::int64_t> head_cache_;
 
   // The durable head: readers see positions up to here, never a written but unsynced batch.
@@ -561,8 +562,10 @@ Result<AppendResult> RocksEventStore::stage_verbatim(Pending& p, rocksdb::WriteB
   std::unordered_map<std::string, std::int64_t> heads;
   // Nothing of this replication stays in the batch unless all of it is good.
   wb.SetSavePoint();
-  auto failed = [&wb](Error e) -> Result<AppendResult> {
+  const std::size_t noted = tail_records_.spans.size();
+  auto failed = [&wb, this, noted](Error e) -> Result<AppendResult> {
     (void)wb.RollbackToSavePoint();
+    tail_records_.spans.resize(noted);  // (their kinds stay: at worst a reader wakes for nothing)
     return unexpected(std::move(e));
   };
   for (RecordedEvent& rec : p.verbatim) {
@@ -618,6 +621,7 @@ Result<AppendResult> RocksEventStore::stage_verbatim(Pending& p, rocksdb::WriteB
     canonical.append(reinterpret_cast<const char*>(rec.hash.data()), rec.hash.size());
     auto pos_key = be64(rec.position);
     wb.Put(events_cf_, pos_key, canonical);
+    tail_records_.note(wb, canonical.size(), rec.stream, rec.type);
     wb.Put(streams_cf_, detail::stream_key(rec.stream, rec.stream_version), pos_key);
     wb.Put(ids_cf_, detail::uuid_bytes(rec.id), pos_key);
     heads[rec.stream] = rec.stream_version;
@@ -848,6 +852,7 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
       detail::put_be64(pos_key, position);
       const rocksdb::Slice pos_slice(pos_key, 8);
       wb.Put(events_cf_, pos_slice, record);
+      tail_records_.note(wb, record.size(), part.stream, ev.type);
       stream_key.resize(stream_prefix);
       detail::put_be64(stream_key, static_cast<std::uint64_t>(stream_version));
       wb.Put(streams_cf_, stream_key, pos_slice);
@@ -892,7 +897,8 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
 void RocksEventStore::writer_loop() {
   std::vector<Pending> batch;
   std::vector<Result<AppendResult>> results;
-  rocksdb::WriteBatch wb;  // reused: keeps its capacity between commits
+  // Handed to the tail once written; the next one reserves what the last one took.
+  rocksdb::WriteBatch wb;
   rocksdb::WriteOptions wo;
   wo.sync = false;  // the syncer syncs the WAL, once per group of batches
   for (;;) {
@@ -912,6 +918,7 @@ void RocksEventStore::writer_loop() {
     }
     const auto started = std::chrono::steady_clock::now();
     wb.Clear();
+    tail_records_.clear();
     Staged staged;
     std::uint64_t next_pos = written_head_ + 1;
     Hash prev = last_hash_;
@@ -938,6 +945,7 @@ void RocksEventStore::writer_loop() {
           results.push_back(fail(errc::io_error, std::string("append failed: ") + e.what()));
         }
         wb.Clear();
+        tail_records_.clear();
         staged = Staged{};
         next_pos = written_head_ + 1;
       }
@@ -963,9 +971,16 @@ void RocksEventStore::writer_loop() {
           head_cache_[stream] = ver;
         last_hash_ = prev;
         last_time_ = last_time;
+        // (A block that would not hold exactly the events written is not made: the tail then
+        // starts again after it, and readers of those positions go to disk.)
+        if (written > 0 && opts_.tail_bytes > 0 && tail_records_.spans.size() == written) {
+          const std::size_t size = wb.GetDataSize();
+          records = std::make_shared<const detail::TailBlock>(written_head_ + 1, std::move(wb),
+                                                              std::move(tail_records_));
+          wb = rocksdb::WriteBatch(std::min<std::size_t>(size, 8u << 20));
+          tail_records_ = detail::TailRecords{};
+        }
         written_head_ = next_pos - 1;
-        if (written > 0 && opts_.tail_bytes > 0)
-          records = detail::TailBlock::of(wb, events_cf_->GetID());
       }
     }
     {

@@ -1,10 +1,7 @@
 #include "eventstore/tail.hpp"
 
-#include <rocksdb/write_batch.h>
-
 #include <algorithm>
 
-#include "eventstore/codec.hpp"
 #include "eventstore/event.hpp"
 
 namespace eventcrm::store::detail {
@@ -38,37 +35,6 @@ Kinds Kinds::of(const Filter& filter) {
 void Kinds::add(std::string_view stream, std::string_view type) {
   types |= bit(type);
   categories |= bit(category_of(stream));
-}
-
-std::shared_ptr<const TailBlock> TailBlock::of(const rocksdb::WriteBatch& wb,
-                                               std::uint32_t events_cf) {
-  auto block = std::make_shared<TailBlock>();
-  block->rep_ = wb.Data();
-  // Offsets into our copy of the batch's bytes: the handler sees slices of wb's.
-  struct Collect : rocksdb::WriteBatch::Handler {
-    const char* base;
-    std::uint32_t cf;
-    TailBlock& b;
-    Collect(const char* base_, std::uint32_t cf_, TailBlock& b_) : base(base_), cf(cf_), b(b_) {}
-    rocksdb::Status PutCF(std::uint32_t id, const rocksdb::Slice& key,
-                          const rocksdb::Slice& value) override {
-      if (id != cf)
-        return rocksdb::Status::OK();
-      if (b.records_.empty())
-        b.first_ = get_be64(key.ToStringView());
-      std::uint64_t position = 0;
-      std::string_view stream, type;
-      if (peek_record(value.ToStringView(), position, stream, type))
-        b.kinds_.add(stream, type);
-      else
-        b.kinds_ = Kinds::all();
-      b.records_.push_back(Span{static_cast<std::size_t>(value.data() - base), value.size()});
-      return rocksdb::Status::OK();
-    }
-  } collect(wb.Data().data(), events_cf, *block);
-  if (!wb.Iterate(&collect).ok() || block->records_.empty())
-    return nullptr;
-  return block;
 }
 
 void LogTail::push(std::shared_ptr<const TailBlock> block) {

@@ -4,10 +4,11 @@
 // build one per commit — a merge over the memtables and table files and a seek into each — and
 // with ~20 readers woken per commit that was a large share of the server's work.
 //
-// The writer hands over each committed WriteBatch whole (TailBlock::of: one copy per batch, not
-// per event); the syncer pushes it once durable, before it moves the head, so the tail always
-// covers every position from its oldest record up to the head. Readers copy the few block
-// pointers they need under a short lock and read the immutable blocks without it.
+// The writer hands over each committed WriteBatch itself (no copy), with where each event's
+// record lies in it, noted as it staged them; the syncer pushes it once durable, before it moves
+// the head, so the tail always covers every position from its oldest record up to the head. Readers
+// copy the few block pointers they need under a short lock and read the immutable blocks without
+// it.
 #pragma once
 
 #include <cstddef>
@@ -19,9 +20,7 @@
 #include <string_view>
 #include <vector>
 
-namespace rocksdb {
-class WriteBatch;
-}
+#include <rocksdb/write_batch.h>
 
 namespace eventcrm::store {
 struct Filter;
@@ -51,34 +50,48 @@ struct Kinds {
   }
 };
 
-// The event records of one committed batch, positions first..first + size() - 1.
-class TailBlock {
- public:
-  // The records a batch puts into column family `events_cf` (keyed by position, in position
-  // order); nullptr when it puts none.
-  static std::shared_ptr<const TailBlock> of(const rocksdb::WriteBatch& wb,
-                                             std::uint32_t events_cf);
-
-  std::uint64_t first() const { return first_; }
-  std::uint64_t last() const { return first_ + records_.size() - 1; }
-  std::size_t size() const { return records_.size(); }
-  std::size_t bytes() const { return rep_.size(); }
-  const Kinds& kinds() const { return kinds_; }
-  // The stored record at `position` (first() <= position <= last()).
-  std::string_view at(std::uint64_t position) const {
-    const auto& r = records_[position - first_];
-    return std::string_view(rep_).substr(r.offset, r.size);
-  }
-
- private:
+// Where each event record of a batch being staged lies in its WriteBatch, and their kinds.
+struct TailRecords {
   struct Span {
     std::size_t offset;
     std::size_t size;
   };
-  std::uint64_t first_ = 0;
-  Kinds kinds_;
-  std::string rep_;  // the batch's bytes; records point into it
-  std::vector<Span> records_;
+  std::vector<Span> spans;  // in position order
+  Kinds kinds;
+
+  // Notes the record just put as the batch's last entry (WriteBatch::Put appends the value last).
+  void note(const rocksdb::WriteBatch& wb, std::size_t record_size, std::string_view stream,
+            std::string_view type) {
+    spans.push_back(Span{wb.GetDataSize() - record_size, record_size});
+    kinds.add(stream, type);
+  }
+  void clear() {
+    spans.clear();
+    kinds = Kinds{};
+  }
+};
+
+// The event records of one committed batch, positions first..first + size() - 1.
+class TailBlock {
+ public:
+  TailBlock(std::uint64_t first, rocksdb::WriteBatch batch, TailRecords records)
+      : first_(first), batch_(std::move(batch)), records_(std::move(records)) {}
+
+  std::uint64_t first() const { return first_; }
+  std::uint64_t last() const { return first_ + records_.spans.size() - 1; }
+  std::size_t size() const { return records_.spans.size(); }
+  std::size_t bytes() const { return batch_.GetDataSize(); }
+  const Kinds& kinds() const { return records_.kinds; }
+  // The stored record at `position` (first() <= position <= last()).
+  std::string_view at(std::uint64_t position) const {
+    const auto& r = records_.spans[position - first_];
+    return std::string_view(batch_.Data()).substr(r.offset, r.size);
+  }
+
+ private:
+  std::uint64_t first_;
+  rocksdb::WriteBatch batch_;  // as written: the records are slices of its bytes
+  TailRecords records_;
 };
 
 class LogTail {
