@@ -168,6 +168,21 @@ class RocksEventStore final : public EventStore {
     std::erase(waiters_, &w);
   }
   std::uint64_t wake_count() const { return wakes_.load(); }
+  bool may_have_events(const Filter& filter, std::uint64_t after, std::uint64_t upto) override {
+    if (upto <= after)
+      return false;
+    std::vector<std::shared_ptr<const detail::TailBlock>> blocks;
+    if (!tail_.blocks_after(after, blocks) || blocks.empty() || blocks.back()->last() < upto)
+      return true;
+    const auto wanted = detail::Kinds::of(filter);
+    for (const auto& b : blocks) {
+      if (b->first() > upto)
+        break;
+      if (b->kinds().may_match(wanted))
+        return true;
+    }
+    return false;
+  }
   void wake_subscriptions() override {
     std::lock_guard lk(head_mu_);
     ++wakes_;

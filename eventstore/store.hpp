@@ -101,6 +101,10 @@ class EventStore {
   // events it does not read, so its position lags until then: a reader waiting for it to pass
   // a position (read-your-writes) calls this.
   virtual void wake_subscriptions() = 0;
+  // False when no event `filter` reads can lie in positions (after, upto], as far as the
+  // in-memory tail tells (true when it cannot tell): a reader stopped at `after` is then as good
+  // as at `upto` (a read model's lag).
+  virtual bool may_have_events(const Filter& filter, std::uint64_t after, std::uint64_t upto) = 0;
   // Runs `fn(head)` on the writer thread after every commit. It must not block.
   virtual std::uint64_t add_commit_listener(std::function<void(std::uint64_t)> fn) = 0;
   virtual void remove_commit_listener(std::uint64_t id) = 0;

@@ -1466,6 +1466,12 @@ class RuntimeImpl final : public Runtime {
     }
     st.head = store_.head();
     st.lag_events = st.head > writing ? st.head - writing : 0;
+    // A live worker with nothing it reads in between is not behind: it sleeps through other
+    // events and moves its position at its next poll (up to a poll's worth of events).
+    if (st.lag_events > 0 && st.state == State::caught_up &&
+        !store_.may_have_events(w.filter, writing, st.head)) {
+      st.lag_events = 0;
+    }
     if (st.lag_events > 0) {
       auto oldest = store_.get_at(writing + 1);
       if (oldest) {

@@ -67,6 +67,15 @@ TEST_F(RuntimeTest, ReadYourWritesDoesNotWaitForAnIdleWorkersPoll) {
   const auto pos = append("account-2", "account.created.v1");
   ASSERT_TRUE(runtime->wait_until_applied({"counting"}, pos, 10s));
   EXPECT_EQ(row("counting", "count"), "2");
+
+  // Its lag counts only events it reads: none behind while others are committed.
+  for (int i = 0; i < 5; ++i)
+    append("lead-1", "lead.created.v1");
+  auto st = runtime->status("counting");
+  ASSERT_TRUE(st);
+  EXPECT_LT(st->checkpoint, st->head);  // its position moves at its poll (30 s here)
+  EXPECT_EQ(st->lag_events, 0u);
+  EXPECT_EQ(st->lag_seconds, 0.0);
 }
 
 TEST_F(RuntimeTest, ReportsLagInPositionsAndSeconds) {
