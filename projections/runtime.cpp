@@ -803,25 +803,27 @@ class RuntimeImpl final : public Runtime {
         }
       }
     }
-    // A worker with nothing to apply sleeps through commits of events it does not read and
-    // moves its position on its next poll: wake it now rather than make the reader wait.
-    for (Worker* w : targets) {
-      std::lock_guard wl(w->mu);
-      if (w->served_position < position && w->state == State::caught_up) {
-        store_.wake_subscriptions();
-        break;
-      }
-    }
     for (Worker* w : targets) {
       std::unique_lock wl(w->mu);
       const bool ok = w->cv.wait_until(wl, deadline, [&] {
-        return (w->meta.active_slot != 0 && w->served_position >= position) ||
-               w->state == State::failed || w->state == State::stopped;
+        return reflects(*w, position) || w->state == State::failed || w->state == State::stopped;
       });
-      if (!ok || w->meta.active_slot == 0 || w->served_position < position)
+      if (!ok || !reflects(*w, position))
         return false;
     }
     return true;
+  }
+
+  // Whether `w`'s served rows reflect the log up to `position` (under w.mu): it applied that
+  // far, or it follows the log live and nothing it reads was committed between. (A live worker
+  // sleeps through commits of events it does not read and moves its position only at its next
+  // poll; a read-your-writes query need not wait for that.)
+  bool reflects(const Worker& w, std::uint64_t position) const {
+    if (w.meta.active_slot == 0)
+      return false;
+    return w.served_position >= position ||
+           (w.state == State::caught_up && !w.meta.build_slot &&
+            !store_.may_have_events(w.filter, w.served_position, position));
   }
 
   Result<std::unique_ptr<View>> view(std::string_view name) const override {
@@ -1466,8 +1468,7 @@ class RuntimeImpl final : public Runtime {
     }
     st.head = store_.head();
     st.lag_events = st.head > writing ? st.head - writing : 0;
-    // A live worker with nothing it reads in between is not behind: it sleeps through other
-    // events and moves its position at its next poll (up to a poll's worth of events).
+    // A live worker with nothing it reads in between is not behind (see reflects()).
     if (st.lag_events > 0 && st.state == State::caught_up &&
         !store_.may_have_events(w.filter, writing, st.head)) {
       st.lag_events = 0;
