@@ -679,9 +679,6 @@ Result<std::int64_t> RocksEventStore::current_version(const std::string& stream,
   return ver;
 }
 
-// A stream's last version among its events at positions <= `committed` (-1: none): the last
-// entry of its index in the streams column family. (Stores written before this index was the
-// source also kept a `heads` column family; it is no longer written or read.)
 Result<std::optional<std::uint64_t>> RocksEventStore::first_position(std::string_view stream) {
   std::string key(stream);
   key.push_back('\0');
@@ -697,6 +694,9 @@ Result<std::optional<std::uint64_t>> RocksEventStore::first_position(std::string
   return std::optional<std::uint64_t>(get_be64(v.ToStringView()));
 }
 
+// A stream's last version among its events at positions <= `committed` (-1: none): the last
+// entry of its index in the streams column family. (Stores written before this index was the
+// source also kept a `heads` column family; it is no longer written or read.)
 Result<std::int64_t> RocksEventStore::last_version(std::string_view stream,
                                                    std::uint64_t committed) {
   // Most lookups of a stream without events (a record being created) end here: a point lookup,
