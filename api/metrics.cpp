@@ -235,6 +235,14 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
     header(out, "eventcrm_store_wal_syncs_total", "counter",
            "WAL syncs (each makes one or more group commits durable).");
     sample(out, "eventcrm_store_wal_syncs_total", stats->syncs.load());
+    header(out, "eventcrm_store_log_reads_total", "counter",
+           "Pages of the global log read (subscriptions, the relay, HTTP), by where from: the "
+           "in-memory tail of recent commits or RocksDB.");
+    sample(out, "eventcrm_store_log_reads_total{source=\"tail\"}", stats->log_reads_tail.load());
+    sample(out, "eventcrm_store_log_reads_total{source=\"disk\"}", stats->log_reads_disk.load());
+    header(out, "eventcrm_store_tail_bytes", "gauge",
+           "Bytes of recently committed batches kept in memory for live readers.");
+    sample(out, "eventcrm_store_tail_bytes", stats->tail_bytes.load());
     store_histogram(out, "eventcrm_store_group_commit_events", "Events per group commit.",
                     stats->batch_events);
     store_histogram(out, "eventcrm_store_write_seconds",

@@ -33,6 +33,10 @@ struct StoreStats {
   std::atomic<std::uint64_t> events_written{0};
   std::atomic<std::uint64_t> commits{0};  // group commits: one WriteBatch each
   std::atomic<std::uint64_t> syncs{0};    // WAL syncs: each makes one or more commits durable
+  // Pages of the global log (read_all) served from the in-memory tail, and from RocksDB.
+  std::atomic<std::uint64_t> log_reads_tail{0};
+  std::atomic<std::uint64_t> log_reads_disk{0};
+  std::atomic<std::uint64_t> tail_bytes{0};  // bytes of committed batches the tail holds
   // Set when a WAL write or sync failed: the store takes no appends until it is reopened.
   std::atomic<bool> writes_stopped{false};
   // events per group commit

@@ -1071,7 +1071,8 @@ void RocksEventStore::syncer_loop() {
         if (w.events == 0)
           continue;
         kinds |= w.records ? w.records->kinds() : detail::Kinds::all();
-        tail_.push(std::move(w.records));
+        if (opts_.tail_bytes > 0)
+          stats_.tail_bytes.store(tail_.push(std::move(w.records)), std::memory_order_relaxed);
       }
       {
         std::lock_guard lk(head_mu_);
@@ -1238,8 +1239,9 @@ Result<LogPage> RocksEventStore::read_all(std::uint64_t after, std::size_t limit
   };
   bool more = true;
   std::vector<std::shared_ptr<const detail::TailBlock>> blocks;
-  if (tail_.blocks_after(after, blocks)) {
+  if (tail_.blocks_after(after, blocks) && !blocks.empty() && blocks.back()->last() >= committed) {
     // Recent positions: from the tail in memory, no iterator.
+    stats_.log_reads_tail.fetch_add(1, std::memory_order_relaxed);
     for (const auto& b : blocks) {
       const std::uint64_t end = std::min(b->last(), committed);
       for (std::uint64_t p = std::max(b->first(), after + 1); more && p <= end; ++p)
@@ -1253,6 +1255,7 @@ Result<LogPage> RocksEventStore::read_all(std::uint64_t after, std::size_t limit
     rocksdb::ReadOptions ro;
     ro.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+    stats_.log_reads_disk.fetch_add(1, std::memory_order_relaxed);
     for (it->Seek(be64(after + 1)); more && it->Valid(); it->Next())
       more = take(it->value().ToStringView());
     if (!it->status().ok())

@@ -37,13 +37,13 @@ void Kinds::add(std::string_view stream, std::string_view type) {
   categories |= bit(category_of(stream));
 }
 
-void LogTail::push(std::shared_ptr<const TailBlock> block) {
-  if (!block)
-    return;
+std::size_t LogTail::push(std::shared_ptr<const TailBlock> block) {
   std::lock_guard lk(mu_);
-  if (!blocks_.empty() && blocks_.back()->last() + 1 != block->first()) {
+  if (!block || (!blocks_.empty() && blocks_.back()->last() + 1 != block->first())) {
     blocks_.clear();
     bytes_ = 0;
+    if (!block)
+      return 0;
   }
   bytes_ += block->bytes();
   blocks_.push_back(std::move(block));
@@ -51,6 +51,7 @@ void LogTail::push(std::shared_ptr<const TailBlock> block) {
     bytes_ -= blocks_.front()->bytes();
     blocks_.pop_front();
   }
+  return bytes_;
 }
 
 bool LogTail::blocks_after(std::uint64_t after,
@@ -64,11 +65,6 @@ bool LogTail::blocks_after(std::uint64_t after,
                                  [after](const auto& b) { return b->last() <= after; });
   out.assign(it, blocks_.end());
   return true;
-}
-
-std::size_t LogTail::bytes() const {
-  std::lock_guard lk(mu_);
-  return bytes_;
 }
 
 }  // namespace eventcrm::store::detail

@@ -99,14 +99,14 @@ class LogTail {
   explicit LogTail(std::size_t budget_bytes) : budget_(budget_bytes) {}
 
   // Appends the next block: its first position follows the last one kept (else what is kept is
-  // dropped first: the tail never has a hole). Drops the oldest blocks past the budget, always
-  // keeping the newest.
-  void push(std::shared_ptr<const TailBlock> block);
+  // dropped first: the tail never has a hole). nullptr: the next committed batch is not kept
+  // (everything is dropped). Drops the oldest blocks past the budget, always keeping the newest.
+  // Returns the bytes it then holds.
+  std::size_t push(std::shared_ptr<const TailBlock> block);
   // The blocks holding the positions after `after`, oldest first, when the tail holds position
   // after + 1 or starts there; false when it starts later (or holds nothing) and the reader
   // must go to disk.
   bool blocks_after(std::uint64_t after, std::vector<std::shared_ptr<const TailBlock>>& out) const;
-  std::size_t bytes() const;
 
  private:
   mutable std::mutex mu_;

@@ -84,6 +84,8 @@ TEST_F(ServerTest, AppendsAndReadsOverHttp) {
       r->body.find(
           "eventcrm_http_requests_total{route=\"POST /v1/streams/{stream}\",status=\"201\"} 1"),
       std::string::npos);
+  EXPECT_NE(r->body.find("eventcrm_store_log_reads_total{source=\"tail\"}"), std::string::npos);
+  EXPECT_NE(r->body.find("eventcrm_store_tail_bytes "), std::string::npos);
   EXPECT_EQ(server_.stop(), 0);
 }
 

@@ -379,9 +379,14 @@ TEST_F(StoreFixture, ReadsFromTheTailMatchReadsFromDisk) {
   std::vector<std::string> live;
   for (const auto& r : reads)
     live.push_back(page_of(r));
+  EXPECT_GT(store->stats().log_reads_tail.load(), 0u);
+  EXPECT_GT(store->stats().log_reads_disk.load(), 0u);
+  EXPECT_GT(store->stats().tail_bytes.load(), 0u);
+  EXPECT_LE(store->stats().tail_bytes.load(), 2 * tail_bytes);  // the budget, past one batch
   reopen();  // an empty tail: every read from disk
   for (std::size_t i = 0; i < reads.size(); ++i)
     EXPECT_EQ(page_of(reads[i]), live[i]) << "read " << i;
+  EXPECT_EQ(store->stats().log_reads_tail.load(), 0u);
 }
 
 // A live subscriber sleeps through commits of events it does not read; one it reads wakes it.
