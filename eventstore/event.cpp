@@ -116,8 +116,7 @@ bool valid_uuid(std::string_view s) noexcept {
 }
 
 std::string RecordedEvent::category() const {
-  auto dash = stream.find('-');
-  return dash == std::string::npos ? stream : stream.substr(0, dash);
+  return std::string(stream_category(stream));
 }
 
 bool Filter::matches(const RecordedEvent& e) const {
@@ -129,8 +128,8 @@ bool Filter::matches(std::string_view stream, std::string_view type) const {
     return false;
   }
   if (!categories.empty()) {
-    std::string_view cat = stream.substr(0, stream.find('-'));
-    if (std::find(categories.begin(), categories.end(), cat) == categories.end())
+    if (std::find(categories.begin(), categories.end(), stream_category(stream)) ==
+        categories.end())
       return false;
   }
   return true;

@@ -139,6 +139,12 @@ struct VerifyReport {
   std::string problem;
 };
 
+// The category of a stream name: up to its first '-' (the whole name without one). Filters
+// and the tail's kinds (tail.hpp) both go by it.
+inline std::string_view stream_category(std::string_view stream) {
+  return stream.substr(0, stream.find('-'));
+}
+
 // Stream names are "<category>-<id>": category [a-z][a-z0-9_]* , id [A-Za-z0-9_.:-]+,
 // at most 200 bytes in all.
 bool valid_stream_name(std::string_view s) noexcept;

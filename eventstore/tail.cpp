@@ -11,10 +11,6 @@ std::uint64_t bit(std::string_view name) {
   return std::uint64_t{1} << (std::hash<std::string_view>{}(name)&63);
 }
 
-std::string_view category_of(std::string_view stream) {
-  return stream.substr(0, stream.find('-'));
-}
-
 }  // namespace
 
 Kinds Kinds::of(const Filter& filter) {
@@ -34,7 +30,7 @@ Kinds Kinds::of(const Filter& filter) {
 
 void Kinds::add(std::string_view stream, std::string_view type) {
   types |= bit(type);
-  categories |= bit(category_of(stream));
+  categories |= bit(stream_category(stream));
 }
 
 std::size_t LogTail::push(std::shared_ptr<const TailBlock> block) {

@@ -79,7 +79,6 @@ class TailBlock {
 
   std::uint64_t first() const { return first_; }
   std::uint64_t last() const { return first_ + records_.spans.size() - 1; }
-  std::size_t size() const { return records_.spans.size(); }
   std::size_t bytes() const { return batch_.GetDataSize(); }
   const Kinds& kinds() const { return records_.kinds; }
   // The stored record at `position` (first() <= position <= last()).
