@@ -248,6 +248,8 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
     store_histogram(out, "eventcrm_store_write_seconds",
                     "Seconds from a group's log write to its durability (WAL fsync in sync mode).",
                     stats->write_seconds);
+    store_histogram(out, "eventcrm_store_wal_sync_seconds", "Seconds each WAL sync took.",
+                    stats->sync_seconds);
   }
   return out;
 }

@@ -44,6 +44,9 @@ struct StoreStats {
   // seconds from a group's RocksDB write to its durability (incl. WAL fsync in sync mode)
   Histogram<14> write_seconds{{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                0.05, 0.1, 0.25, 0.5, 1.0}};
+  // seconds of each WAL sync (sync durability only)
+  Histogram<12> sync_seconds{
+      {0.00005, 0.0001, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.01, 0.1, 1.0}};
 };
 
 }  // namespace eventcrm::store

@@ -1034,7 +1034,10 @@ void RocksEventStore::syncer_loop() {
     // the batches before it were synced by an earlier round.
     std::string why = "an earlier WAL sync failed";
     if (written > 0 && !writes_stopped() && opts_.durability == Durability::sync) {
+      const auto sync_started = std::chrono::steady_clock::now();
       auto s = db_->SyncWAL();
+      stats_.sync_seconds.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - sync_started).count());
       stats_.syncs.fetch_add(1, std::memory_order_relaxed);
       if (!s.ok()) {
         stop_writes();

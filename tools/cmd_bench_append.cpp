@@ -246,6 +246,7 @@ int run_bench_append(const AppendBenchConfig& cfg) {
   const auto written_before = st.events_written.load();
   const auto write_count_before = st.write_seconds.count.load();
   const auto write_sum_before = st.write_seconds.sum.load();
+  const double sync_sum_before = st.sync_seconds.sum.load();
 
   std::atomic<bool> stop{false};
   std::vector<WriterResult> results(static_cast<std::size_t>(cfg.writers));
@@ -275,6 +276,7 @@ int run_bench_append(const AppendBenchConfig& cfg) {
   const auto written = st.events_written.load() - written_before;
   const auto writes = st.write_seconds.count.load() - write_count_before;
   const double write_seconds = st.write_seconds.sum.load() - write_sum_before;
+  const double sync_seconds = st.sync_seconds.sum.load() - sync_sum_before;
   s.close();
 
   std::vector<std::uint32_t> latencies;
@@ -296,17 +298,18 @@ int run_bench_append(const AppendBenchConfig& cfg) {
       commits ? static_cast<double>(written) / static_cast<double>(commits) : 0;
   const double per_sync = syncs ? static_cast<double>(written) / static_cast<double>(syncs) : 0;
   const double write_ms = writes ? 1000.0 * write_seconds / static_cast<double>(writes) : 0;
+  const double sync_us = syncs ? 1e6 * sync_seconds / static_cast<double>(syncs) : 0;
 
   if (cfg.json) {
     std::printf(
         "{\"events_per_sec\":%.1f,\"appends_per_sec\":%.1f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
         "\"commits\":%llu,\"events_per_commit\":%.2f,\"syncs\":%llu,\"events_per_sync\":%.2f,"
-        "\"mean_write_ms\":%.3f,\"writers\":%d,"
+        "\"mean_sync_us\":%.0f,\"mean_write_ms\":%.3f,\"writers\":%d,"
         "\"batch\":%d,\"event_size\":%zu,\"seconds\":%.3f,\"durability\":\"%s\","
         "\"driver\":\"%s\",\"failures\":%llu}\n",
         events_per_sec, appends_per_sec, p50, p99, static_cast<unsigned long long>(commits),
-        per_commit, static_cast<unsigned long long>(syncs), per_sync, write_ms, cfg.writers,
-        cfg.batch, cfg.event_size, elapsed, cfg.durability.c_str(), cfg.driver.c_str(),
+        per_commit, static_cast<unsigned long long>(syncs), per_sync, sync_us, write_ms,
+        cfg.writers, cfg.batch, cfg.event_size, elapsed, cfg.durability.c_str(), cfg.driver.c_str(),
         static_cast<unsigned long long>(failures));
   } else {
     std::printf("bench append: %d writers (%s), batch %d, %zu-byte events, %s, %.1f s\n",
@@ -318,8 +321,8 @@ int run_bench_append(const AppendBenchConfig& cfg) {
     std::printf("  latency p99    %12.0f us\n", p99);
     std::printf("  group commits  %12llu  (%.2f events per commit, %.3f ms write to durable)\n",
                 static_cast<unsigned long long>(commits), per_commit, write_ms);
-    std::printf("  WAL syncs      %12llu  (%.2f events per sync)\n",
-                static_cast<unsigned long long>(syncs), per_sync);
+    std::printf("  WAL syncs      %12llu  (%.2f events per sync, %.0f us each)\n",
+                static_cast<unsigned long long>(syncs), per_sync, sync_us);
     if (failures) {
       std::printf("  failed appends %12llu  (first: %s)\n",
                   static_cast<unsigned long long>(failures), first_error.c_str());
