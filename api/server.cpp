@@ -888,6 +888,7 @@ int run_server(const ServerOptions& o) {
                {{"durability", o.durability}});
     return 2;
   }
+  so.wal_spare_bytes = o.wal_spare_mb << 20;
   auto opened = store::EventStore::open(so);
   if (!opened) {
     log::write(log::Level::error, "cannot open the event store",

@@ -55,6 +55,8 @@ struct ServerOptions {
   bool read_replica = false;  // serve queries only; commands answer 421 naming writer_url
   std::string writer_url;
   std::string durability = "sync";  // sync|relaxed
+  // MB of zeros each WAL file is written with ahead of time (store::Options::wal_spare_bytes).
+  std::uint64_t wal_spare_mb = 64;
   Limits limits;
   std::string log_level = "info";   // trace|debug|info|warn|error|off
   std::string log_format = "text";  // text|json

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -35,6 +36,7 @@
 #include "eventstore/codec.hpp"
 #include "eventstore/sealing.hpp"
 #include "eventstore/tail.hpp"
+#include "eventstore/wal_files.hpp"
 
 namespace eventcrm::store {
 namespace {
@@ -393,8 +395,19 @@ Status<Error> RocksEventStore::open_db() {
   o.bytes_per_sync = 1 << 20;
   o.keep_log_file_num = 5;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  if (opts_.file_system) {
-    env_ = rocksdb::NewCompositeEnv(opts_.file_system);
+  std::shared_ptr<rocksdb::FileSystem> file_system = opts_.file_system;
+  if (opts_.wal_spare_bytes > 0 && opts_.durability == Durability::sync) {
+    std::error_code ec;
+    std::filesystem::create_directories(opts_.path, ec);
+    auto wals = std::make_shared<detail::ZeroFilledWals>(
+        file_system ? file_system : rocksdb::FileSystem::Default(), opts_.path,
+        opts_.wal_spare_bytes);
+    // Without a spare the WALs are made as usual: slower syncs, nothing else.
+    (void)wals->start();
+    file_system = std::move(wals);
+  }
+  if (file_system) {
+    env_ = rocksdb::NewCompositeEnv(file_system);
     o.env = env_.get();
   }
   auto cache = rocksdb::NewLRUCache(opts_.block_cache_bytes);

@@ -45,6 +45,7 @@ struct AppendBenchConfig {
   // threads: one thread per writer, blocked in append(); async: writers are chains of
   // append_async calls completed by the store's own threads (how the HTTP server appends).
   std::string driver = "threads";
+  std::uint64_t wal_spare_mb = 64;  // as `serve`
 };
 
 // A directory that is removed when the benchmark ends, if we created it.
@@ -229,6 +230,7 @@ int run_bench_append(const AppendBenchConfig& cfg) {
   options.path = dir.path();
   options.durability =
       cfg.durability == "relaxed" ? store::Durability::relaxed : store::Durability::sync;
+  options.wal_spare_bytes = cfg.wal_spare_mb << 20;
   if (cfg.sealing == "on") {
     options.personal_data = domain::personal_data();
     options.personal_data.push_back({std::string(kPersonalType), {"email"}});
@@ -358,6 +360,10 @@ void register_bench_append(CLI::App& bench) {
       ->check(CLI::IsMember({"on", "off"}));
   cmd->add_flag("--personal", cfg->personal,
                 "Every event carries a personal field (sealed per stream when --sealing on)");
+  cmd->add_option("--wal-spare-mb", cfg->wal_spare_mb,
+                  "MB of zeros each WAL file is written with ahead of time, as serve "
+                  "--wal-spare-mb (0: none)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{4096}));
   cmd->callback([cfg] { exit_code() = run_bench_append(*cfg); });
 }
 

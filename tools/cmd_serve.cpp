@@ -146,6 +146,9 @@ void register_serve(CLI::App& app) {
   add_value(cmd, *st, "command-threads", o.command_threads, "EVENTCRM_COMMAND_THREADS",
             "threads running commands and consistency waits");
   add_value(cmd, *st, "durability", o.durability, "EVENTCRM_DURABILITY", "sync|relaxed");
+  add_value(cmd, *st, "wal-spare-mb", o.wal_spare_mb, "EVENTCRM_WAL_SPARE_MB",
+            "MB of zeros each WAL file is written with ahead of time, so WAL syncs write data "
+            "only (0: none; sync durability only)");
   add_value(cmd, *st, "log-level", o.log_level, "EVENTCRM_LOG_LEVEL",
             "trace|debug|info|warn|error|off");
   add_value(cmd, *st, "log-format", o.log_format, "EVENTCRM_LOG_FORMAT", "text|json");

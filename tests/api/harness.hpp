@@ -66,14 +66,19 @@ class ServerProcess {
       return false;
     std::vector<std::string> args = {eventcrm_bin(), "serve",           "--port",      "0",
                                      "--data-dir",   data_dir.string(), "--log-level", "warn"};
-    bool durability = false;
+    bool durability = false, spare = false;
     for (auto& e : extra) {
       durability = durability || e == "--durability";
+      spare = spare || e == "--wal-spare-mb";
       args.push_back(e);
     }
     if (!durability) {
       args.push_back("--durability");
       args.push_back("relaxed");
+    }
+    if (!spare) {  // 1 MB, not the 64 MB of a server: many servers start in the tests
+      args.push_back("--wal-spare-mb");
+      args.push_back("1");
     }
     pid_ = fork();
     if (pid_ == 0) {

@@ -34,7 +34,8 @@ struct Args {
   std::uint32_t run = 1;
   int threads = 6;
   store::Durability durability = store::Durability::sync;
-  double max_seconds = 10.0;  // a bound in case nobody kills us
+  double max_seconds = 10.0;          // a bound in case nobody kills us
+  std::uint64_t wal_spare_bytes = 0;  // Options::wal_spare_bytes
 };
 
 constexpr int kPrivateStreamsPerWriter = 3;
@@ -127,6 +128,8 @@ bool parse(int argc, char** argv, Args& args) {
       args.run = static_cast<std::uint32_t>(std::strtoul(value, nullptr, 10));
     } else if (key == "--threads") {
       args.threads = std::atoi(value);
+    } else if (key == "--wal-spare-bytes") {
+      args.wal_spare_bytes = std::strtoull(value, nullptr, 10);
     } else if (key == "--max-seconds") {
       args.max_seconds = std::atof(value);
     } else if (key == "--durability") {
@@ -148,12 +151,13 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, args)) {
     std::fprintf(stderr,
                  "usage: crash_appender --path DIR --run N [--threads T] "
-                 "[--durability sync|relaxed] [--max-seconds S]\n");
+                 "[--durability sync|relaxed] [--wal-spare-bytes N] [--max-seconds S]\n");
     return 2;
   }
   store::Options options;
   options.path = args.path;
   options.durability = args.durability;
+  options.wal_spare_bytes = args.wal_spare_bytes;
   auto opened = store::EventStore::open(options);
   if (!opened)
     fail(opened.error());

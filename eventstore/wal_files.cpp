@@ -1,0 +1,170 @@
+#include "eventstore/wal_files.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <string_view>
+#include <utility>
+
+#include "common/thread_name.hpp"
+
+namespace eventcrm::store::detail {
+namespace {
+
+std::string normal(const std::string& path) {
+  std::string s = std::filesystem::path(path).lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/')
+    s.pop_back();
+  return s;
+}
+
+// Zeros are written a megabyte at a time and synced every few, so the spare's writeback does
+// not arrive at the disk as one burst in front of the WAL's syncs.
+constexpr std::size_t kChunk = std::size_t{1} << 20;
+constexpr std::size_t kChunksPerSync = 4;
+
+}  // namespace
+
+ZeroFilledWals::ZeroFilledWals(const std::shared_ptr<rocksdb::FileSystem>& base,
+                               std::string db_dir, std::uint64_t spare_bytes)
+    : FileSystemWrapper(base),
+      dir_(normal(db_dir)),
+      spare_(dir_ + "/" + kSpare),
+      part_(dir_ + "/" + kSparePart),
+      bytes_(std::max<std::uint64_t>(spare_bytes, kChunk)) {}
+
+ZeroFilledWals::~ZeroFilledWals() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+rocksdb::IOStatus ZeroFilledWals::start() {
+  rocksdb::IOOptions io;
+  rocksdb::IOStatus status;
+  std::uint64_t size = 0;
+  if (target()->FileExists(part_, io, nullptr).ok())
+    target()->DeleteFile(part_, io, nullptr);  // a spare cut short (a crash, a full disk)
+  const bool have = target()->GetFileSize(spare_, io, &size, nullptr).ok() && size >= bytes_;
+  if (!have)
+    status = prepare();
+  {
+    std::lock_guard lock(mu_);
+    ready_ = status.ok();
+  }
+  thread_ = std::thread([this] {
+    name_this_thread("store-walspare");
+    run();
+  });
+  return status;
+}
+
+bool ZeroFilledWals::is_wal(const std::string& name) const {
+  const std::filesystem::path p(name);
+  const std::string file = p.filename().string();
+  constexpr std::string_view kSuffix = ".log";
+  if (file.size() <= kSuffix.size() || !file.ends_with(kSuffix))
+    return false;
+  if (!std::all_of(file.begin(), file.end() - static_cast<std::ptrdiff_t>(kSuffix.size()),
+                   [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  return normal(p.parent_path().string()) == dir_;
+}
+
+rocksdb::IOStatus ZeroFilledWals::NewWritableFile(const std::string& name,
+                                                  const rocksdb::FileOptions& options,
+                                                  std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                                  rocksdb::IODebugContext* dbg) {
+  if (is_wal(name)) {
+    bool take = false;
+    {
+      std::lock_guard lock(mu_);
+      take = ready_;
+      ready_ = false;
+      taking_ = take;
+    }
+    if (take) {
+      auto s = target()->ReuseWritableFile(name, spare_, options, result, dbg);
+      {
+        std::lock_guard lock(mu_);
+        taking_ = false;
+        if (s.ok())
+          ++used_;
+      }
+      cv_.notify_all();  // the thread prepares the next spare
+      if (s.ok())
+        return s;
+      // The spare could not be taken (gone, unreadable): the WAL is created as usual.
+    }
+  }
+  return target()->NewWritableFile(name, options, result, dbg);
+}
+
+std::uint64_t ZeroFilledWals::spares_used() const {
+  std::lock_guard lock(mu_);
+  return used_;
+}
+
+rocksdb::IOStatus ZeroFilledWals::prepare() {
+  rocksdb::IOOptions io;
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  auto s = target()->NewWritableFile(part_, rocksdb::FileOptions(), &file, nullptr);
+  if (!s.ok())
+    return s;
+  const std::string zeros(kChunk, '\0');
+  std::uint64_t written = 0;
+  std::size_t chunks = 0;
+  while (s.ok() && written < bytes_) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) {
+        s = rocksdb::IOStatus::Aborted("the store is closing");
+        break;
+      }
+    }
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes_ - written));
+    s = file->Append(rocksdb::Slice(zeros.data(), n), io, nullptr);
+    written += n;
+    if (s.ok() && ++chunks % kChunksPerSync == 0)
+      s = file->Sync(io, nullptr);
+  }
+  if (s.ok())
+    s = file->Sync(io, nullptr);
+  auto closed = file->Close(io, nullptr);
+  if (s.ok())
+    s = closed;
+  // Named a spare only once all of it is on disk: a spare found by that name is complete.
+  if (s.ok())
+    s = target()->RenameFile(part_, spare_, io, nullptr);
+  if (!s.ok())
+    target()->DeleteFile(part_, io, nullptr);
+  return s;
+}
+
+void ZeroFilledWals::run() {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      // Not while a WAL is being made from the spare: the next spare takes its name.
+      cv_.wait(lock, [&] { return stopping_ || (!ready_ && !taking_); });
+      if (stopping_)
+        return;
+    }
+    auto s = prepare();
+    std::unique_lock lock(mu_);
+    if (s.ok()) {
+      ready_ = true;
+      continue;
+    }
+    // No spare for now (a full disk, say): WALs are created as usual; try again later.
+    cv_.wait_for(lock, std::chrono::seconds(5), [&] { return stopping_; });
+    if (stopping_)
+      return;
+  }
+}
+
+}  // namespace eventcrm::store::detail

@@ -1,0 +1,135 @@
+// WALs written over zero-filled spares (eventstore/wal_files.hpp): made from the spare, trimmed
+// when closed, and read back to their last record when the store stops without closing them.
+// (The crash and power-loss tests run stores with spares as well.)
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "eventstore/store.hpp"
+#include "eventstore/wal_files.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+using namespace eventcrm;
+namespace fs = std::filesystem;
+using store::detail::ZeroFilledWals;
+
+constexpr std::uint64_t kSpare = 1u << 20;
+
+std::vector<fs::path> wal_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log")
+      out.push_back(entry.path());
+  }
+  return out;
+}
+
+ino_t inode_of(const fs::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+bool wait_for_spare(const fs::path& dir) {
+  const auto spare = dir / ZeroFilledWals::kSpare;
+  for (int i = 0; i < 500; ++i) {  // 10 s at most
+    std::error_code ec;
+    if (fs::exists(spare, ec) && fs::file_size(spare, ec) >= kSpare)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::unique_ptr<store::EventStore> open_store(const fs::path& dir, std::uint64_t spare) {
+  store::Options options;
+  options.path = dir.string();
+  options.wal_spare_bytes = spare;
+  auto opened = store::EventStore::open(options);
+  if (!opened)
+    ADD_FAILURE() << "open failed: " << opened.error().message;
+  return opened ? std::move(*opened) : nullptr;
+}
+
+void append_events(store::EventStore& s, int n) {
+  for (int i = 0; i < n; ++i) {
+    auto r = s.append("wal-" + std::to_string(i % 7), store::ExpectedVersion::any(),
+                      {store::NewEvent{"", "test.happened.v1",
+                                       R"({"n":)" + std::to_string(i) + "}", {}}});
+    ASSERT_TRUE(r) << r.error().message;
+  }
+}
+
+TEST(ZeroFilledWals, TheWalIsMadeFromTheSpareAndTrimmedWhenClosed) {
+  eventcrm::testing::TempDir dir;
+  auto s = open_store(dir.path(), kSpare);
+  ASSERT_TRUE(s);
+  const auto wals = wal_files(dir.path());
+  ASSERT_EQ(wals.size(), 1u);
+  EXPECT_GE(fs::file_size(wals.front()), kSpare) << "the WAL was not made from a spare";
+  EXPECT_TRUE(wait_for_spare(dir.path())) << "no next spare was prepared";
+  append_events(*s, 200);
+  s->close();
+  s.reset();
+  for (const auto& wal : wal_files(dir.path()))
+    EXPECT_LT(fs::file_size(wal), kSpare) << wal << " kept its zeros after the close";
+
+  s = open_store(dir.path(), 0);
+  ASSERT_TRUE(s);
+  auto all = s->read_all(0, 1000);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->events.size(), 200u);
+}
+
+TEST(ZeroFilledWals, ASpareLeftByAnEarlierRunIsUsed) {
+  eventcrm::testing::TempDir dir;
+  const auto spare = dir.path() / ZeroFilledWals::kSpare;
+  {
+    std::ofstream out(spare, std::ios::binary);
+    const std::string zeros(kSpare, '\0');
+    out.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+  }
+  const auto inode = inode_of(spare);
+  auto s = open_store(dir.path(), kSpare);
+  ASSERT_TRUE(s);
+  const auto wals = wal_files(dir.path());
+  ASSERT_EQ(wals.size(), 1u);
+  EXPECT_EQ(inode_of(wals.front()), inode) << "the WAL is not the spare that was there";
+}
+
+// What a crash leaves: the files as they are while the store runs, the WAL ending in zeros.
+TEST(ZeroFilledWals, AStoreStoppedWithoutClosingReadsItsWalToTheLastRecord) {
+  eventcrm::testing::TempDir dir;
+  auto s = open_store(dir.path() / "live", kSpare);
+  ASSERT_TRUE(s);
+  append_events(*s, 300);
+  const auto wals = wal_files(dir.path() / "live");
+  ASSERT_FALSE(wals.empty());
+  EXPECT_GE(fs::file_size(wals.back()), kSpare);
+  fs::copy(dir.path() / "live", dir.path() / "crashed", fs::copy_options::recursive);
+  s->close();
+
+  auto copy = open_store(dir.path() / "crashed", kSpare);
+  ASSERT_TRUE(copy);
+  auto all = copy->read_all(0, 1000);
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->events.size(), 300u);
+  for (std::size_t i = 0; i < all->events.size(); ++i)
+    EXPECT_EQ(all->events[i].position, i + 1);
+  const auto verified = copy->verify(1, 300);
+  EXPECT_TRUE(verified.ok) << verified.problem;
+  EXPECT_EQ(verified.checked, 300u);
+  append_events(*copy, 10);  // and it goes on from there
+  EXPECT_EQ(copy->head(), 310u);
+}
+
+}  // namespace
