@@ -243,6 +243,9 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
     header(out, "eventcrm_store_tail_bytes", "gauge",
            "Bytes of recently committed batches kept in memory for live readers.");
     sample(out, "eventcrm_store_tail_bytes", stats->tail_bytes.load());
+    header(out, "eventcrm_store_wal_spares_used_total", "counter",
+           "WAL files made from a zero-filled spare (WAL syncs then write data only).");
+    sample(out, "eventcrm_store_wal_spares_used_total", stats->wal_spares_used.load());
     store_histogram(out, "eventcrm_store_group_commit_events", "Events per group commit.",
                     stats->batch_events);
     store_histogram(out, "eventcrm_store_write_seconds",

@@ -37,6 +37,8 @@ struct StoreStats {
   std::atomic<std::uint64_t> log_reads_tail{0};
   std::atomic<std::uint64_t> log_reads_disk{0};
   std::atomic<std::uint64_t> tail_bytes{0};  // bytes of committed batches the tail holds
+  // WAL files made from a zero-filled spare (Options::wal_spare_bytes; see wal_files.hpp).
+  std::atomic<std::uint64_t> wal_spares_used{0};
   // Set when a WAL write or sync failed: the store takes no appends until it is reopened.
   std::atomic<bool> writes_stopped{false};
   // events per group commit

@@ -401,7 +401,7 @@ Status<Error> RocksEventStore::open_db() {
     std::filesystem::create_directories(opts_.path, ec);
     auto wals = std::make_shared<detail::ZeroFilledWals>(
         file_system ? file_system : rocksdb::FileSystem::Default(), opts_.path,
-        opts_.wal_spare_bytes);
+        opts_.wal_spare_bytes, &stats_.wal_spares_used);
     // Without a spare the WALs are made as usual: slower syncs, nothing else.
     (void)wals->start();
     file_system = std::move(wals);

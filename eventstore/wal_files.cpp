@@ -25,13 +25,14 @@ constexpr std::size_t kChunksPerSync = 4;
 
 }  // namespace
 
-ZeroFilledWals::ZeroFilledWals(const std::shared_ptr<rocksdb::FileSystem>& base,
-                               std::string db_dir, std::uint64_t spare_bytes)
+ZeroFilledWals::ZeroFilledWals(const std::shared_ptr<rocksdb::FileSystem>& base, std::string db_dir,
+                               std::uint64_t spare_bytes, std::atomic<std::uint64_t>* used)
     : FileSystemWrapper(base),
       dir_(normal(db_dir)),
       spare_(dir_ + "/" + kSpare),
       part_(dir_ + "/" + kSparePart),
-      bytes_(std::max<std::uint64_t>(spare_bytes, kChunk)) {}
+      bytes_(std::max<std::uint64_t>(spare_bytes, kChunk)),
+      used_(used) {}
 
 ZeroFilledWals::~ZeroFilledWals() {
   {
@@ -92,8 +93,8 @@ rocksdb::IOStatus ZeroFilledWals::NewWritableFile(const std::string& name,
       {
         std::lock_guard lock(mu_);
         taking_ = false;
-        if (s.ok())
-          ++used_;
+        if (s.ok() && used_ != nullptr)
+          used_->fetch_add(1, std::memory_order_relaxed);
       }
       cv_.notify_all();  // the thread prepares the next spare
       if (s.ok())
@@ -102,11 +103,6 @@ rocksdb::IOStatus ZeroFilledWals::NewWritableFile(const std::string& name,
     }
   }
   return target()->NewWritableFile(name, options, result, dbg);
-}
-
-std::uint64_t ZeroFilledWals::spares_used() const {
-  std::lock_guard lock(mu_);
-  return used_;
 }
 
 rocksdb::IOStatus ZeroFilledWals::prepare() {
@@ -126,7 +122,8 @@ rocksdb::IOStatus ZeroFilledWals::prepare() {
         break;
       }
     }
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes_ - written));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes_ - written));
     s = file->Append(rocksdb::Slice(zeros.data(), n), io, nullptr);
     written += n;
     if (s.ok() && ++chunks % kChunksPerSync == 0)

@@ -20,6 +20,7 @@
 // it leaves old records, not zeros, after the end.)
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -38,9 +39,10 @@ class ZeroFilledWals final : public rocksdb::FileSystemWrapper {
   static constexpr const char* kSpare = "eventcrm-wal-spare";
   static constexpr const char* kSparePart = "eventcrm-wal-spare.part";
 
-  // WALs of the database in `db_dir` come from spares of `spare_bytes` zeros.
+  // WALs of the database in `db_dir` come from spares of `spare_bytes` zeros; `used`, if
+  // given, counts them.
   ZeroFilledWals(const std::shared_ptr<rocksdb::FileSystem>& base, std::string db_dir,
-                 std::uint64_t spare_bytes);
+                 std::uint64_t spare_bytes, std::atomic<std::uint64_t>* used = nullptr);
   ~ZeroFilledWals() override;
   ZeroFilledWals(const ZeroFilledWals&) = delete;
   ZeroFilledWals& operator=(const ZeroFilledWals&) = delete;
@@ -57,9 +59,6 @@ class ZeroFilledWals final : public rocksdb::FileSystemWrapper {
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override;
 
-  // WALs created from a spare so far (for tests and the curious).
-  std::uint64_t spares_used() const;
-
  private:
   bool is_wal(const std::string& name) const;
   rocksdb::IOStatus prepare();  // writes and syncs a spare, then names it
@@ -73,7 +72,7 @@ class ZeroFilledWals final : public rocksdb::FileSystemWrapper {
   bool ready_ = false;   // a spare is there to take
   bool taking_ = false;  // a WAL is being made from it
   bool stopping_ = false;
-  std::uint64_t used_ = 0;
+  std::atomic<std::uint64_t>* used_;
   std::thread thread_;
 };
 

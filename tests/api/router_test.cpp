@@ -251,6 +251,8 @@ TEST_F(RouterTest, MetricsAndReadiness) {
   EXPECT_NE(r.body.find("eventcrm_http_requests_total{route=\"/healthz\",status=\"200\"} 1"),
             std::string::npos);
   EXPECT_NE(r.body.find("eventcrm_store_write_seconds_bucket"), std::string::npos);
+  EXPECT_NE(r.body.find("eventcrm_store_wal_sync_seconds_bucket"), std::string::npos);
+  EXPECT_NE(r.body.find("eventcrm_store_wal_spares_used_total"), std::string::npos);
 }
 
 }  // namespace

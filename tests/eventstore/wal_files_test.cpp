@@ -62,9 +62,9 @@ std::unique_ptr<store::EventStore> open_store(const fs::path& dir, std::uint64_t
 
 void append_events(store::EventStore& s, int n) {
   for (int i = 0; i < n; ++i) {
-    auto r = s.append("wal-" + std::to_string(i % 7), store::ExpectedVersion::any(),
-                      {store::NewEvent{"", "test.happened.v1",
-                                       R"({"n":)" + std::to_string(i) + "}", {}}});
+    auto r = s.append(
+        "wal-" + std::to_string(i % 7), store::ExpectedVersion::any(),
+        {store::NewEvent{"", "test.happened.v1", R"({"n":)" + std::to_string(i) + "}", {}}});
     ASSERT_TRUE(r) << r.error().message;
   }
 }
@@ -76,6 +76,7 @@ TEST(ZeroFilledWals, TheWalIsMadeFromTheSpareAndTrimmedWhenClosed) {
   const auto wals = wal_files(dir.path());
   ASSERT_EQ(wals.size(), 1u);
   EXPECT_GE(fs::file_size(wals.front()), kSpare) << "the WAL was not made from a spare";
+  EXPECT_EQ(s->stats().wal_spares_used.load(), 1u);
   EXPECT_TRUE(wait_for_spare(dir.path())) << "no next spare was prepared";
   append_events(*s, 200);
   s->close();
