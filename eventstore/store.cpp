@@ -275,7 +275,8 @@ class RocksEventStore final : public EventStore {
   }
 
   Options opts_;
-  std::unique_ptr<rocksdb::Env> env_;  // wraps Options::file_system; outlives db_
+  std::unique_ptr<rocksdb::Env> env_;                  // wraps Options::file_system; outlives db_
+  std::shared_ptr<detail::ZeroFilledWals> wal_files_;  // in env_, when WAL spares are on
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   rocksdb::ColumnFamilyHandle* events_cf_ = nullptr;
@@ -404,6 +405,7 @@ Status<Error> RocksEventStore::open_db() {
         opts_.wal_spare_bytes, &stats_.wal_spares_used);
     // Without a spare the WALs are made as usual: slower syncs, nothing else.
     (void)wals->start();
+    wal_files_ = wals;
     file_system = std::move(wals);
   }
   if (file_system) {
@@ -1546,6 +1548,8 @@ void RocksEventStore::close() {
     db_->Close();
     db_.reset();
   }
+  if (wal_files_)
+    wal_files_->stop();  // no spare written into a directory the store no longer owns
   if (keys_)
     keys_->close();
 }

@@ -35,9 +35,14 @@ ZeroFilledWals::ZeroFilledWals(const std::shared_ptr<rocksdb::FileSystem>& base,
       used_(used) {}
 
 ZeroFilledWals::~ZeroFilledWals() {
+  stop();
+}
+
+void ZeroFilledWals::stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    ready_ = false;  // and no WAL is made from a spare any more
   }
   cv_.notify_all();
   if (thread_.joinable())

@@ -55,6 +55,10 @@ class ZeroFilledWals final : public rocksdb::FileSystemWrapper {
   // caller can say so.
   rocksdb::IOStatus start();
 
+  // Stops preparing spares (one being written is abandoned and deleted) and taking them.
+  // Idempotent; the destructor calls it.
+  void stop();
+
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override;

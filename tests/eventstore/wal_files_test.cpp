@@ -107,6 +107,31 @@ TEST(ZeroFilledWals, ASpareLeftByAnEarlierRunIsUsed) {
   EXPECT_EQ(inode_of(wals.front()), inode) << "the WAL is not the spare that was there";
 }
 
+// A closed store stops preparing spares; the one it left ready serves the next open.
+TEST(ZeroFilledWals, AClosedStoreLeavesItsSpareToTheNextOpen) {
+  eventcrm::testing::TempDir dir;
+  auto first = open_store(dir.path(), kSpare);
+  ASSERT_TRUE(first);
+  append_events(*first, 50);
+  ASSERT_TRUE(wait_for_spare(dir.path()));
+  first->close();  // the object lives on, as a store being replaced does
+  const auto spare = dir.path() / ZeroFilledWals::kSpare;
+  const auto inode = inode_of(spare);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(fs::exists(dir.path() / ZeroFilledWals::kSparePart));
+  EXPECT_EQ(inode_of(spare), inode);
+
+  auto second = open_store(dir.path(), kSpare);
+  ASSERT_TRUE(second);
+  bool from_spare = false;
+  for (const auto& wal : wal_files(dir.path()))
+    from_spare = from_spare || inode_of(wal) == inode;
+  EXPECT_TRUE(from_spare) << "the reopened store's WAL is not the spare the first one left";
+  auto all = second->read_all(0, 100);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->events.size(), 50u);
+}
+
 // What a crash leaves: the files as they are while the store runs, the WAL ending in zeros.
 TEST(ZeroFilledWals, AStoreStoppedWithoutClosingReadsItsWalToTheLastRecord) {
   eventcrm::testing::TempDir dir;
