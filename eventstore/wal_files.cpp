@@ -53,8 +53,7 @@ rocksdb::IOStatus ZeroFilledWals::start() {
   rocksdb::IOOptions io;
   rocksdb::IOStatus status;
   std::uint64_t size = 0;
-  if (target()->FileExists(part_, io, nullptr).ok())
-    target()->DeleteFile(part_, io, nullptr);  // a spare cut short (a crash, a full disk)
+  target()->DeleteFile(part_, io, nullptr);  // a spare cut short (a crash), if any
   const bool have = target()->GetFileSize(spare_, io, &size, nullptr).ok() && size >= bytes_;
   if (!have)
     status = prepare();
