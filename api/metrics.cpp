@@ -246,6 +246,10 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
     header(out, "eventcrm_store_wal_spares_used_total", "counter",
            "WAL files made from a zero-filled spare (WAL syncs then write data only).");
     sample(out, "eventcrm_store_wal_spares_used_total", stats->wal_spares_used.load());
+    header(out, "eventcrm_store_recovery_dropped_events", "gauge",
+           "Unacknowledged events not replayed at the last open because the WAL lacked records "
+           "before them (lost in a power cut); 0 normally.");
+    sample(out, "eventcrm_store_recovery_dropped_events", stats->recovery_dropped_events.load());
     store_histogram(out, "eventcrm_store_group_commit_events", "Events per group commit.",
                     stats->batch_events);
     store_histogram(out, "eventcrm_store_write_seconds",

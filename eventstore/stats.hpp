@@ -39,6 +39,9 @@ struct StoreStats {
   std::atomic<std::uint64_t> tail_bytes{0};  // bytes of committed batches the tail holds
   // WAL files made from a zero-filled spare (Options::wal_spare_bytes; see wal_files.hpp).
   std::atomic<std::uint64_t> wal_spares_used{0};
+  // Unacknowledged events found in the WAL after a hole at the last open, and not replayed
+  // (a power cut wrote back a later record and lost an earlier one; see wal_recovery.hpp).
+  std::atomic<std::uint64_t> recovery_dropped_events{0};
   // Set when a WAL write or sync failed: the store takes no appends until it is reopened.
   std::atomic<bool> writes_stopped{false};
   // events per group commit

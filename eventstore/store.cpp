@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -37,6 +38,7 @@
 #include "eventstore/sealing.hpp"
 #include "eventstore/tail.hpp"
 #include "eventstore/wal_files.hpp"
+#include "eventstore/wal_recovery.hpp"
 
 namespace eventcrm::store {
 namespace {
@@ -277,6 +279,7 @@ class RocksEventStore final : public EventStore {
   Options opts_;
   std::unique_ptr<rocksdb::Env> env_;                  // wraps Options::file_system; outlives db_
   std::shared_ptr<detail::ZeroFilledWals> wal_files_;  // in env_, when WAL spares are on
+  std::unique_ptr<detail::ContiguousReplay> wal_replay_;  // the WAL filter db_ was opened with
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   rocksdb::ColumnFamilyHandle* events_cf_ = nullptr;
@@ -432,12 +435,16 @@ Status<Error> RocksEventStore::open_db() {
   streams.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
   std::vector<rocksdb::ColumnFamilyDescriptor> descs = {
       {rocksdb::kDefaultColumnFamilyName, plain},
-      {"events", events},
+      {detail::kEventsColumnFamily, events},
       {"streams", streams},
       {"heads", point},  // no longer written or read: stores made before kept stream heads here
       {"ids", ids},
       {"snapshots", point},
   };
+  // The WAL is replayed as a clean prefix of the log, never past a hole (wal_recovery.hpp).
+  wal_replay_ = std::make_unique<detail::ContiguousReplay>(
+      detail::persisted_head(rocksdb::DBOptions(o), opts_.path, events));
+  o.wal_filter = wal_replay_.get();
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(rocksdb::DBOptions(o), opts_.path, descs, &cfs_, &raw);
   if (!s.ok()) {
@@ -445,6 +452,16 @@ Status<Error> RocksEventStore::open_db() {
                 "cannot open the event store at the data directory: " + s.ToString());
   }
   db_.reset(raw);
+  stats_.recovery_dropped_events = wal_replay_->dropped_events();
+  if (const auto hole = wal_replay_->hole_at()) {
+    std::fprintf(stderr,
+                 "eventcrm: the WAL lacked the records from position %llu on (lost in a power "
+                 "cut before they were synced); %llu unacknowledged event(s) written after them "
+                 "were not replayed, and the log goes on from position %llu\n",
+                 static_cast<unsigned long long>(*hole),
+                 static_cast<unsigned long long>(wal_replay_->dropped_events()),
+                 static_cast<unsigned long long>(*hole));
+  }
   events_cf_ = cfs_[1];
   streams_cf_ = cfs_[2];
   ids_cf_ = cfs_[4];
