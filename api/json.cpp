@@ -152,9 +152,13 @@ Result<Value, DecodeError> decode(std::string_view body) {
       return unexpected(DecodeError{"the document is too large"});
     allocated = true;
   }
-  // The body is not padded: parse() copies it into a padded buffer (realloc_if_needed).
+  // The body is not padded: it is copied into a padded buffer the thread keeps (parse() would
+  // allocate one for every body).
+  thread_local std::string padded;
+  padded.assign(body);
+  padded.append(simdjson::SIMDJSON_PADDING, '\0');
   simdjson::dom::element root;
-  auto err = parser.parse(body.data(), body.size(), true).get(root);
+  auto err = parser.parse(padded.data(), body.size(), false).get(root);
   if (err != simdjson::SUCCESS)
     return unexpected(DecodeError{describe(err)});
   Converter c;

@@ -89,8 +89,13 @@ std::optional<Error> validate_event(NewEvent& ev, const Options& o, bool& genera
                  {},
                  {}};
   }
+  // Parsed from a padded copy in a buffer the thread keeps: parse() would otherwise allocate a
+  // padded copy for every event.
   thread_local simdjson::dom::parser parser;
-  auto doc = parser.parse(ev.data.data(), ev.data.size(), true);
+  thread_local std::string padded;
+  padded.assign(ev.data);
+  padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  auto doc = parser.parse(padded.data(), ev.data.size(), false);
   if (doc.error() || !doc.value().is_object()) {
     return Error{errc::invalid_json, "event data must be a valid JSON object", {}, {}};
   }
