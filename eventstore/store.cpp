@@ -238,7 +238,8 @@ class RocksEventStore final : public EventStore {
     // Set instead of `parts` for replicate(): events recorded elsewhere, stored verbatim.
     std::vector<RecordedEvent> verbatim;
     // Per event in append order: its data as the caller gave it when the store sealed it (else
-    // empty), for comparing an idempotent retry with what was committed.
+    // empty), for comparing an idempotent retry with what was committed. Empty when no event's
+    // data was changed by sealing.
     std::vector<std::string> plain;
   };
   // What the writer has staged in the current batch but not yet committed.
@@ -513,8 +514,14 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
   if (parts.empty())
     return reject(Error{errc::empty_batch, "nothing to append", {}, {}});
   std::size_t total = 0;
+  // Duplicate streams and ids are looked for only where there can be any: most appends are one
+  // event to one stream, and these sets were most of what such an append allocated.
+  std::size_t all_events = 0;
+  for (const auto& part : parts)
+    all_events += part.events.size();
   std::unordered_set<std::string_view> streams, ids;
   std::vector<bool> generated;
+  generated.reserve(all_events);
   std::vector<std::string> plain;
   for (auto& part : parts) {
     if (!valid_stream_name(part.stream)) {
@@ -524,7 +531,7 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
                           part.stream.substr(0, 200),
                           {}});
     }
-    if (!streams.insert(part.stream).second) {
+    if (parts.size() > 1 && !streams.insert(part.stream).second) {
       return reject(Error{errc::duplicate_stream_in_batch,
                           "a stream may appear only once in a multi-stream append",
                           part.stream,
@@ -552,7 +559,7 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
         return reject(std::move(*err));
       }
       generated.push_back(gen);
-      if (!gen && !ids.insert(ev.id).second) {
+      if (!gen && all_events > 1 && !ids.insert(ev.id).second) {
         return reject(
             Error{errc::invalid_event_id, "event id " + ev.id + " appears twice", part.stream, {}});
       }
@@ -565,9 +572,10 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
           sealed.error().stream = part.stream;
           return reject(std::move(sealed).error());
         }
-        plain.resize(generated.size());
-        if (original != ev.data)
+        if (original != ev.data) {
+          plain.resize(generated.size());
           plain.back() = std::move(original);
+        }
       }
     }
   }
@@ -575,7 +583,8 @@ void RocksEventStore::append_async(std::vector<StreamAppend> parts, AppendCallba
     std::lock_guard lk(queue_mu_);
     if (stopping_)
       return reject(Error{errc::closed, "the event store is closed", {}, {}});
-    plain.resize(generated.size());
+    if (!plain.empty())
+      plain.resize(generated.size());
     queue_.push_back(Pending{
         std::move(parts), std::move(done), total, std::move(generated), {}, std::move(plain)});
   }
@@ -805,7 +814,7 @@ Result<AppendResult> RocksEventStore::stage(Pending& p, rocksdb::WriteBatch& wb,
       if (auto opened = open_fields(**hit); !opened)
         return unexpected(std::move(opened).error());
       bool same;
-      if (!p.plain[index].empty()) {
+      if (index < p.plain.size() && !p.plain[index].empty()) {
         NewEvent original = ev;
         original.data = p.plain[index];
         same = detail::same_content(**hit, original, part.stream);
