@@ -82,8 +82,8 @@ void ContiguousReplay::ColumnFamilyLogNumberMap(
 }
 
 rocksdb::WalFilter::WalProcessingOption ContiguousReplay::LogRecordFound(
-    unsigned long long, const std::string&, const rocksdb::WriteBatch& batch,
-    rocksdb::WriteBatch*, bool*) {
+    unsigned long long, const std::string&, const rocksdb::WriteBatch& batch, rocksdb::WriteBatch*,
+    bool*) {
   if (!events_cf_)
     return WalProcessingOption::kContinueProcessing;  // a store made before it had events
   EventPuts puts(*events_cf_);

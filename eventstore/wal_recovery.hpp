@@ -42,14 +42,14 @@ class ContiguousReplay final : public rocksdb::WalFilter {
 
   const char* Name() const override { return "eventcrm.ContiguousReplay"; }
 
-  void ColumnFamilyLogNumberMap(const std::map<std::uint32_t, std::uint64_t>& cf_lognumber_map,
-                                const std::map<std::string, std::uint32_t>& cf_name_id_map) override;
+  void ColumnFamilyLogNumberMap(
+      const std::map<std::uint32_t, std::uint64_t>& cf_lognumber_map,
+      const std::map<std::string, std::uint32_t>& cf_name_id_map) override;
 
   WalProcessingOption LogRecordFound(unsigned long long log_number,
                                      const std::string& log_file_name,
                                      const rocksdb::WriteBatch& batch,
-                                     rocksdb::WriteBatch* new_batch,
-                                     bool* batch_changed) override;
+                                     rocksdb::WriteBatch* new_batch, bool* batch_changed) override;
 
   // What was dropped, for the store's warning.
   std::uint64_t dropped_records() const { return dropped_records_; }

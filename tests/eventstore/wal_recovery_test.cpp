@@ -81,7 +81,8 @@ void append_events(store::EventStore& s, int n) {
   const std::string pad(300, 'x');
   for (int i = 0; i < n; ++i) {
     auto r = s.append("gap-" + std::to_string(i % 5), store::ExpectedVersion::any(),
-                      {store::NewEvent{"", "test.happened.v1",
+                      {store::NewEvent{"",
+                                       "test.happened.v1",
                                        R"({"n":)" + std::to_string(i) + R"(,"pad":")" + pad + "\"}",
                                        {}}});
     ASSERT_TRUE(r) << r.error().message;
