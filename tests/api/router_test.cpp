@@ -253,6 +253,7 @@ TEST_F(RouterTest, MetricsAndReadiness) {
   EXPECT_NE(r.body.find("eventcrm_store_write_seconds_bucket"), std::string::npos);
   EXPECT_NE(r.body.find("eventcrm_store_wal_sync_seconds_bucket"), std::string::npos);
   EXPECT_NE(r.body.find("eventcrm_store_wal_spares_used_total"), std::string::npos);
+  EXPECT_NE(r.body.find("eventcrm_store_recovery_dropped_events 0"), std::string::npos);
 }
 
 }  // namespace
