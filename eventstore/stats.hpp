@@ -39,6 +39,9 @@ struct StoreStats {
   std::atomic<std::uint64_t> tail_bytes{0};  // bytes of committed batches the tail holds
   // WAL files made from a zero-filled spare (Options::wal_spare_bytes; see wal_files.hpp).
   std::atomic<std::uint64_t> wal_spares_used{0};
+  // WALs made from a spare but never written to (the process was killed first), emptied at
+  // open so that they keep no disk (ZeroFilledWals::trim_unwritten).
+  std::atomic<std::uint64_t> wal_spares_reclaimed{0};
   // Unacknowledged events found in the WAL after a hole at the last open, and not replayed
   // (a power cut wrote back a later record and lost an earlier one; see wal_recovery.hpp).
   std::atomic<std::uint64_t> recovery_dropped_events{0};

@@ -17,6 +17,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/transaction_log.h>
 #include <rocksdb/write_batch.h>
 #include <simdjson.h>
 
@@ -458,6 +459,13 @@ Status<Error> RocksEventStore::open_db() {
                 "cannot open the event store at the data directory: " + s.ToString());
   }
   db_.reset(raw);
+  if (wal_files_) {
+    // WALs made from spares and never written to (a kill before the first append) would each
+    // keep a spare's worth of disk across restarts (wal_files.hpp).
+    std::unique_ptr<rocksdb::LogFile> current;
+    if (db_->GetCurrentWalFile(&current).ok() && current)
+      stats_.wal_spares_reclaimed += wal_files_->trim_unwritten(current->LogNumber());
+  }
   stats_.recovery_dropped_events = wal_replay_->dropped_events();
   if (const auto hole = wal_replay_->hole_at()) {
     std::fprintf(stderr,

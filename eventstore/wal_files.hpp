@@ -59,6 +59,15 @@ class ZeroFilledWals final : public rocksdb::FileSystemWrapper {
   // Idempotent; the destructor calls it.
   void stop();
 
+  // Empties the WALs older than `current_wal` (RocksDB's log number of the WAL it writes now)
+  // that hold nothing but zeros: made from a spare and never written to, because the process
+  // was killed before its first append. RocksDB keeps such a WAL after recovering it (there
+  // was nothing to recover, so its log number does not move on), and each such restart would
+  // otherwise keep another spare's worth of disk: a crash loop would fill it. An empty WAL is
+  // the same log to RocksDB (what a closed, unwritten WAL is trimmed to). Call with the
+  // database open, so that its lock is held. Returns how many were emptied.
+  std::size_t trim_unwritten(std::uint64_t current_wal) const;
+
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override;

@@ -158,4 +158,41 @@ TEST(ZeroFilledWals, AStoreStoppedWithoutClosingReadsItsWalToTheLastRecord) {
   EXPECT_EQ(copy->head(), 310u);
 }
 
+// A store killed before its first append leaves a WAL that is a whole spare of zeros, and
+// RocksDB keeps it after recovering nothing from it; a crash loop would keep one per restart.
+// The next open empties it.
+TEST(ZeroFilledWals, AWalNeverWrittenToIsEmptiedAtTheNextOpen) {
+  eventcrm::testing::TempDir root;
+  auto live = open_store(root.path() / "boot-0", kSpare);
+  ASSERT_TRUE(live);
+  append_events(*live, 5);
+  live->close();  // a store with events; the kills below come before any append
+  for (int boot = 1; boot <= 3; ++boot) {
+    const auto dir = root.path() / ("boot-" + std::to_string(boot));
+    fs::copy(root.path() / ("boot-" + std::to_string(boot - 1)), dir, fs::copy_options::recursive);
+    auto s = open_store(dir, kSpare);
+    ASSERT_TRUE(s);
+    if (boot > 1) {
+      EXPECT_EQ(s->stats().wal_spares_reclaimed.load(), 1u) << "boot " << boot;
+    }
+    std::uint64_t wal_bytes = 0;
+    for (const auto& wal : wal_files(dir))
+      wal_bytes += fs::file_size(wal);
+    // The live WAL (a spare) and nothing else keeps disk.
+    EXPECT_LE(wal_bytes, kSpare) << "boot " << boot << ": " << wal_files(dir).size() << " WALs";
+    EXPECT_EQ(s->head(), 5u);
+    // Killed now: the copy is the directory as the kill leaves it (the live WAL unwritten).
+    fs::copy(dir, root.path() / ("boot-" + std::to_string(boot) + "-killed"),
+             fs::copy_options::recursive);
+    s->close();
+    fs::remove_all(dir);
+    fs::rename(root.path() / ("boot-" + std::to_string(boot) + "-killed"), dir);
+  }
+  auto last = open_store(root.path() / "boot-3", kSpare);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->head(), 5u);
+  append_events(*last, 1);
+  EXPECT_EQ(last->head(), 6u);
+}
+
 }  // namespace
