@@ -20,6 +20,7 @@
 #include "app/command_runner.hpp"
 #include "common/clock.hpp"
 #include "eventstore/store.hpp"
+#include "fuzz_store.hpp"
 
 namespace {
 
@@ -39,16 +40,9 @@ struct World {
   std::unique_ptr<api::Security> security;  // after the store: stopped before it closes
 
   World() {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("eventcrm-fuzz-" + std::to_string(static_cast<long>(getpid())));
-    std::filesystem::remove_all(dir);
-    store::Options o;
-    o.path = dir.string();
-    o.durability = store::Durability::relaxed;
-    auto s = store::EventStore::open(o);
-    if (!s)
-      std::abort();
-    store = std::move(*s);
+    auto opened = fuzz::open_fuzz_store("fuzz");
+    const auto dir = opened.dir;
+    store = std::move(opened.store);
     std::vector<std::string> labels;
     for (const auto& r : router.routes())
       labels.emplace_back(r.pattern);

@@ -7,12 +7,9 @@
 // the message value.
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <unistd.h>
 
 #include "app/command_runner.hpp"
 #include "app/inbound.hpp"
@@ -20,6 +17,7 @@
 #include "domain/account.hpp"
 #include "domain/campaign.hpp"
 #include "eventstore/store.hpp"
+#include "fuzz_store.hpp"
 
 namespace {
 
@@ -37,16 +35,7 @@ struct World {
   std::uint64_t messages = 0;
 
   World() {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("eventcrm-inbound-fuzz-" + std::to_string(static_cast<long>(getpid())));
-    std::filesystem::remove_all(dir);
-    store::Options o;
-    o.path = dir.string();
-    o.durability = store::Durability::relaxed;
-    auto s = store::EventStore::open(o);
-    if (!s)
-      std::abort();
-    store = std::move(*s);
+    store = fuzz::open_fuzz_store("inbound-fuzz").store;
     runner = std::make_unique<app::CommandRunner>(*store, clock, ids);
     app::CommandOptions admin;
     admin.metadata.actor = "fuzz";
