@@ -141,6 +141,7 @@ TEST(ZeroFilledWals, AStoreStoppedWithoutClosingReadsItsWalToTheLastRecord) {
   const auto wals = wal_files(dir.path() / "live");
   ASSERT_FALSE(wals.empty());
   EXPECT_GE(fs::file_size(wals.back()), kSpare);
+  ASSERT_TRUE(wait_for_spare(dir.path() / "live"));  // no rename while the copy is taken
   fs::copy(dir.path() / "live", dir.path() / "crashed", fs::copy_options::recursive);
   s->close();
 
@@ -181,7 +182,9 @@ TEST(ZeroFilledWals, AWalNeverWrittenToIsEmptiedAtTheNextOpen) {
     // The live WAL (a spare) and nothing else keeps disk.
     EXPECT_LE(wal_bytes, kSpare) << "boot " << boot << ": " << wal_files(dir).size() << " WALs";
     EXPECT_EQ(s->head(), 5u);
-    // Killed now: the copy is the directory as the kill leaves it (the live WAL unwritten).
+    // Killed now: the copy is the directory as the kill leaves it (the live WAL unwritten),
+    // taken once the next spare is written (no file is renamed while it is copied).
+    ASSERT_TRUE(wait_for_spare(dir));
     fs::copy(dir, root.path() / ("boot-" + std::to_string(boot) + "-killed"),
              fs::copy_options::recursive);
     s->close();
