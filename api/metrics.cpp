@@ -67,6 +67,13 @@ void sample(std::string& out, const char* name, T value) {
   out.push_back('\n');
 }
 
+// A metric with one sample: its HELP and TYPE lines, then the value.
+template <class T>
+void metric(std::string& out, const char* name, const char* type, const char* help, T value) {
+  header(out, name, type, help);
+  sample(out, name, value);
+}
+
 template <std::size_t N>
 void store_histogram(std::string& out, const char* name, const char* help,
                      const store::Histogram<N>& h) {
@@ -183,27 +190,26 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
     }
   }
 
-  header(out, "eventcrm_http_open_connections", "gauge", "Open HTTP connections.");
-  sample(out, "eventcrm_http_open_connections", open_connections.load());
-  header(out, "eventcrm_http_connections_total", "counter", "Accepted HTTP connections.");
-  sample(out, "eventcrm_http_connections_total", connections_total.load());
-  header(out, "eventcrm_http_connections_rejected_total", "counter",
-         "Connections refused because the connection limit was reached.");
-  sample(out, "eventcrm_http_connections_rejected_total", connections_rejected.load());
-  header(out, "eventcrm_sse_subscribers", "gauge", "Open Server-Sent Events streams.");
-  sample(out, "eventcrm_sse_subscribers", sse_subscribers.load());
-  header(out, "eventcrm_sse_dropped_total", "counter",
-         "SSE clients dropped for reading too slowly.");
-  sample(out, "eventcrm_sse_dropped_total", sse_dropped.load());
-  header(out, "eventcrm_sse_events_sent_total", "counter", "Events sent over SSE.");
-  sample(out, "eventcrm_sse_events_sent_total", sse_events_sent.load());
-  header(out, "eventcrm_http_appends_total", "counter", "Successful appends through the API.");
-  sample(out, "eventcrm_http_appends_total", appends.load());
-  header(out, "eventcrm_http_appended_events_total", "counter", "Events appended through the API.");
-  sample(out, "eventcrm_http_appended_events_total", appended_events.load());
+  metric(out, "eventcrm_http_open_connections", "gauge", "Open HTTP connections.",
+         open_connections.load());
+  metric(out, "eventcrm_http_connections_total", "counter", "Accepted HTTP connections.",
+         connections_total.load());
+  metric(out, "eventcrm_http_connections_rejected_total", "counter",
+         "Connections refused because the connection limit was reached.",
+         connections_rejected.load());
+  metric(out, "eventcrm_sse_subscribers", "gauge", "Open Server-Sent Events streams.",
+         sse_subscribers.load());
+  metric(out, "eventcrm_sse_dropped_total", "counter",
+         "SSE clients dropped for reading too slowly.", sse_dropped.load());
+  metric(out, "eventcrm_sse_events_sent_total", "counter", "Events sent over SSE.",
+         sse_events_sent.load());
+  metric(out, "eventcrm_http_appends_total", "counter", "Successful appends through the API.",
+         appends.load());
+  metric(out, "eventcrm_http_appended_events_total", "counter", "Events appended through the API.",
+         appended_events.load());
 
-  header(out, "eventcrm_store_head_position", "gauge", "Position of the last committed event.");
-  sample(out, "eventcrm_store_head_position", head);
+  metric(out, "eventcrm_store_head_position", "gauge", "Position of the last committed event.",
+         head);
   if (stats != nullptr) {
     std::uint64_t written = stats->events_written.load(std::memory_order_relaxed);
     double rate;
@@ -218,38 +224,35 @@ std::string Metrics::render(const store::StoreStats* stats, std::uint64_t head) 
       }
       rate = last_rate_;
     }
-    header(out, "eventcrm_store_appends_total", "counter", "Successful store appends.");
-    sample(out, "eventcrm_store_appends_total", stats->appends.load());
-    header(out, "eventcrm_store_append_failures_total", "counter", "Rejected store appends.");
-    sample(out, "eventcrm_store_append_failures_total", stats->append_failures.load());
-    header(out, "eventcrm_store_events_written_total", "counter", "Events written to the log.");
-    sample(out, "eventcrm_store_events_written_total", written);
-    header(out, "eventcrm_store_events_per_second", "gauge",
-           "Events written per second since the previous scrape.");
-    sample(out, "eventcrm_store_events_per_second", rate);
-    header(out, "eventcrm_store_commits_total", "counter", "Group commits.");
-    sample(out, "eventcrm_store_commits_total", stats->commits.load());
-    header(out, "eventcrm_store_writes_stopped", "gauge",
-           "1 when a failed WAL write or sync stopped the store taking writes (restart).");
-    sample(out, "eventcrm_store_writes_stopped", stats->writes_stopped.load() ? 1 : 0);
-    header(out, "eventcrm_store_wal_syncs_total", "counter",
-           "WAL syncs (each makes one or more group commits durable).");
-    sample(out, "eventcrm_store_wal_syncs_total", stats->syncs.load());
+    metric(out, "eventcrm_store_appends_total", "counter", "Successful store appends.",
+           stats->appends.load());
+    metric(out, "eventcrm_store_append_failures_total", "counter", "Rejected store appends.",
+           stats->append_failures.load());
+    metric(out, "eventcrm_store_events_written_total", "counter", "Events written to the log.",
+           written);
+    metric(out, "eventcrm_store_events_per_second", "gauge",
+           "Events written per second since the previous scrape.", rate);
+    metric(out, "eventcrm_store_commits_total", "counter", "Group commits.", stats->commits.load());
+    metric(out, "eventcrm_store_writes_stopped", "gauge",
+           "1 when a failed WAL write or sync stopped the store taking writes (restart).",
+           stats->writes_stopped.load() ? 1 : 0);
+    metric(out, "eventcrm_store_wal_syncs_total", "counter",
+           "WAL syncs (each makes one or more group commits durable).", stats->syncs.load());
     header(out, "eventcrm_store_log_reads_total", "counter",
            "Pages of the global log read (subscriptions, the relay, HTTP), by where from: the "
            "in-memory tail of recent commits or RocksDB.");
     sample(out, "eventcrm_store_log_reads_total{source=\"tail\"}", stats->log_reads_tail.load());
     sample(out, "eventcrm_store_log_reads_total{source=\"disk\"}", stats->log_reads_disk.load());
-    header(out, "eventcrm_store_tail_bytes", "gauge",
-           "Bytes of recently committed batches kept in memory for live readers.");
-    sample(out, "eventcrm_store_tail_bytes", stats->tail_bytes.load());
-    header(out, "eventcrm_store_wal_spares_used_total", "counter",
-           "WAL files made from a zero-filled spare (WAL syncs then write data only).");
-    sample(out, "eventcrm_store_wal_spares_used_total", stats->wal_spares_used.load());
-    header(out, "eventcrm_store_recovery_dropped_events", "gauge",
+    metric(out, "eventcrm_store_tail_bytes", "gauge",
+           "Bytes of recently committed batches kept in memory for live readers.",
+           stats->tail_bytes.load());
+    metric(out, "eventcrm_store_wal_spares_used_total", "counter",
+           "WAL files made from a zero-filled spare (WAL syncs then write data only).",
+           stats->wal_spares_used.load());
+    metric(out, "eventcrm_store_recovery_dropped_events", "gauge",
            "Unacknowledged events not replayed at the last open because the WAL lacked records "
-           "before them (lost in a power cut); 0 normally.");
-    sample(out, "eventcrm_store_recovery_dropped_events", stats->recovery_dropped_events.load());
+           "before them (lost in a power cut); 0 normally.",
+           stats->recovery_dropped_events.load());
     store_histogram(out, "eventcrm_store_group_commit_events", "Events per group commit.",
                     stats->batch_events);
     store_histogram(out, "eventcrm_store_write_seconds",
