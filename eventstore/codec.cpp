@@ -196,8 +196,14 @@ Hash chain_hash(const Hash& prev, std::string_view canonical) {
   EVP_MD_CTX* ctx = holder.p;
   if (ctx == nullptr)
     throw std::runtime_error("EVP_MD_CTX_new failed");
+  // Fetched once: EVP_sha256() makes every init look the algorithm up in the provider tables
+  // again (OpenSSL 3), which took a third of the time of hashing an event (~0.9 against ~0.6 us
+  // for 700 bytes). Never freed: contexts of every thread use it until the process ends.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (sha256 == nullptr)
+    throw std::runtime_error("SHA-256 is not available from OpenSSL");
   unsigned int len = 0;
-  bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+  bool ok = EVP_DigestInit_ex(ctx, sha256, nullptr) == 1 &&
             EVP_DigestUpdate(ctx, prev.data(), prev.size()) == 1 &&
             EVP_DigestUpdate(ctx, canonical.data(), canonical.size()) == 1 &&
             EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
