@@ -180,6 +180,18 @@ Result<std::optional<Replay>> CommandRunner::replay(const CommandOptions& option
   return std::optional<Replay>{std::move(out)};
 }
 
+Result<std::optional<CommandResult>> CommandRunner::replayed(std::string_view id,
+                                                             const CommandOptions& options) {
+  auto r = replay(options);
+  if (!r)
+    return unexpected(std::move(r).error());
+  if (!*r || (*r)->empty())
+    return std::optional<CommandResult>{};
+  const store::RecordedEvent& last = (*r)->back();
+  return std::optional<CommandResult>{
+      CommandResult{std::string(id), last.stream_version, last.position}};
+}
+
 CommandRunner::CommandRunner(store::EventStore& store, Clock& clock, IdGenerator& ids,
                              RunnerOptions options)
     : store_(store), clock_(clock), ids_(ids), options_(std::move(options)) {}

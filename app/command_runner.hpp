@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -148,6 +149,18 @@ class CommandRunner {
   Result<CommandResult> run(std::string_view id, const typename A::Command& command,
                             const CommandOptions& options = {});
 
+  using Done = std::function<void(Result<CommandResult>)>;
+  using Job = std::function<void()>;
+  // As run(), without waiting for the log's group commit on the calling thread: the command is
+  // decided there (reads, no waiting), its events are appended asynchronously, and `done` runs
+  // once they are durable, on the store's syncer thread (so it must not block). When the append
+  // fails in a way that calls for deciding again (a concurrent writer moved the record of a
+  // retryable command, or a keyed command may have raced its own retry), the command is run
+  // again with run() by `later`, a job runner where blocking is allowed. `done` runs exactly once.
+  template <domain::Aggregate A>
+  void run_async(std::string id, typename A::Command command, CommandOptions options, Done done,
+                 std::function<void(Job)> later);
+
   // The context a decision sees: now, actor, a fresh-id source and the current settings.
   Result<domain::Context> context(std::string_view id, const CommandOptions& options);
 
@@ -166,6 +179,17 @@ class CommandRunner {
   const RunnerOptions& options() const { return options_; }
 
  private:
+  // One decision: the answer when there is nothing to append (or an error), else what to append.
+  struct Decision {
+    std::optional<CommandResult> answer;
+    std::vector<store::StreamAppend> parts;
+  };
+  template <domain::Aggregate A>
+  Result<Decision> decide(std::string_view id, const typename A::Command& command,
+                          const CommandOptions& options);
+  // A keyed command's first result, when its key was used already.
+  Result<std::optional<CommandResult>> replayed(std::string_view id, const CommandOptions& options);
+
   store::EventStore& store_;
   Clock& clock_;
   IdGenerator& ids_;
@@ -243,54 +267,58 @@ std::vector<store::NewEvent> CommandRunner::to_new_events(
 }
 
 template <domain::Aggregate A>
+Result<typename CommandRunner::Decision> CommandRunner::decide(std::string_view id,
+                                                               const typename A::Command& command,
+                                                               const CommandOptions& options) {
+  auto loaded = load<A>(id);
+  if (!loaded)
+    return unexpected(std::move(loaded).error());
+  if (options.expected_version && *options.expected_version != loaded->version) {
+    return unexpected(
+        Error{errc::conflict, "the record is at another version", {}, {}, loaded->version});
+  }
+  auto ctx = context(id, options);
+  if (!ctx)
+    return unexpected(std::move(ctx).error());
+  auto decided = A::decide(loaded->state, command, *ctx);
+  if (!decided)
+    return unexpected(from_domain(std::move(decided).error()));
+  Decision d;
+  if (decided->empty()) {
+    d.answer = CommandResult{std::string(id), loaded->version, 0};
+    return d;
+  }
+  auto expected = loaded->version < 0 ? store::ExpectedVersion::no_stream()
+                                      : store::ExpectedVersion::exact(loaded->version);
+  d.parts.push_back(
+      {domain::stream_name(A::category, id), expected, to_new_events<A>(*decided, options)});
+  stamp(d.parts, options);
+  return d;
+}
+
+template <domain::Aggregate A>
 Result<CommandResult> CommandRunner::run(std::string_view id, const typename A::Command& command,
                                          const CommandOptions& options) {
-  std::string stream = domain::stream_name(A::category, id);
   const bool retry = !options.expected_version && A::retryable(command);
-  auto replayed = [&]() -> Result<std::optional<CommandResult>> {
-    auto r = replay(options);
-    if (!r)
-      return unexpected(std::move(r).error());
-    if (!*r || (*r)->empty())
-      return std::optional<CommandResult>{};
-    const store::RecordedEvent& last = (*r)->back();
-    return std::optional<CommandResult>{
-        CommandResult{std::string(id), last.stream_version, last.position}};
-  };
-  if (auto first = replayed(); !first || *first) {
+  if (auto first = replayed(id, options); !first || *first) {
     if (!first)
       return unexpected(std::move(first).error());
     return std::move(**first);
   }
   for (int attempt = 1;; ++attempt) {
-    auto loaded = load<A>(id);
-    if (!loaded)
-      return unexpected(std::move(loaded).error());
-    if (options.expected_version && *options.expected_version != loaded->version) {
-      return unexpected(
-          Error{errc::conflict, "the record is at another version", {}, {}, loaded->version});
-    }
-    auto ctx = context(id, options);
-    if (!ctx)
-      return unexpected(std::move(ctx).error());
-    auto decided = A::decide(loaded->state, command, *ctx);
-    if (!decided)
-      return unexpected(from_domain(std::move(decided).error()));
-    if (decided->empty())
-      return CommandResult{std::string(id), loaded->version, 0};
-    auto expected = loaded->version < 0 ? store::ExpectedVersion::no_stream()
-                                        : store::ExpectedVersion::exact(loaded->version);
-    std::vector<store::StreamAppend> parts;
-    parts.push_back({stream, expected, to_new_events<A>(*decided, options)});
-    stamp(parts, options);
-    auto appended = store_.append_multi(std::move(parts));
+    auto decision = decide<A>(id, command, options);
+    if (!decision)
+      return unexpected(std::move(decision).error());
+    if (decision->answer)
+      return std::move(*decision->answer);
+    auto appended = store_.append_multi(std::move(decision->parts));
     if (appended) {
       return CommandResult{std::string(id), appended->streams.front().last_version,
                            appended->last_position};
     }
     if (!options.idempotency_key.empty()) {
       // A concurrent request with the same key may have won the race.
-      auto again = replayed();
+      auto again = replayed(id, options);
       if (!again)
         return unexpected(std::move(again).error());
       if (*again)
@@ -301,6 +329,40 @@ Result<CommandResult> CommandRunner::run(std::string_view id, const typename A::
       return unexpected(std::move(err));
     }
   }
+}
+
+template <domain::Aggregate A>
+void CommandRunner::run_async(std::string id, typename A::Command command, CommandOptions options,
+                              Done done, std::function<void(Job)> later) {
+  if (auto first = replayed(id, options); !first || *first) {
+    if (!first)
+      return done(unexpected(std::move(first).error()));
+    return done(std::move(**first));
+  }
+  auto decision = decide<A>(id, command, options);
+  if (!decision)
+    return done(unexpected(std::move(decision).error()));
+  if (decision->answer)
+    return done(std::move(*decision->answer));
+  store_.append_async(
+      std::move(decision->parts),
+      [this, id = std::move(id), command = std::move(command), options = std::move(options),
+       done = std::move(done),
+       later = std::move(later)](store::Result<store::AppendResult> appended) mutable {
+        if (appended) {
+          return done(CommandResult{std::move(id), appended->streams.front().last_version,
+                                    appended->last_position});
+        }
+        Error err = from_store(std::move(appended).error());
+        const bool retry = !options.expected_version && A::retryable(command) &&
+                           err.code == errc::conflict && options_.max_attempts > 1;
+        if (!retry && options.idempotency_key.empty())
+          return done(unexpected(std::move(err)));
+        // Decided again where blocking is allowed (run() reads the key's first result and the
+        // record's fresh state, and waits for its own appends).
+        later([this, id = std::move(id), command = std::move(command), options = std::move(options),
+               done = std::move(done)] { done(run<A>(id, command, options)); });
+      });
 }
 
 }  // namespace eventcrm::app

@@ -42,31 +42,28 @@ struct Reference {
   std::optional<std::string> id;
 };
 
-// Runs a command once the records it names exist (one point read each, on the workers; the
-// optional ones only when given), else 422 naming the fields.
+// Runs a command once the records it names exist (one point read each; the optional ones only
+// when given), else 422 naming the fields.
 template <class A>
 void run_with_references(const Context& ctx, Completion done, std::string id,
                          typename A::Command cmd, std::vector<Reference> refs,
                          app::CommandOptions options, std::string_view collection, bool created) {
-  app::CommandRunner* runner = ctx.commands;
-  const Context* context = &ctx;
-  command::submit(
-      ctx, std::move(done),
-      [runner, context, id = std::move(id), cmd = std::move(cmd), refs = std::move(refs),
-       options = std::move(options), collection, created]() -> Response {
-        std::vector<FieldError> missing;
-        for (const Reference& r : refs) {
-          if (r.id && !command::exists(*context, r.category, *r.id))
-            missing.push_back({std::string(r.field), "no such " + std::string(r.category)});
-        }
-        if (!missing.empty())
-          return problem(errc::validation_failed, "the request names records that do not exist",
-                         missing);
-        auto r = runner->run<A>(id, cmd, options);
-        if (!r)
-          return command::from_app_error(r.error());
-        return command::result(*r, collection, created);
-      });
+  auto flight = command::InFlight::begin(ctx, done);
+  if (!flight)
+    return;
+  flight->start([&] {
+    std::vector<FieldError> missing;
+    for (const Reference& r : refs) {
+      if (r.id && !command::exists(ctx, r.category, *r.id))
+        missing.push_back({std::string(r.field), "no such " + std::string(r.category)});
+    }
+    if (!missing.empty()) {
+      return flight->answer(
+          problem(errc::validation_failed, "the request names records that do not exist", missing));
+    }
+    command::run_in<A>(flight, ctx, std::move(id), std::move(cmd), std::move(options), collection,
+                       created);
+  });
 }
 
 // The field errors, else the envelope's (If-Match, Idempotency-Key, reason, actor) problem, else

@@ -328,6 +328,62 @@ void submit(const Context& ctx, Completion done, std::function<Response()> job) 
     (*shared)(problem(errc::rate_limited, "too many commands queued; retry shortly"));
 }
 
+std::shared_ptr<InFlight> InFlight::begin(const Context& ctx, Completion& done) {
+  if (ctx.commands == nullptr || ctx.workers == nullptr) {
+    done(problem(errc::unavailable, "this server does not accept commands"));
+    return nullptr;
+  }
+  if (ctx.inflight_appends != nullptr &&
+      ctx.inflight_appends->fetch_add(1) >= ctx.limits.max_inflight_appends) {
+    ctx.inflight_appends->fetch_sub(1);
+    done(problem(errc::rate_limited, "too many commands in flight; retry shortly"));
+    return nullptr;
+  }
+  return std::make_shared<InFlight>(std::move(done), ctx.inflight_appends, ctx.workers);
+}
+
+InFlight::InFlight(Completion done, std::atomic<std::size_t>* counter, Workers* workers)
+    : done_(std::move(done)), counter_(counter), workers_(workers) {}
+
+InFlight::~InFlight() {
+  // Every path answers; this is the guard for one that would not (the client is not left
+  // waiting, and the drain is not held up).
+  try {
+    answer(problem(errc::internal, "the command ended without an answer"));
+  } catch (...) {
+  }
+}
+
+void InFlight::answer(Response r) {
+  if (answered_.exchange(true))
+    return;
+  if (counter_ != nullptr)
+    counter_->fetch_sub(1);
+  done_(std::move(r));
+}
+
+void InFlight::start(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    answer(problem(errc::internal, std::string("the command failed: ") + e.what()));
+  }
+}
+
+std::function<void(app::CommandRunner::Job)> InFlight::later() {
+  return [self = shared_from_this()](app::CommandRunner::Job job) {
+    bool queued = self->workers_->submit([self, job = std::move(job)] {
+      try {
+        job();
+      } catch (const std::exception& e) {
+        self->answer(problem(errc::internal, std::string("the command failed: ") + e.what()));
+      }
+    });
+    if (!queued)
+      self->answer(problem(errc::rate_limited, "too many commands queued; retry shortly"));
+  };
+}
+
 bool exists(const Context& ctx, std::string_view category, std::string_view id) {
   std::string stream = domain::stream_name(category, id);
   if (!store::valid_stream_name(stream))

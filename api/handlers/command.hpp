@@ -1,12 +1,15 @@
 // The write side over HTTP, shared by every collection's handlers: reading a command's body and
-// envelope (If-Match, Idempotency-Key, reason, actor), running it on the command workers (never
-// on an I/O thread), and the answer: 201/200 with {"id","version","position"}, ETag, Location
-// and X-Position, or the problem.
+// envelope (If-Match, Idempotency-Key, reason, actor), running it (decided where it arrives, its
+// events appended without a thread waiting for the group commit; commands that must wait run on
+// the command workers, never on an I/O thread), and the answer: 201/200 with
+// {"id","version","position"}, ETag, Location and X-Position, or the problem.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,19 +86,57 @@ void submit(const Context& ctx, Completion done, std::function<Response()> job);
 // True when the record's stream has events (a reference to it may be recorded).
 bool exists(const Context& ctx, std::string_view category, std::string_view id);
 
+// A command between its arrival and its answer, run with CommandRunner::run_async: it counts
+// among the appends in flight (Limits::max_inflight_appends, which the server's drain waits
+// for), and it is answered exactly once, whichever thread gets there.
+class InFlight : public std::enable_shared_from_this<InFlight> {
+ public:
+  // Null when the command cannot start (no command side, or too many appends in flight): `done`
+  // is answered then.
+  static std::shared_ptr<InFlight> begin(const Context& ctx, Completion& done);
+  InFlight(Completion done, std::atomic<std::size_t>* counter, Workers* workers);
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  ~InFlight();
+
+  void answer(Response r);
+  // Runs the steps of `fn` that happen on the calling thread; an exception thrown there answers
+  // the internal-error problem.
+  void start(const std::function<void()>& fn);
+  // For the runner's decisions taken again: runs a job on the command workers (an exception
+  // answers the internal-error problem; a full queue, 429).
+  std::function<void(app::CommandRunner::Job)> later();
+
+ private:
+  Completion done_;
+  std::atomic<std::size_t>* counter_;
+  Workers* workers_;
+  std::atomic<bool> answered_{false};
+};
+
+// Runs one command against one record of aggregate A for `flight` (call from InFlight::start).
+template <class A>
+void run_in(const std::shared_ptr<InFlight>& flight, const Context& ctx, std::string id,
+            typename A::Command cmd, app::CommandOptions options, std::string_view collection,
+            bool created) {
+  ctx.commands->run_async<A>(
+      std::move(id), std::move(cmd), std::move(options),
+      [flight, collection, created](app::Result<app::CommandResult> r) {
+        flight->answer(r ? result(*r, collection, created) : from_app_error(r.error()));
+      },
+      flight->later());
+}
+
 // The common case: one command against one record of aggregate A.
 template <class A>
 void run(const Context& ctx, Completion done, std::string id, typename A::Command cmd,
          app::CommandOptions options, std::string_view collection, bool created) {
-  app::CommandRunner* runner = ctx.commands;
-  submit(ctx, std::move(done),
-         [runner, id = std::move(id), cmd = std::move(cmd), options = std::move(options),
-          collection, created]() -> Response {
-           auto r = runner->run<A>(id, cmd, options);
-           if (!r)
-             return from_app_error(r.error());
-           return result(*r, collection, created);
-         });
+  auto flight = InFlight::begin(ctx, done);
+  if (!flight)
+    return;
+  flight->start([&] {
+    run_in<A>(flight, ctx, std::move(id), std::move(cmd), std::move(options), collection, created);
+  });
 }
 
 // The usual action on an existing record `{id}`: `read` turns the strict body fields into the
