@@ -307,6 +307,97 @@ TEST_F(ServerTest, GracefulShutdownKeepsEveryAcknowledgedAppend) {
   }
 }
 
+// Commands are answered from the store's syncer, not from a thread waiting for it: a shutdown
+// must still answer every one in flight, and each one answered 201 must be in the log after.
+TEST_F(ServerTest, GracefulShutdownAnswersEveryCommandInFlight) {
+  start({"--durability", "sync"});
+  int port = server_.port();
+  auto account = http(port, "POST", "/v1/accounts", R"({"name":"Drain Co"})");
+  ASSERT_TRUE(account);
+  ASSERT_EQ(account->status, 201) << account->body;
+  const std::string account_id = field(account->body, "id");
+  const std::string body =
+      R"({"kind":"call","account_id":")" + account_id + R"(","subject":"follow-up"})";
+  std::mutex mu;
+  std::set<std::string> acked;
+  std::atomic<int> bad{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < 2000 && !stop; ++i) {
+        auto r = http(port, "POST", "/v1/activities", body);
+        if (!r)
+          break;  // the server closed the connection: it is going away
+        if (r->status == 201) {
+          std::lock_guard lock(mu);
+          acked.insert(field(r->body, "id"));
+        } else if (r->status != 503) {  // draining: refused, not taken
+          ++bad;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(700ms);
+  server_.signal(SIGTERM);
+  int rc = server_.wait_exit(20s);
+  stop = true;
+  for (auto& t : writers)
+    t.join();
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(bad.load(), 0);
+  ASSERT_FALSE(acked.empty());
+  start();
+  for (const std::string& id : acked) {
+    auto r = http(server_.port(), "GET", "/v1/streams/activity-" + id);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << id;
+  }
+}
+
+// Commands count among the appends in flight: past --max-inflight-appends they are refused with
+// 429 and change nothing; the others are all taken.
+TEST_F(ServerTest, CommandsPastTheInFlightLimitAreRefusedWith429) {
+  start({"--durability", "sync", "--max-inflight-appends", "1"});
+  int port = server_.port();
+  auto account = http(port, "POST", "/v1/accounts", R"({"name":"Busy Co"})");
+  ASSERT_TRUE(account);
+  ASSERT_EQ(account->status, 201) << account->body;
+  const std::string body =
+      R"({"kind":"note","account_id":")" + field(account->body, "id") + R"(","subject":"busy"})";
+  std::atomic<int> created{0}, refused{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 16; ++c) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 40; ++i) {
+        auto r = http(port, "POST", "/v1/activities", body);
+        if (!r)
+          ++other;
+        else if (r->status == 201)
+          ++created;
+        else if (r->status == 429 && r->header("retry-after") != "")
+          ++refused;
+        else
+          ++other;
+      }
+    });
+  }
+  for (auto& t : clients)
+    t.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(refused.load(), 0);  // 16 clients against one slot, each waiting for an fsync
+  EXPECT_GT(created.load(), 0);
+  // Exactly the ones answered 201 are in the log: the refused wrote nothing.
+  auto m = http(port, "GET", "/v1/events?after=0&type=activity.logged.v1&limit=1000");
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->status, 200);
+  std::size_t logged = 0;
+  for (std::size_t p = m->body.find("activity.logged.v1"); p != std::string::npos;
+       p = m->body.find("activity.logged.v1", p + 1))
+    ++logged;
+  EXPECT_EQ(logged, static_cast<std::size_t>(created.load()));
+}
+
 TEST_F(ServerTest, SlowlorisConnectionsAreClosedWhileOthersAreServed) {
   start({"--request-timeout-ms", "1000", "--idle-timeout-ms", "1000"});
   std::vector<std::unique_ptr<Connection>> slow;
