@@ -2,9 +2,21 @@
 // connections (one request in flight each) log activities against existing accounts on a
 // running `eventcrm serve` for S seconds; prints throughput and latency. The accounts are
 // created first through the API (or read back from --ids-file, so rounds can share them).
-// Loopback only: the benchmark refuses any other address.
+// The connections are driven by a few threads with epoll (--threads, default 2), as wrk drives
+// the nginx anchor's and pgbench -j 2 the PostgreSQL anchor's: the client's own CPU stays small
+// beside the server's on the same cores. Loopback only: it connects to 127.0.0.1 alone.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +41,7 @@ using Clock = std::chrono::steady_clock;
 struct HttpWriteConfig {
   int port = 0;
   int connections = 64;
+  int threads = 2;
   int accounts = 10'000;
   double seconds = 10.0;
   std::string ids_file;
@@ -84,6 +97,163 @@ bool create_accounts(const HttpWriteConfig& cfg, std::vector<std::string>& ids) 
   return !failed;
 }
 
+struct Totals {
+  std::atomic<std::uint64_t> ok{0}, errors{0};
+};
+
+// One keep-alive connection with one request in flight.
+struct Conn {
+  int fd = -1;
+  std::string out;  // the request being sent
+  std::size_t sent = 0;
+  std::string in;  // bytes of the answer received so far
+  Clock::time_point t0;
+  std::uint64_t n = 0;  // requests sent on it
+  std::mt19937 rng;
+};
+
+// The Content-Length of an answer's head (0 when absent).
+std::size_t content_length(std::string_view head) {
+  static constexpr std::string_view kName = "\r\ncontent-length:";
+  for (std::size_t at = head.find("\r\n"); at != std::string_view::npos;
+       at = head.find("\r\n", at + 2)) {
+    if (head.size() - at >= kName.size() &&
+        ::strncasecmp(head.data() + at, kName.data(), kName.size()) == 0)
+      return std::strtoull(std::string(head.substr(at + kName.size(), 20)).c_str(), nullptr, 10);
+  }
+  return 0;
+}
+
+// Drives `count` connections from one thread until `stop`: each sends its next activity as soon
+// as its answer is in.
+void drive(const HttpWriteConfig& cfg, const std::vector<std::string>& ids, int thread, int count,
+           const std::atomic<bool>& stop, Totals& totals, std::vector<double>& lat) {
+  static constexpr const char* kKinds[] = {"call", "meeting", "email", "sms", "visit", "note"};
+  const std::string auth = authorization(cfg);
+  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) {
+    totals.errors += static_cast<std::uint64_t>(count);
+    return;
+  }
+  std::vector<Conn> conns(static_cast<std::size_t>(count));
+  std::uniform_int_distribution<std::size_t> pick(0, ids.size() - 1);
+  std::string body;
+  auto next_request = [&](Conn& c) {
+    body = "{\"kind\":\"";
+    body += kKinds[c.n++ % 6];
+    body += "\",\"account_id\":\"" + ids[pick(c.rng)] +
+            "\",\"subject\":\"Follow-up on the renewal\",\"notes\":\"Customer asked for a "
+            "revised quote with the volume discount.\",\"outcome\":\"positive\","
+            "\"duration_minutes\":12}";
+    c.out = "POST /v1/activities HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (!auth.empty())
+      c.out += "Authorization: " + auth + "\r\n";
+    c.out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+             "\r\n\r\n" + body;
+    c.sent = 0;
+    c.t0 = Clock::now();
+  };
+  auto fail = [&](Conn& c) {
+    ++totals.errors;
+    ::epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+    ::close(c.fd);
+    c.fd = -1;
+  };
+  // Sends what is left of the request; false on a transport failure.
+  auto send_some = [&](Conn& c) {
+    while (c.sent < c.out.size()) {
+      ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        break;
+      if (n <= 0)
+        return false;
+      c.sent += static_cast<std::size_t>(n);
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | (c.sent < c.out.size() ? EPOLLOUT : 0u);
+    ev.data.ptr = &c;
+    return ::epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev) == 0;
+  };
+  for (int i = 0; i < count; ++i) {
+    Conn& c = conns[static_cast<std::size_t>(i)];
+    c.rng.seed(static_cast<unsigned>(thread + i * cfg.threads) * 7919u + 1);
+    c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(cfg.port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    if (c.fd < 0 || ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
+        ::connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK) != 0) {
+      ++totals.errors;
+      if (c.fd >= 0)
+        ::close(c.fd);
+      c.fd = -1;
+      continue;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &c;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+    next_request(c);
+    if (!send_some(c))
+      fail(c);
+  }
+  std::vector<epoll_event> events(static_cast<std::size_t>(std::max(count, 1)));
+  char chunk[16384];
+  while (!stop.load(std::memory_order_relaxed)) {
+    int ready = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
+    for (int e = 0; e < ready; ++e) {
+      Conn& c = *static_cast<Conn*>(events[static_cast<std::size_t>(e)].data.ptr);
+      if (c.fd < 0)
+        continue;
+      if ((events[static_cast<std::size_t>(e)].events & EPOLLOUT) && !send_some(c)) {
+        fail(c);
+        continue;
+      }
+      if (!(events[static_cast<std::size_t>(e)].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+        continue;
+      bool closed = false;
+      for (;;) {
+        ssize_t n = ::recv(c.fd, chunk, sizeof chunk, 0);
+        if (n > 0) {
+          c.in.append(chunk, static_cast<std::size_t>(n));
+          continue;
+        }
+        closed = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+        break;
+      }
+      const std::size_t end = c.in.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        const std::size_t length = content_length(std::string_view(c.in).substr(0, end + 2));
+        if (c.in.size() >= end + 4 + length) {
+          const int status = c.in.size() >= 12 ? std::atoi(c.in.c_str() + 9) : 0;
+          lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c.t0).count());
+          if (status == 201) {
+            ++totals.ok;
+          } else if (totals.errors++ == 0) {
+            std::fprintf(stderr, "first failure: HTTP %d %s\n", status,
+                         c.in.substr(end + 4, length).c_str());
+          }
+          c.in.erase(0, end + 4 + length);
+          next_request(c);
+          if (!send_some(c))
+            fail(c);
+          continue;
+        }
+      }
+      if (closed)
+        fail(c);
+    }
+  }
+  for (Conn& c : conns) {
+    if (c.fd >= 0)
+      ::close(c.fd);
+  }
+  ::close(ep);
+}
+
 int run(const HttpWriteConfig& cfg) {
   std::vector<std::string> ids;
   if (!cfg.ids_file.empty()) {
@@ -112,48 +282,23 @@ int run(const HttpWriteConfig& cfg) {
   }
 
   std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> ok{0}, errors{0};
-  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(cfg.connections));
+  Totals totals;
+  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(cfg.threads));
   std::vector<std::thread> threads;
   auto start = Clock::now();
-  for (int c = 0; c < cfg.connections; ++c) {
-    threads.emplace_back([&, c] {
-      BenchConnection conn(cfg.port, authorization(cfg));
-      if (!conn.ok()) {
-        ++errors;
-        return;
-      }
-      std::mt19937 rng(static_cast<unsigned>(c) * 7919u + 1);
-      std::uniform_int_distribution<std::size_t> pick(0, ids.size() - 1);
-      static constexpr const char* kKinds[] = {"call", "meeting", "email", "sms", "visit", "note"};
-      std::string body, answer;
-      auto& lat = latencies[static_cast<std::size_t>(c)];
-      for (std::uint64_t n = 0; !stop.load(std::memory_order_relaxed); ++n) {
-        body = "{\"kind\":\"";
-        body += kKinds[n % 6];
-        body += "\",\"account_id\":\"" + ids[pick(rng)] +
-                "\",\"subject\":\"Follow-up on the renewal\",\"notes\":\"Customer asked for a "
-                "revised quote with the volume discount.\",\"outcome\":\"positive\","
-                "\"duration_minutes\":12}";
-        auto t0 = Clock::now();
-        int status = conn.post("/v1/activities", body, answer);
-        if (status == 0) {
-          ++errors;
-          return;
-        }
-        lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        if (status == 201) {
-          ++ok;
-        } else if (errors++ == 0) {
-          std::fprintf(stderr, "first failure: HTTP %d %s\n", status, answer.c_str());
-        }
-      }
+  for (int t = 0; t < cfg.threads; ++t) {
+    // Connections t, t + threads, t + 2 * threads, ...
+    const int count = cfg.connections / cfg.threads + (t < cfg.connections % cfg.threads ? 1 : 0);
+    threads.emplace_back([&, t, count] {
+      drive(cfg, ids, t, count, stop, totals, latencies[static_cast<std::size_t>(t)]);
     });
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(cfg.seconds));
   stop = true;
   for (auto& t : threads)
     t.join();
+  std::atomic<std::uint64_t>& ok = totals.ok;
+  std::atomic<std::uint64_t>& errors = totals.errors;
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<double> all;
   for (auto& l : latencies)
@@ -188,6 +333,9 @@ void register_bench_http_write(CLI::App& bench) {
   cmd->add_option("--port", cfg->port, "The server's port on 127.0.0.1")->required();
   cmd->add_option("--connections", cfg->connections, "Keep-alive connections")
       ->check(CLI::Range(1, 1024));
+  cmd->add_option("--threads", cfg->threads,
+                  "Client threads driving the connections with epoll (as wrk -t, pgbench -j)")
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--accounts", cfg->accounts, "Accounts to create and log against")
       ->check(CLI::Range(1, 10'000'000));
   cmd->add_option("--seconds", cfg->seconds, "How long to log activities")

@@ -6,6 +6,8 @@
 #     insert the activity event into an events table with a unique (stream, version) key, one
 #     transaction per activity, synchronous_commit=on;
 #   - nginx serving a static file of the size of our answer (wrk, 64 connections).
+# All three clients drive their 64 connections from 2 threads (bench http-write --threads 2,
+# pgbench -j 2, wrk -t 2), on the same 2 cores as the servers.
 # Prints the medians and the ratios against the targets (>= 5x PostgreSQL, >= 0.5x nginx).
 #
 #   tools/bench/http_write.sh [--rounds N] [--seconds S] [--eventcrm PATH] [--json]
@@ -17,7 +19,7 @@ connections=64
 accounts=10000
 json=0
 eventcrm="${EVENTCRM:-}"
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
