@@ -34,38 +34,6 @@ constexpr std::int64_t kMinuteMs = 60'000;
 constexpr std::int64_t kMaxRemindMinutes = 7 * 24 * 60;
 constexpr std::int64_t kDefaultAppointmentMinutes = 60;
 
-// ---- references to other records ----
-
-struct Reference {
-  std::string_view field;
-  std::string_view category;
-  std::optional<std::string> id;
-};
-
-// Runs a command once the records it names exist (one point read each; the optional ones only
-// when given), else 422 naming the fields.
-template <class A>
-void run_with_references(const Context& ctx, Completion done, std::string id,
-                         typename A::Command cmd, std::vector<Reference> refs,
-                         app::CommandOptions options, std::string_view collection, bool created) {
-  auto flight = command::InFlight::begin(ctx, done);
-  if (!flight)
-    return;
-  flight->start([&] {
-    std::vector<FieldError> missing;
-    for (const Reference& r : refs) {
-      if (r.id && !command::exists(ctx, r.category, *r.id))
-        missing.push_back({std::string(r.field), "no such " + std::string(r.category)});
-    }
-    if (!missing.empty()) {
-      return flight->answer(
-          problem(errc::validation_failed, "the request names records that do not exist", missing));
-    }
-    command::run_in<A>(flight, ctx, std::move(id), std::move(cmd), std::move(options), collection,
-                       created);
-  });
-}
-
 // The field errors, else the envelope's (If-Match, Idempotency-Key, reason, actor) problem, else
 // nothing: the command may run.
 std::optional<Response> envelope(const Request& req, const command::Fields& f,
@@ -235,13 +203,15 @@ void log_activity(const Request& req, const Context& ctx, Completion done) {
   c.subject = std::move(*subject);
   if (duration)
     c.duration_minutes = static_cast<int>(*duration);
-  std::vector<Reference> refs{{"account_id", domain::account::kCategory, c.account_id},
-                              {"contact_id", domain::contact::kCategory, c.contact_id},
-                              {"lead_id", domain::lead::kCategory, c.lead_id},
-                              {"opportunity_id", domain::opportunity::kCategory, c.opportunity_id}};
+  std::vector<command::Reference> refs{
+      {"account_id", domain::account::kCategory, c.account_id},
+      {"contact_id", domain::contact::kCategory, c.contact_id},
+      {"lead_id", domain::lead::kCategory, c.lead_id},
+      {"opportunity_id", domain::opportunity::kCategory, c.opportunity_id}};
   std::string id = new_id(ctx, options);  // before `options` is moved
-  run_with_references<activity::Aggregate>(ctx, std::move(done), std::move(id), std::move(c),
-                                           std::move(refs), std::move(options), kActivities, true);
+  command::run_with_references<activity::Aggregate>(ctx, std::move(done), std::move(id),
+                                                    std::move(c), std::move(refs),
+                                                    std::move(options), kActivities, true);
 }
 
 void get_activity(const Request& req, const Context& ctx, Completion done) {
@@ -317,13 +287,14 @@ void schedule_appointment(const Request& req, const Context& ctx, Completion don
   c.subject = std::move(*subject);
   c.starts_at = *starts;
   c.ends_at = ends.value_or(starts->plus_minutes(kDefaultAppointmentMinutes));
-  std::vector<Reference> refs{{"account_id", domain::account::kCategory, c.account_id},
-                              {"contact_id", domain::contact::kCategory, c.contact_id},
-                              {"opportunity_id", domain::opportunity::kCategory, c.opportunity_id}};
+  std::vector<command::Reference> refs{
+      {"account_id", domain::account::kCategory, c.account_id},
+      {"contact_id", domain::contact::kCategory, c.contact_id},
+      {"opportunity_id", domain::opportunity::kCategory, c.opportunity_id}};
   std::string id = new_id(ctx, options);  // before `options` is moved
-  run_with_references<appointment::Aggregate>(ctx, std::move(done), std::move(id), std::move(c),
-                                              std::move(refs), std::move(options), kAppointments,
-                                              true);
+  command::run_with_references<appointment::Aggregate>(ctx, std::move(done), std::move(id),
+                                                       std::move(c), std::move(refs),
+                                                       std::move(options), kAppointments, true);
 }
 
 void reschedule_appointment(const Request& req, const Context& ctx, Completion done) {
@@ -424,12 +395,13 @@ void create_task(const Request& req, const Context& ctx, Completion done) {
   if (auto bad = envelope(req, f, body, options))
     return done(std::move(*bad));
   c.title = std::move(*title);
-  std::vector<Reference> refs{{"account_id", domain::account::kCategory, c.account_id},
-                              {"contact_id", domain::contact::kCategory, c.contact_id},
-                              {"opportunity_id", domain::opportunity::kCategory, c.opportunity_id}};
+  std::vector<command::Reference> refs{
+      {"account_id", domain::account::kCategory, c.account_id},
+      {"contact_id", domain::contact::kCategory, c.contact_id},
+      {"opportunity_id", domain::opportunity::kCategory, c.opportunity_id}};
   std::string id = new_id(ctx, options);  // before `options` is moved
-  run_with_references<task::Aggregate>(ctx, std::move(done), std::move(id), std::move(c),
-                                       std::move(refs), std::move(options), kTasks, true);
+  command::run_with_references<task::Aggregate>(ctx, std::move(done), std::move(id), std::move(c),
+                                                std::move(refs), std::move(options), kTasks, true);
 }
 
 void assign_task(const Request& req, const Context& ctx, Completion done) {

@@ -139,6 +139,36 @@ void run(const Context& ctx, Completion done, std::string id, typename A::Comman
   });
 }
 
+// A record a command names in a field (nullopt: the optional field was not given).
+struct Reference {
+  std::string_view field;
+  std::string_view category;
+  std::optional<std::string> id;
+};
+
+// Runs a command once the records it names exist (one point read each), else 422 naming the
+// fields.
+template <class A>
+void run_with_references(const Context& ctx, Completion done, std::string id,
+                         typename A::Command cmd, std::vector<Reference> refs,
+                         app::CommandOptions options, std::string_view collection, bool created) {
+  auto flight = InFlight::begin(ctx, done);
+  if (!flight)
+    return;
+  flight->start([&] {
+    std::vector<FieldError> missing;
+    for (const Reference& r : refs) {
+      if (r.id && !exists(ctx, r.category, *r.id))
+        missing.push_back({std::string(r.field), "no such " + std::string(r.category)});
+    }
+    if (!missing.empty()) {
+      return flight->answer(
+          problem(errc::validation_failed, "the request names records that do not exist", missing));
+    }
+    run_in<A>(flight, ctx, std::move(id), std::move(cmd), std::move(options), collection, created);
+  });
+}
+
 // The usual action on an existing record `{id}`: `read` turns the strict body fields into the
 // command (recording field errors in `Fields`; nullopt when it cannot), then the envelope is
 // read and the command runs on the workers. Field errors answer before envelope errors.

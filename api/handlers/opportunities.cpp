@@ -77,25 +77,10 @@ void create(const Request& req, const Context& ctx, Completion done) {
   if (ctx.commands == nullptr)
     return done(problem(errc::unavailable, "this server does not accept commands"));
   std::string id = ctx.commands->new_id(options);
-  const Context* context = &ctx;
-  command::submit(
-      ctx, std::move(done),
-      [context, id = std::move(id), c = std::move(c), options = std::move(options)] {
-        // References are checked on the workers: they read the log.
-        std::vector<FieldError> missing;
-        if (!command::exists(*context, domain::account::kCategory, c.account_id))
-          missing.push_back({"account_id", "no such account"});
-        if (c.contact_id && !command::exists(*context, domain::contact::kCategory, *c.contact_id))
-          missing.push_back({"contact_id", "no such contact"});
-        if (!missing.empty()) {
-          return problem(errc::validation_failed, "a referenced record does not exist",
-                         std::move(missing));
-        }
-        auto r = context->commands->run<Aggregate>(id, c, options);
-        if (!r)
-          return command::from_app_error(r.error());
-        return command::result(*r, kCollection, true);
-      });
+  std::vector<command::Reference> refs{{"account_id", domain::account::kCategory, c.account_id},
+                                       {"contact_id", domain::contact::kCategory, c.contact_id}};
+  command::run_with_references<Aggregate>(ctx, std::move(done), std::move(id), std::move(c),
+                                          std::move(refs), std::move(options), kCollection, true);
 }
 
 void update(const Request& req, const Context& ctx, Completion done) {
