@@ -23,6 +23,26 @@ class ServerTest : public ::testing::Test {
   void start(std::vector<std::string> extra = {}) {
     ASSERT_TRUE(server_.start(dir_, std::move(extra))) << "server did not start";
   }
+  // SIGTERM while `writers` run (after they had 700 ms), then waits for the server to exit and
+  // for the writers to stop; returns the exit code.
+  int terminate_under_load(std::vector<std::thread>& writers, std::atomic<bool>& stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    server_.signal(SIGTERM);
+    int rc = server_.wait_exit(std::chrono::seconds(20));
+    stop = true;
+    for (auto& t : writers)
+      t.join();
+    return rc;
+  }
+  // Restarts the server and expects GET `path_prefix` + id to answer 200 for each id.
+  void expect_after_restart(const std::set<std::string>& ids, const std::string& path_prefix) {
+    start();
+    for (const std::string& id : ids) {
+      auto r = http(server_.port(), "GET", path_prefix + id);
+      ASSERT_TRUE(r);
+      ASSERT_EQ(r->status, 200) << id;
+    }
+  }
   std::filesystem::path dir_;
   ServerProcess server_;
 };
@@ -291,20 +311,9 @@ TEST_F(ServerTest, GracefulShutdownKeepsEveryAcknowledgedAppend) {
       }
     });
   }
-  std::this_thread::sleep_for(700ms);
-  server_.signal(SIGTERM);
-  int rc = server_.wait_exit(20s);
-  stop = true;
-  for (auto& t : writers)
-    t.join();
-  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(terminate_under_load(writers, stop), 0);
   ASSERT_FALSE(acked.empty());
-  start();
-  for (const std::string& id : acked) {
-    auto r = http(server_.port(), "GET", "/v1/events/" + id);
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 200) << id;
-  }
+  expect_after_restart(acked, "/v1/events/");
 }
 
 // Commands are answered from the store's syncer, not from a thread waiting for it: a shutdown
@@ -338,21 +347,10 @@ TEST_F(ServerTest, GracefulShutdownAnswersEveryCommandInFlight) {
       }
     });
   }
-  std::this_thread::sleep_for(700ms);
-  server_.signal(SIGTERM);
-  int rc = server_.wait_exit(20s);
-  stop = true;
-  for (auto& t : writers)
-    t.join();
-  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(terminate_under_load(writers, stop), 0);
   EXPECT_EQ(bad.load(), 0);
   ASSERT_FALSE(acked.empty());
-  start();
-  for (const std::string& id : acked) {
-    auto r = http(server_.port(), "GET", "/v1/streams/activity-" + id);
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 200) << id;
-  }
+  expect_after_restart(acked, "/v1/streams/activity-");
 }
 
 // Commands count among the appends in flight: past --max-inflight-appends they are refused with
