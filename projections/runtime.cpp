@@ -11,6 +11,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -1497,6 +1498,34 @@ class RuntimeImpl final : public Runtime {
   std::atomic<std::int64_t> bulk_bytes_{0};  // rows held in memory by offline builds
 };
 
+// Where a row is inserted in the memtable is remembered per *run* of keys, and the next insert
+// into the same run starts its skip-list search there (RocksDB's insert hints). A run: the rows
+// of one index value of a collection ('D' slot "i/" sort NUL facet=value NUL ...: new records'
+// sort keys are mostly times, so they land next to the last one), else the rows of a slot that
+// share their first two bytes ("d/" documents under time-ordered ids, history rows, ...). Keys
+// outside the slots (meta, checkpoints) take no hint. Measured on the HTTP write benchmark, the
+// four read models an activity touches took 49-54 against 57-65 us of CPU per request
+// (alternating runs).
+class RowRun final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "eventcrm.RowRun"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    constexpr std::size_t kSlot = 9;  // 'D' and the slot
+    const std::string_view k(key.data(), key.size());
+    if (k.substr(kSlot, 2) == "i/") {
+      const std::size_t sort_end = k.find('\0', kSlot);
+      const std::size_t value_end =
+          sort_end == std::string_view::npos ? sort_end : k.find('\0', sort_end + 1);
+      if (value_end != std::string_view::npos)
+        return rocksdb::Slice(key.data(), value_end + 1);
+    }
+    return rocksdb::Slice(key.data(), std::min(key.size(), kSlot + 2));
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() > 9 && key[0] == 'D';
+  }
+};
+
 }  // namespace
 
 Result<std::unique_ptr<Runtime>> Runtime::open(store::EventStore& store, RuntimeOptions options) {
@@ -1528,6 +1557,10 @@ Result<std::unique_ptr<Runtime>> Runtime::open(store::EventStore& store, Runtime
   // 200,000 events) and cheaper to write; a 1M-event rebuild's largest build spent ~4 % of its
   // CPU compressing. Files already written keep their own compression.
   o.compression = rocksdb::kLZ4Compression;
+  // Hints need memtable inserts that are not concurrent: the workers' batches of one write group
+  // are inserted by its leader, one after the other.
+  o.allow_concurrent_memtable_write = false;
+  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<RowRun>();
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
