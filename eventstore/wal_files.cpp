@@ -119,14 +119,7 @@ rocksdb::IOStatus ZeroFilledWals::start() {
 
 bool ZeroFilledWals::is_wal(const std::string& name) const {
   const std::filesystem::path p(name);
-  const std::string file = p.filename().string();
-  constexpr std::string_view kSuffix = ".log";
-  if (file.size() <= kSuffix.size() || !file.ends_with(kSuffix))
-    return false;
-  if (!std::all_of(file.begin(), file.end() - static_cast<std::ptrdiff_t>(kSuffix.size()),
-                   [](char c) { return c >= '0' && c <= '9'; }))
-    return false;
-  return normal(p.parent_path().string()) == dir_;
+  return wal_number(p) && normal(p.parent_path().string()) == dir_;
 }
 
 rocksdb::IOStatus ZeroFilledWals::NewWritableFile(const std::string& name,

@@ -17,6 +17,38 @@
 
 namespace eventcrm::tools {
 
+// An HTTP/1.1 request to 127.0.0.1 as the benchmarks send it (keep-alive, JSON body).
+inline std::string format_request(const char* method, const std::string& path,
+                                  const std::string& authorization, const std::string& body) {
+  std::string req = std::string(method) + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (!authorization.empty())
+    req += "Authorization: " + authorization + "\r\n";
+  if (!body.empty())
+    req += "Content-Type: application/json\r\n";
+  req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return req;
+}
+
+// Takes one whole answer off the front of `buf`: its status and body. False while `buf` does
+// not hold a whole answer yet (head and Content-Length bytes of body).
+inline bool take_response(std::string& buf, int& status, std::string& body) {
+  const std::size_t end = buf.find("\r\n\r\n");
+  if (end == std::string::npos)
+    return false;
+  std::string head = buf.substr(0, end);
+  for (char& c : head)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::size_t length = 0;
+  if (std::size_t cl = head.find("content-length:"); cl != std::string::npos)
+    length = std::strtoull(head.c_str() + cl + 15, nullptr, 10);
+  if (buf.size() < end + 4 + length)
+    return false;
+  status = buf.size() >= 12 ? std::atoi(buf.c_str() + 9) : 0;
+  body = buf.substr(end + 4, length);
+  buf.erase(0, end + 4 + length);
+  return true;
+}
+
 class BenchConnection {
  public:
   BenchConnection(int port, std::string authorization = {})
@@ -48,12 +80,7 @@ class BenchConnection {
   // Sends a request and reads the answer; status 0 on a transport failure.
   int request(const char* method, const std::string& path, const std::string& body,
               std::string& response_body) {
-    std::string req = std::string(method) + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-    if (!authorization_.empty())
-      req += "Authorization: " + authorization_ + "\r\n";
-    if (!body.empty())
-      req += "Content-Type: application/json\r\n";
-    req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string req = format_request(method, path, authorization_, body);
     std::size_t off = 0;
     while (off < req.size()) {
       ssize_t n = ::send(fd_, req.data() + off, req.size() - off, MSG_NOSIGNAL);
@@ -69,27 +96,12 @@ class BenchConnection {
 
  private:
   int read_response(std::string& body) {
-    for (;;) {
-      std::size_t end = buf_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        int status = buf_.size() >= 12 ? std::atoi(buf_.c_str() + 9) : 0;
-        std::string head = buf_.substr(0, end);
-        for (char& c : head)
-          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        std::size_t length = 0;
-        if (std::size_t cl = head.find("content-length:"); cl != std::string::npos)
-          length = std::strtoull(head.c_str() + cl + 15, nullptr, 10);
-        while (buf_.size() < end + 4 + length) {
-          if (!fill())
-            return 0;
-        }
-        body = buf_.substr(end + 4, length);
-        buf_.erase(0, end + 4 + length);
-        return status;
-      }
+    int status = 0;
+    while (!take_response(buf_, status, body)) {
       if (!fill())
         return 0;
     }
+    return status;
   }
   bool fill() {
     char tmp[16384];

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -112,18 +111,6 @@ struct Conn {
   std::mt19937 rng;
 };
 
-// The Content-Length of an answer's head (0 when absent).
-std::size_t content_length(std::string_view head) {
-  static constexpr std::string_view kName = "\r\ncontent-length:";
-  for (std::size_t at = head.find("\r\n"); at != std::string_view::npos;
-       at = head.find("\r\n", at + 2)) {
-    if (head.size() - at >= kName.size() &&
-        ::strncasecmp(head.data() + at, kName.data(), kName.size()) == 0)
-      return std::strtoull(std::string(head.substr(at + kName.size(), 20)).c_str(), nullptr, 10);
-  }
-  return 0;
-}
-
 // Drives `count` connections from one thread until `stop`: each sends its next activity as soon
 // as its answer is in.
 void drive(const HttpWriteConfig& cfg, const std::vector<std::string>& ids, int thread, int count,
@@ -137,7 +124,7 @@ void drive(const HttpWriteConfig& cfg, const std::vector<std::string>& ids, int 
   }
   std::vector<Conn> conns(static_cast<std::size_t>(count));
   std::uniform_int_distribution<std::size_t> pick(0, ids.size() - 1);
-  std::string body;
+  std::string body, answer;
   auto next_request = [&](Conn& c) {
     body = "{\"kind\":\"";
     body += kKinds[c.n++ % 6];
@@ -145,11 +132,7 @@ void drive(const HttpWriteConfig& cfg, const std::vector<std::string>& ids, int 
             "\",\"subject\":\"Follow-up on the renewal\",\"notes\":\"Customer asked for a "
             "revised quote with the volume discount.\",\"outcome\":\"positive\","
             "\"duration_minutes\":12}";
-    c.out = "POST /v1/activities HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-    if (!auth.empty())
-      c.out += "Authorization: " + auth + "\r\n";
-    c.out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-             "\r\n\r\n" + body;
+    c.out = format_request("POST", "/v1/activities", auth, body);
     c.sent = 0;
     c.t0 = Clock::now();
   };
@@ -224,24 +207,18 @@ void drive(const HttpWriteConfig& cfg, const std::vector<std::string>& ids, int 
         closed = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
         break;
       }
-      const std::size_t end = c.in.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        const std::size_t length = content_length(std::string_view(c.in).substr(0, end + 2));
-        if (c.in.size() >= end + 4 + length) {
-          const int status = c.in.size() >= 12 ? std::atoi(c.in.c_str() + 9) : 0;
-          lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c.t0).count());
-          if (status == 201) {
-            ++totals.ok;
-          } else if (totals.errors++ == 0) {
-            std::fprintf(stderr, "first failure: HTTP %d %s\n", status,
-                         c.in.substr(end + 4, length).c_str());
-          }
-          c.in.erase(0, end + 4 + length);
-          next_request(c);
-          if (!send_some(c))
-            fail(c);
-          continue;
+      int status = 0;
+      if (take_response(c.in, status, answer)) {
+        lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c.t0).count());
+        if (status == 201) {
+          ++totals.ok;
+        } else if (totals.errors++ == 0) {
+          std::fprintf(stderr, "first failure: HTTP %d %s\n", status, answer.c_str());
         }
+        next_request(c);
+        if (!send_some(c))
+          fail(c);
+        continue;
       }
       if (closed)
         fail(c);

@@ -362,12 +362,8 @@ void InFlight::answer(Response r) {
   done_(std::move(r));
 }
 
-void InFlight::start(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    answer(problem(errc::internal, std::string("the command failed: ") + e.what()));
-  }
+void InFlight::failed(const std::exception& e) {
+  answer(problem(errc::internal, std::string("the command failed: ") + e.what()));
 }
 
 std::function<void(app::CommandRunner::Job)> InFlight::later() {
@@ -376,7 +372,7 @@ std::function<void(app::CommandRunner::Job)> InFlight::later() {
       try {
         job();
       } catch (const std::exception& e) {
-        self->answer(problem(errc::internal, std::string("the command failed: ") + e.what()));
+        self->failed(e);
       }
     });
     if (!queued)

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -102,12 +103,21 @@ class InFlight : public std::enable_shared_from_this<InFlight> {
   void answer(Response r);
   // Runs the steps of `fn` that happen on the calling thread; an exception thrown there answers
   // the internal-error problem.
-  void start(const std::function<void()>& fn);
+  template <class Fn>
+  void start(Fn&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      failed(e);
+    }
+  }
   // For the runner's decisions taken again: runs a job on the command workers (an exception
   // answers the internal-error problem; a full queue, 429).
   std::function<void(app::CommandRunner::Job)> later();
 
  private:
+  void failed(const std::exception& e);  // answers the internal-error problem
+
   Completion done_;
   std::atomic<std::size_t>* counter_;
   Workers* workers_;
