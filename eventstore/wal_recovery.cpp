@@ -107,37 +107,46 @@ rocksdb::WalFilter::WalProcessingOption ContiguousReplay::LogRecordFound(
   return WalProcessingOption::kIgnoreCurrentRecord;
 }
 
-std::optional<std::uint64_t> persisted_head(const rocksdb::DBOptions& options,
-                                            const std::string& path,
-                                            const rocksdb::ColumnFamilyOptions& events_options) {
+bool read_table_files(
+    const rocksdb::DBOptions& options, const std::string& path,
+    const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+    const std::function<void(rocksdb::DB&, const std::vector<rocksdb::ColumnFamilyHandle*>&)>&
+        read) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec))
-    return std::nullopt;
+    return false;
   ReplayNothing nothing;
   rocksdb::DBOptions o(options);
   o.wal_filter = &nothing;
   o.info_log = std::make_shared<Silent>();
-  o.max_open_files = 64;  // table files are opened as the seek needs them, not all at once
-  std::vector<rocksdb::ColumnFamilyDescriptor> descs = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {kEventsColumnFamily, events_options},
-  };
+  o.max_open_files = 64;  // table files are opened as the reads need them, not all at once
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  if (!rocksdb::DB::OpenForReadOnly(o, path, descs, &handles, &raw).ok())
-    return std::nullopt;
+  if (!rocksdb::DB::OpenForReadOnly(o, path, families, &handles, &raw).ok())
+    return false;
   std::unique_ptr<rocksdb::DB> db(raw);
-  std::optional<std::uint64_t> head;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[1]));
-    it->SeekToLast();
-    if (it->Valid() && it->key().size() == 8)
-      head = get_be64(it->key().ToStringView());
-    else if (it->status().ok())
-      head = 0;
-  }
+  read(*db, handles);
   for (auto* h : handles)
     db->DestroyColumnFamilyHandle(h);
+  return true;
+}
+
+std::optional<std::uint64_t> persisted_head(const rocksdb::DBOptions& options,
+                                            const std::string& path,
+                                            const rocksdb::ColumnFamilyOptions& events_options) {
+  std::optional<std::uint64_t> head;
+  read_table_files(
+      options, path,
+      {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+       {kEventsColumnFamily, events_options}},
+      [&](rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs) {
+        std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), cfs[1]));
+        it->SeekToLast();
+        if (it->Valid() && it->key().size() == 8)
+          head = get_be64(it->key().ToStringView());
+        else if (it->status().ok())
+          head = 0;
+      });
   return head;
 }
 

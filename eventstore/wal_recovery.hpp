@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -66,9 +67,18 @@ class ContiguousReplay final : public rocksdb::WalFilter {
   std::optional<std::uint64_t> hole_at_;
 };
 
-// The last position in the events column family's table files, without the WAL: opens the
-// database read-only and replays none of its WAL records. nullopt: no database at `path` yet,
-// or it could not be read (the caller falls back to the first record replayed).
+// Opens the database at `path` read-only, replaying none of its WAL records, and calls `read`
+// with it and the handles of `families` (in their order): what its table files hold. False,
+// without calling `read`, when there is no database there yet or it could not be opened.
+bool read_table_files(
+    const rocksdb::DBOptions& options, const std::string& path,
+    const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+    const std::function<void(rocksdb::DB&, const std::vector<rocksdb::ColumnFamilyHandle*>&)>&
+        read);
+
+// The last position in the events column family's table files, without the WAL (see
+// read_table_files). nullopt: no database at `path` yet, or it could not be read (the caller
+// falls back to the first record replayed).
 std::optional<std::uint64_t> persisted_head(const rocksdb::DBOptions& options,
                                             const std::string& path,
                                             const rocksdb::ColumnFamilyOptions& events_options);

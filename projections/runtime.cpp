@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -31,6 +32,7 @@
 
 #include "common/thread_name.hpp"
 #include "projections/bytes.hpp"
+#include "projections/checkpoint_replay.hpp"
 
 namespace eventcrm::projections {
 
@@ -63,12 +65,10 @@ using bytes::get_be32;
 using bytes::get_be64;
 using bytes::put_be32;
 using bytes::put_be64;
+using detail::checkpoint_key;
 
 std::string meta_key(std::string_view name) {
   return "M" + std::string(name);
-}
-std::string checkpoint_key(std::uint64_t slot) {
-  return "C" + be64(slot);
 }
 std::string data_prefix(std::uint64_t slot) {
   return "D" + be64(slot);
@@ -129,6 +129,7 @@ std::optional<std::string> read_row(rocksdb::DB& db, const rocksdb::ReadOptions&
 
 // The database, shared with views so a view outliving the runtime stays valid.
 struct Db {
+  std::unique_ptr<detail::CheckpointChain> replay;  // the WAL filter db was opened with
   std::unique_ptr<rocksdb::DB> db;
 };
 
@@ -708,6 +709,8 @@ class RuntimeImpl final : public Runtime {
       : store_(store), opts_(std::move(options)), db_(std::move(db)), next_slot_(next_slot) {}
   ~RuntimeImpl() override { stop(); }
 
+  std::uint64_t recovery_dropped_commits() const override { return db_->replay->dropped_commits(); }
+
   Status<Error> add(std::unique_ptr<Projection> p) override {
     auto w = std::make_unique<Worker>();
     w->name = p->name();
@@ -948,9 +951,10 @@ class RuntimeImpl final : public Runtime {
       return std::uint64_t{0};
     if (!s.ok())
       return unexpected(io_error(s));
-    if (value.size() != 8)
+    const auto position = detail::checkpoint_position(value);
+    if (!position)
       return unexpected(Error{errc::io_error, "malformed checkpoint"});
-    return get_be64(value);
+    return *position;
   }
 
   // The next slot id, persisted before it is used. Written under the lock, not in the caller's
@@ -1233,7 +1237,7 @@ class RuntimeImpl final : public Runtime {
     auto persist = [&](std::uint64_t p) {
       if (p == persisted || bulk)
         return true;
-      auto s = db_->db->Put(wo, ckey, be64(p));
+      auto s = db_->db->Put(wo, ckey, detail::checkpoint_value(p, persisted));
       if (!s.ok()) {
         fail(w, p, "cannot save the checkpoint: " + s.ToString());
         return false;
@@ -1245,7 +1249,7 @@ class RuntimeImpl final : public Runtime {
     auto commit = [&](BatchImpl& batch, std::uint64_t next_pos, std::size_t applied,
                       const std::optional<std::uint64_t>& poison, std::string& error) {
       rocksdb::WriteBatch wb;
-      auto s = batch.write_batch(wb, ckey, be64(next_pos));
+      auto s = batch.write_batch(wb, ckey, detail::checkpoint_value(next_pos, persisted));
       if (s.ok())
         s = db_->db->Write(wo, &wb);
       if (!s.ok()) {
@@ -1565,13 +1569,25 @@ Result<std::unique_ptr<Runtime>> Runtime::open(store::EventStore& store, Runtime
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  // Each projection's commits are replayed as a chain, never past a lost one
+  // (checkpoint_replay.hpp).
+  auto db = std::make_shared<Db>();
+  db->replay = std::make_unique<detail::CheckpointChain>(
+      detail::persisted_checkpoints(rocksdb::DBOptions(o), options.path));
+  o.wal_filter = db->replay.get();
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(o, options.path, &raw);
   if (!s.ok()) {
     return unexpected(Error{errc::io_error, "cannot open the read models: " + s.ToString()});
   }
-  auto db = std::make_shared<Db>();
   db->db.reset(raw);
+  if (const auto dropped = db->replay->dropped_commits()) {
+    std::fprintf(stderr,
+                 "eventcrm: %llu read-model commit(s) were not replayed: an earlier commit of the "
+                 "same read model was lost from the WAL (a power cut before it was synced); those "
+                 "read models apply the events again from their last commit that survived\n",
+                 static_cast<unsigned long long>(dropped));
+  }
   std::string value;
   std::uint64_t next_slot = 1;
   s = db->db->Get(rocksdb::ReadOptions(), kNextSlotKey, &value);

@@ -119,6 +119,10 @@ class Runtime {
   // Every served row of a projection, in key order (for tests and determinism checks).
   virtual Result<std::vector<std::pair<std::string, std::string>>> dump(
       std::string_view name) const = 0;
+  // Read-model commits not replayed at open because a commit before them was lost from the WAL
+  // (a power cut; see checkpoint_replay.hpp): their projections applied those events again.
+  // 0 normally.
+  virtual std::uint64_t recovery_dropped_commits() const = 0;
 };
 
 }  // namespace eventcrm::projections

@@ -61,6 +61,13 @@ void projection_metrics(const projections::Runtime& rt, std::string& out) {
          [](const projections::ProjectionStatus& s) {
            return std::string(s.state == projections::State::failed ? "1" : "0");
          });
+  out +=
+      "# HELP eventcrm_projection_recovery_dropped_commits Read-model commits not replayed at the "
+      "last open because an earlier commit of the same read model was lost from the WAL (a power "
+      "cut); their events were applied again. 0 normally.\n"
+      "# TYPE eventcrm_projection_recovery_dropped_commits gauge\n"
+      "eventcrm_projection_recovery_dropped_commits " +
+      std::to_string(rt.recovery_dropped_commits()) + "\n";
 }
 
 Response metrics(const Request&, const Context& ctx) {

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -12,59 +11,21 @@
 
 #include "eventstore/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/wal_file.hpp"
 
 namespace {
 
 using namespace eventcrm;
 namespace fs = std::filesystem;
 
-constexpr std::size_t kBlock = 32768;  // RocksDB's WAL block
-constexpr std::size_t kHeader = 7;     // crc32c (4), length (2), type (1)
+using eventcrm::testing::kWalBlock;
+using eventcrm::testing::read_file;
+using eventcrm::testing::WalRecord;
+using eventcrm::testing::write_file;
 
-struct WalRecord {
-  std::size_t offset = 0;  // of its header
-  std::size_t size = 0;    // header and payload
-  int type = 0;
-};
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const fs::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-// The physical records of a WAL (not recycled, so 7-byte headers).
-std::vector<WalRecord> records_of(const std::string& wal) {
-  std::vector<WalRecord> out;
-  std::size_t at = 0;
-  while (at + kHeader <= wal.size()) {
-    const std::size_t left_in_block = kBlock - at % kBlock;
-    if (left_in_block < kHeader) {
-      at += left_in_block;  // the block's trailer
-      continue;
-    }
-    const auto* h = reinterpret_cast<const unsigned char*>(wal.data() + at);
-    const std::size_t length = h[4] | (h[5] << 8);
-    const int type = h[6];
-    if (type == 0 && length == 0)
-      break;
-    out.push_back({at, kHeader + length, type});
-    at += kHeader + length;
-  }
-  return out;
-}
-
+// The one non-empty WAL (they are named by increasing numbers).
 fs::path only_wal(const fs::path& dir) {
-  fs::path found;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".log" && fs::file_size(e.path()) > 0)
-      found = e.path();
-  }
-  return found;
+  return eventcrm::testing::last_wal(dir);
 }
 
 std::unique_ptr<store::EventStore> open_store(const fs::path& dir) {
@@ -116,7 +77,7 @@ TEST(WalRecovery, AZeroedRecordEndsTheLogThere) {
   }
   const auto wal_name = only_wal(original).filename();
   ASSERT_FALSE(wal_name.empty());
-  const auto recs = records_of(read_file(original / wal_name));
+  const auto recs = eventcrm::testing::wal_records(read_file(original / wal_name));
   ASSERT_GT(recs.size(), 300u);
   // Holes: a record in the middle of the first block, the first one of the second block, and a
   // record's first fragment (the rest of it in the next block).
@@ -128,8 +89,9 @@ TEST(WalRecovery, AZeroedRecordEndsTheLogThere) {
     }
     return recs.size();
   };
-  holes.push_back(first([](const WalRecord& r) { return r.type == 1 && r.offset > kBlock / 2; }));
-  holes.push_back(first([](const WalRecord& r) { return r.type == 1 && r.offset >= kBlock; }));
+  holes.push_back(
+      first([](const WalRecord& r) { return r.type == 1 && r.offset > kWalBlock / 2; }));
+  holes.push_back(first([](const WalRecord& r) { return r.type == 1 && r.offset >= kWalBlock; }));
   holes.push_back(first([](const WalRecord& r) { return r.type == 2; }));
   for (const auto hole : holes) {
     ASSERT_LT(hole, recs.size());
@@ -182,7 +144,7 @@ TEST(WalRecovery, ARecordLostAtAWalsEndIsNotSkippedOver) {
   fs::copy_file(next_wal, image / next_wal.filename());
   // Event 40 never reached the disk.
   auto bytes = read_file(first_wal);
-  const auto recs = records_of(bytes);
+  const auto recs = eventcrm::testing::wal_records(bytes);
   ASSERT_EQ(recs.back().type, 1);
   bytes.resize(recs.back().offset);
   write_file(first_wal, bytes);

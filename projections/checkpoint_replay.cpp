@@ -1,0 +1,137 @@
+#include "projections/checkpoint_replay.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
+
+#include <memory>
+#include <vector>
+
+#include "eventstore/wal_recovery.hpp"
+#include "projections/bytes.hpp"
+
+namespace eventcrm::projections::detail {
+
+namespace {
+
+constexpr char kCheckpointPrefix = 'C';
+
+std::optional<std::uint64_t> slot_of(const rocksdb::Slice& key) {
+  if (key.size() != 9 || key[0] != kCheckpointPrefix)
+    return std::nullopt;
+  return bytes::get_be64(std::string_view(key.data() + 1, 8));
+}
+
+// The checkpoint rows a WAL record writes, in order; every other entry is let through.
+class CheckpointWrites final : public rocksdb::WriteBatch::Handler {
+ public:
+  struct Write {
+    std::uint64_t slot = 0;
+    std::uint64_t position = 0;              // 0 when deleted
+    std::optional<std::uint64_t> follows;  // set for a commit of the chain
+  };
+  std::vector<Write> writes;
+
+  rocksdb::Status PutCF(std::uint32_t cf, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    const auto slot = cf == 0 ? slot_of(key) : std::nullopt;
+    if (!slot)
+      return rocksdb::Status::OK();
+    const std::string_view v(value.data(), value.size());
+    Write w{*slot, checkpoint_position(v).value_or(0), std::nullopt};
+    if (v.size() == 16)
+      w.follows = bytes::get_be64(v.substr(8));
+    writes.push_back(w);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
+    if (const auto slot = cf == 0 ? slot_of(key) : std::nullopt)
+      writes.push_back(Write{*slot, 0, std::nullopt});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status SingleDeleteCF(std::uint32_t cf, const rocksdb::Slice& key) override {
+    return DeleteCF(cf, key);
+  }
+  rocksdb::Status DeleteRangeCF(std::uint32_t, const rocksdb::Slice&,
+                                const rocksdb::Slice&) override {
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status MergeCF(std::uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return rocksdb::Status::OK();
+  }
+};
+
+}  // namespace
+
+std::string checkpoint_key(std::uint64_t slot) {
+  return kCheckpointPrefix + bytes::be64(slot);
+}
+
+std::string checkpoint_value(std::uint64_t position, std::uint64_t follows) {
+  return bytes::be64(position) + bytes::be64(follows);
+}
+
+std::optional<std::uint64_t> checkpoint_position(std::string_view value) {
+  if (value.size() != 8 && value.size() != 16)
+    return std::nullopt;
+  return bytes::get_be64(value.substr(0, 8));
+}
+
+rocksdb::WalFilter::WalProcessingOption CheckpointChain::LogRecordFound(
+    unsigned long long, const std::string&, const rocksdb::WriteBatch& batch, rocksdb::WriteBatch*,
+    bool*) {
+  CheckpointWrites found;
+  if (!batch.Iterate(&found).ok() || found.writes.empty())
+    return WalProcessingOption::kContinueProcessing;
+  // Decided on a copy: a record is replayed whole or not at all.
+  auto known = known_;
+  auto seen = seen_;
+  for (const auto& w : found.writes) {
+    if (!w.follows) {
+      known[w.slot] = w.position;  // a new start (or a deletion), never after a hole
+      seen[w.slot] = true;
+      continue;
+    }
+    const auto it = known.find(w.slot);
+    const std::uint64_t so_far = it == known.end() ? 0 : it->second;
+    const bool start = lenient_ && !seen[w.slot];
+    if (*w.follows == so_far || start) {
+      known[w.slot] = w.position;
+      seen[w.slot] = true;
+    } else if (w.position > so_far) {
+      ++dropped_;  // follows a commit that is not there: a hole
+      return WalProcessingOption::kIgnoreCurrentRecord;
+    }
+    // else: at or before what the table files hold, already in them
+  }
+  known_ = std::move(known);
+  seen_ = std::move(seen);
+  return WalProcessingOption::kContinueProcessing;
+}
+
+std::optional<std::map<std::uint64_t, std::uint64_t>> persisted_checkpoints(
+    const rocksdb::DBOptions& options, const std::string& path) {
+  std::map<std::uint64_t, std::uint64_t> found;
+  bool ok = false;
+  const bool opened = store::detail::read_table_files(
+      options, path, {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}},
+      [&](rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>&) {
+        const std::string begin(1, kCheckpointPrefix), end(1, kCheckpointPrefix + 1);
+        rocksdb::ReadOptions ro;
+        const rocksdb::Slice upper(end);
+        ro.iterate_upper_bound = &upper;
+        std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro));
+        for (it->Seek(begin); it->Valid(); it->Next()) {
+          const auto slot = slot_of(it->key());
+          const auto position = checkpoint_position(it->value().ToStringView());
+          if (slot && position)
+            found[*slot] = *position;
+        }
+        ok = it->status().ok();
+      });
+  if (!opened || !ok)
+    return std::nullopt;
+  return found;
+}
+
+}  // namespace eventcrm::projections::detail
