@@ -27,7 +27,7 @@ class CheckpointWrites final : public rocksdb::WriteBatch::Handler {
  public:
   struct Write {
     std::uint64_t slot = 0;
-    std::uint64_t position = 0;              // 0 when deleted
+    std::uint64_t position = 0;            // 0 when deleted
     std::optional<std::uint64_t> follows;  // set for a commit of the chain
   };
   std::vector<Write> writes;

@@ -10,6 +10,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/sst_file_writer.h>
@@ -129,6 +130,7 @@ std::optional<std::string> read_row(rocksdb::DB& db, const rocksdb::ReadOptions&
 
 // The database, shared with views so a view outliving the runtime stays valid.
 struct Db {
+  std::unique_ptr<rocksdb::Env> env;                // wraps RuntimeOptions::file_system
   std::unique_ptr<detail::CheckpointChain> replay;  // the WAL filter db was opened with
   std::unique_ptr<rocksdb::DB> db;
 };
@@ -1569,9 +1571,15 @@ Result<std::unique_ptr<Runtime>> Runtime::open(store::EventStore& store, Runtime
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  auto db = std::make_shared<Db>();
+  if (options.file_system) {
+    db->env = rocksdb::NewCompositeEnv(options.file_system);
+    o.env = db->env.get();
+  }
+  if (options.memtable_bytes > 0)
+    o.write_buffer_size = options.memtable_bytes;
   // Each projection's commits are replayed as a chain, never past a lost one
   // (checkpoint_replay.hpp).
-  auto db = std::make_shared<Db>();
   db->replay = std::make_unique<detail::CheckpointChain>(
       detail::persisted_checkpoints(rocksdb::DBOptions(o), options.path));
   o.wal_filter = db->replay.get();

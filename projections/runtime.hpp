@@ -37,6 +37,10 @@ struct RuntimeOptions {
   // it is spilled or done, so its progress is not persisted before then.
   bool bulk_load = false;
   std::size_t bulk_memory_bytes = std::size_t{2} << 30;
+  // For fault-injection tests only: the file system RocksDB writes through, and the size of a
+  // memtable (0: RocksDB's default), small to make its WAL switch files often.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
+  std::size_t memtable_bytes = 0;
 };
 
 // `<data_dir>/readmodels`: the default place of the read models beside the log.

@@ -113,9 +113,9 @@ TEST_F(CheckpointReplayTest, ACommitLostAtAWalsEndIsAppliedAgainNotSkippedOver) 
 
 namespace {
 
-using projections::detail::CheckpointChain;
 using projections::detail::checkpoint_key;
 using projections::detail::checkpoint_value;
+using projections::detail::CheckpointChain;
 using Option = rocksdb::WalFilter::WalProcessingOption;
 
 // One WAL record: a slot's rows and its checkpoint, as a commit writes them.
@@ -123,8 +123,8 @@ Option replay(CheckpointChain& chain, std::uint64_t slot, std::uint64_t position
               std::optional<std::uint64_t> follows) {
   rocksdb::WriteBatch wb;
   wb.Put("D" + projections::bytes::be64(slot) + "row", "value");
-  wb.Put(checkpoint_key(slot), follows ? checkpoint_value(position, *follows)
-                                       : projections::bytes::be64(position));
+  wb.Put(checkpoint_key(slot),
+         follows ? checkpoint_value(position, *follows) : projections::bytes::be64(position));
   bool changed = false;
   return chain.LogRecordFound(1, "1.log", wb, nullptr, &changed);
 }
@@ -134,10 +134,10 @@ TEST(CheckpointChain, LetsInOnlyCommitsThatFollowTheSlotsCheckpoint) {
   EXPECT_EQ(replay(chain, 5, 90, 80), Option::kContinueProcessing);  // in the table files
   EXPECT_EQ(replay(chain, 5, 110, 100), Option::kContinueProcessing);
   EXPECT_EQ(replay(chain, 5, 120, 115), Option::kIgnoreCurrentRecord);  // 110..115 lost
-  EXPECT_EQ(replay(chain, 6, 8, 7), Option::kContinueProcessing);  // other slots go on
+  EXPECT_EQ(replay(chain, 6, 8, 7), Option::kContinueProcessing);       // other slots go on
   EXPECT_EQ(replay(chain, 5, 130, 120), Option::kIgnoreCurrentRecord);  // after the hole
-  EXPECT_EQ(replay(chain, 7, 3, 0), Option::kContinueProcessing);  // a new slot starts at 0
-  EXPECT_EQ(replay(chain, 8, 3, 2), Option::kIgnoreCurrentRecord);  // its first commit lost
+  EXPECT_EQ(replay(chain, 7, 3, 0), Option::kContinueProcessing);       // a new slot starts at 0
+  EXPECT_EQ(replay(chain, 8, 3, 2), Option::kIgnoreCurrentRecord);      // its first commit lost
   EXPECT_EQ(chain.dropped_commits(), 3u);
   // A checkpoint without a chain (a synced switch) is a new start.
   EXPECT_EQ(replay(chain, 5, 200, std::nullopt), Option::kContinueProcessing);
@@ -146,8 +146,7 @@ TEST(CheckpointChain, LetsInOnlyCommitsThatFollowTheSlotsCheckpoint) {
   rocksdb::WriteBatch meta;
   meta.Put("Mcounting", "x");
   bool changed = false;
-  EXPECT_EQ(chain.LogRecordFound(1, "1.log", meta, nullptr, &changed),
-            Option::kContinueProcessing);
+  EXPECT_EQ(chain.LogRecordFound(1, "1.log", meta, nullptr, &changed), Option::kContinueProcessing);
 }
 
 TEST(CheckpointChain, WithoutTheTableFilesASlotsFirstCommitIsItsStart) {
