@@ -30,14 +30,7 @@ struct CheckpointReplayTest : eventcrm::testing::ProjectionFixture {
     projections::RuntimeOptions ro;
     ro.path = path.string();
     ro.poll = 20ms;
-    auto r = projections::Runtime::open(*store, ro);
-    EXPECT_TRUE(r) << r.error().message;
-    if (!r)
-      return nullptr;
-    auto rt = std::move(*r);
-    EXPECT_TRUE(rt->add(std::make_unique<eventcrm::testing::CountingProjection>()));
-    rt->start();
-    return rt;
+    return serve_counting(ro);
   }
 
   // Appends `n` events one by one, each applied (one live commit, one WAL record) before the next.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "eventstore/store.hpp"
+#include "projections/counting_projection.hpp"
 #include "projections/runtime.hpp"
 #include "support/temp_dir.hpp"
 
@@ -59,6 +60,19 @@ struct ProjectionFixture : ::testing::Test {
     auto r = projections::Runtime::open(*store, ro);
     ASSERT_TRUE(r) << r.error().message;
     runtime = std::move(*r);
+  }
+
+  // A second runtime, over the read models at `ro.path`, with the counting projection (see
+  // counting_projection.hpp), started. Null (and the test failed) when it cannot open.
+  std::unique_ptr<projections::Runtime> serve_counting(const projections::RuntimeOptions& ro) {
+    auto r = projections::Runtime::open(*store, ro);
+    EXPECT_TRUE(r) << r.error().message;
+    if (!r)
+      return nullptr;
+    auto rt = std::move(*r);
+    EXPECT_TRUE(rt->add(std::make_unique<CountingProjection>()));
+    rt->start();
+    return rt;
   }
 
   std::uint64_t append(const std::string& stream, const std::string& type,

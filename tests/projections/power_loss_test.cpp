@@ -46,14 +46,7 @@ struct ProjectionPowerLoss : eventcrm::testing::ProjectionFixture {
     ro.catch_up_batch = 64;
     ro.file_system = std::move(fs);
     ro.memtable_bytes = 64 << 10;
-    auto r = projections::Runtime::open(*store, ro);
-    EXPECT_TRUE(r) << r.error().message;
-    if (!r)
-      return nullptr;
-    auto rt = std::move(*r);
-    EXPECT_TRUE(rt->add(std::make_unique<eventcrm::testing::CountingProjection>()));
-    rt->start();
-    return rt;
+    return serve_counting(ro);
   }
 };
 
@@ -64,8 +57,8 @@ TEST_F(ProjectionPowerLoss, EveryEventIsAppliedOnceAfterEachPowerLoss) {
   constexpr int kCyclesPerDatabase = 4;
   std::uint64_t dropped_bytes = 0, kept_unsynced = 0, dropped_commits = 0;
   for (int cycle = 0; cycle < losses; ++cycle) {
-    const auto path = (dir.path() / ("readmodels-" + std::to_string(cycle / kCyclesPerDatabase)))
-                          .string();
+    const auto path =
+        (dir.path() / ("readmodels-" + std::to_string(cycle / kCyclesPerDatabase))).string();
     {
       auto pcfs =
           std::make_shared<eventcrm::testing::PowerCutFileSystem>(rocksdb::FileSystem::Default());
