@@ -19,6 +19,7 @@ void register_schemas(CLI::App& app);
 // Benchmarks that live beside their module register under the `bench` subcommand.
 void register_bench_relay(CLI::App& bench);
 void register_bench_rebuild(CLI::App& bench);
+void register_bench_table_write(CLI::App& bench);
 void register_bench_http_write(CLI::App& bench);
 void register_bench_stock(CLI::App& bench);
 

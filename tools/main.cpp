@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   eventcrm::tools::register_bench(app);
   eventcrm::tools::register_bench_relay(*app.get_subcommand("bench"));
   eventcrm::tools::register_bench_rebuild(*app.get_subcommand("bench"));
+  eventcrm::tools::register_bench_table_write(*app.get_subcommand("bench"));
   eventcrm::tools::register_bench_http_write(*app.get_subcommand("bench"));
   eventcrm::tools::register_bench_stock(*app.get_subcommand("bench"));
   eventcrm::tools::register_verify(app);
