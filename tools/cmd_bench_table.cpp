@@ -31,8 +31,8 @@ struct TableWriteConfig {
 };
 
 int run_bench_table_write(const TableWriteConfig& cfg) {
-  const auto dir = cfg.dir.empty() ? std::filesystem::temp_directory_path()
-                                   : std::filesystem::path(cfg.dir);
+  const auto dir =
+      cfg.dir.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(cfg.dir);
   const auto file = dir / ("eventcrm-bench-table-" + std::to_string(::getpid()) + ".sst");
   rocksdb::Options options;
   options.compression = rocksdb::kLZ4Compression;  // as the read models
@@ -66,10 +66,10 @@ int run_bench_table_write(const TableWriteConfig& cfg) {
   }
   const double rate = static_cast<double>(cfg.rows) / seconds;
   if (cfg.json) {
-    std::printf("{\"rows\":%llu,\"key_size\":%zu,\"value_size\":%zu,\"seconds\":%.3f,"
-                "\"rows_per_sec\":%.0f}\n",
-                static_cast<unsigned long long>(cfg.rows), cfg.key_size, cfg.value_size, seconds,
-                rate);
+    std::printf(
+        "{\"rows\":%llu,\"key_size\":%zu,\"value_size\":%zu,\"seconds\":%.3f,"
+        "\"rows_per_sec\":%.0f}\n",
+        static_cast<unsigned long long>(cfg.rows), cfg.key_size, cfg.value_size, seconds, rate);
   } else {
     std::printf("bench table-write: %llu rows of %zu + %zu bytes in %.2f s: %.0f rows/s\n",
                 static_cast<unsigned long long>(cfg.rows), cfg.key_size, cfg.value_size, seconds,
