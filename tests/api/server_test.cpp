@@ -106,6 +106,7 @@ TEST_F(ServerTest, AppendsAndReadsOverHttp) {
       std::string::npos);
   EXPECT_NE(r->body.find("eventcrm_store_log_reads_total{source=\"tail\"}"), std::string::npos);
   EXPECT_NE(r->body.find("eventcrm_store_tail_bytes "), std::string::npos);
+  EXPECT_NE(r->body.find("\neventcrm_projection_recovery_dropped_commits 0\n"), std::string::npos);
   EXPECT_EQ(server_.stop(), 0);
 }
 
