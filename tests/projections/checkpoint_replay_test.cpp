@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "projections/bytes.hpp"
 #include "projections/checkpoint_replay.hpp"
@@ -42,6 +43,20 @@ struct CheckpointReplayTest : eventcrm::testing::ProjectionFixture {
     }
   }
 
+  // Copies the directory of a database that is running, as a crash would leave it. RocksDB may
+  // delete an obsolete file (the WAL it recovered at open) during the copy: then it copies again.
+  static void copy_running(const fs::path& from, const fs::path& to) {
+    for (int attempt = 0;; ++attempt) {
+      std::error_code ec;
+      fs::remove_all(to, ec);
+      fs::copy(from, to, fs::copy_options::recursive, ec);
+      if (!ec)
+        return;
+      ASSERT_LT(attempt, 20) << "cannot copy " << from << ": " << ec.message();
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+
   static std::string row(projections::Runtime& rt, const std::string& key) {
     auto v = rt.view("counting");
     return v ? (*v)->get(key).value_or("") : "<" + v.error().message + ">";
@@ -59,7 +74,7 @@ TEST_F(CheckpointReplayTest, ACommitLostAtAWalsEndIsAppliedAgainNotSkippedOver) 
     ASSERT_TRUE(rt);
     ASSERT_TRUE(rt->wait_until_applied({"counting"}, 0, 10s));
     append_live(*rt, 30);
-    fs::copy(first, image, fs::copy_options::recursive);
+    copy_running(first, image);
   }
   // `later` goes on from the same state: opening recovers the WAL into a table file and starts
   // a new WAL, which gets the commits of events 31 to 40.
@@ -71,7 +86,7 @@ TEST_F(CheckpointReplayTest, ACommitLostAtAWalsEndIsAppliedAgainNotSkippedOver) 
     ASSERT_TRUE(rt);
     ASSERT_EQ(row(*rt, "count"), "30");
     append_live(*rt, 10);
-    fs::copy(second, later, fs::copy_options::recursive);
+    copy_running(second, later);
   }
   const auto next_wal = eventcrm::testing::last_wal(later);
   ASSERT_GT(next_wal.filename().string(), first_wal.filename().string());
