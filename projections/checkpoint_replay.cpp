@@ -5,6 +5,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "eventstore/wal_recovery.hpp"
@@ -83,29 +84,33 @@ rocksdb::WalFilter::WalProcessingOption CheckpointChain::LogRecordFound(
   CheckpointWrites found;
   if (!batch.Iterate(&found).ok() || found.writes.empty())
     return WalProcessingOption::kContinueProcessing;
-  // Decided on a copy: a record is replayed whole or not at all.
-  auto known = known_;
-  auto seen = seen_;
-  for (const auto& w : found.writes) {
-    if (!w.follows) {
-      known[w.slot] = w.position;  // a new start (or a deletion), never after a hole
-      seen[w.slot] = true;
-      continue;
+  // A record is replayed whole or not at all: its checkpoints are decided first (against those
+  // it wrote itself before, then the ones replayed so far) and kept only if it is let in.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> wrote;  // slot -> position, in order
+  const auto so_far = [&](std::uint64_t slot) -> std::optional<std::uint64_t> {
+    for (auto it = wrote.rbegin(); it != wrote.rend(); ++it) {
+      if (it->first == slot)
+        return it->second;
     }
-    const auto it = known.find(w.slot);
-    const std::uint64_t so_far = it == known.end() ? 0 : it->second;
-    const bool start = lenient_ && !seen[w.slot];
-    if (*w.follows == so_far || start) {
-      known[w.slot] = w.position;
-      seen[w.slot] = true;
-    } else if (w.position > so_far) {
+    if (const auto it = known_.find(slot); it != known_.end())
+      return it->second;
+    // A slot without a checkpoint in the table files starts at 0; without the table files, at
+    // its first commit replayed.
+    return lenient_ ? std::nullopt : std::optional<std::uint64_t>(0);
+  };
+  for (const auto& w : found.writes) {
+    const auto before = so_far(w.slot);
+    // No chain (a new start, or a deletion), the chain goes on, or the slot's first commit:
+    if (!w.follows || !before || *w.follows == *before) {
+      wrote.emplace_back(w.slot, w.position);
+    } else if (w.position > *before) {
       ++dropped_;  // follows a commit that is not there: a hole
       return WalProcessingOption::kIgnoreCurrentRecord;
     }
     // else: at or before what the table files hold, already in them
   }
-  known_ = std::move(known);
-  seen_ = std::move(seen);
+  for (const auto& [slot, position] : wrote)
+    known_[slot] = position;
   return WalProcessingOption::kContinueProcessing;
 }
 

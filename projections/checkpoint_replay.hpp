@@ -56,8 +56,7 @@ class CheckpointChain final : public rocksdb::WalFilter {
 
  private:
   std::map<std::uint64_t, std::uint64_t> known_;  // slot -> its checkpoint so far
-  bool lenient_;
-  std::map<std::uint64_t, bool> seen_;  // lenient: slots whose first commit was replayed
+  bool lenient_;  // no table files read: a slot's first commit replayed is its start
   std::uint64_t dropped_ = 0;
 };
 
