@@ -2,8 +2,8 @@
 // moment, dropping every byte not yet fsynced; every acknowledged append must survive.
 //
 // 100 power losses by default (EVENTCRM_POWER_LOSSES=N for more), four per store so that
-// recovered stores lose power again.
-//
+// recovered stores lose power again. What the power-cut file system models, and what it does
+// not: support/power_cut_fs.hpp.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
