@@ -36,6 +36,7 @@
 
 #include "common/thread_name.hpp"
 #include "eventstore/codec.hpp"
+#include "eventstore/first_positions.hpp"
 #include "eventstore/sealing.hpp"
 #include "eventstore/tail.hpp"
 #include "eventstore/wal_files.hpp"
@@ -267,7 +268,8 @@ class RocksEventStore final : public EventStore {
   void stop_writes() { stats_.writes_stopped = true; }
   bool writes_stopped() const { return stats_.writes_stopped.load(); }
   Result<std::int64_t> last_version(std::string_view stream, std::uint64_t committed);
-  // The position of the stream's first event, if it has one (a point lookup).
+  // The position of the stream's first event, if it has one (a point lookup, or the cache of
+  // first positions already durable).
   Result<std::optional<std::uint64_t>> first_position(std::string_view stream);
   Result<AppendResult> stage(Pending& p, rocksdb::WriteBatch& wb, Staged& staged,
                              std::uint64_t& next_pos, Hash& prev, std::int64_t& last_time);
@@ -341,6 +343,9 @@ class RocksEventStore final : public EventStore {
 
   std::mutex close_mu_;
   StoreStats stats_;
+  // Streams' first positions, once durable: a stream's first event never moves, and every
+  // command's reference checks (does this account exist?) would otherwise search the memtables.
+  detail::FirstPositions first_positions_;
 };
 
 class SubscriptionImpl final : public Subscription {
@@ -440,6 +445,10 @@ Status<Error> RocksEventStore::open_db() {
   events.memtable_insert_with_hint_prefix_extractor = first_byte;
   ids.memtable_insert_with_hint_prefix_extractor = first_byte;
   streams.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
+  // A lookup of a stream with no events (a settings stream never changed, a record not yet
+  // created) skips each memtable on a Bloom filter of its keys instead of searching it.
+  streams.memtable_whole_key_filtering = true;
+  streams.memtable_prefix_bloom_size_ratio = 0.02;
   std::vector<rocksdb::ColumnFamilyDescriptor> descs = {
       {rocksdb::kDefaultColumnFamilyName, plain},
       {detail::kEventsColumnFamily, events},
@@ -734,6 +743,8 @@ Result<std::int64_t> RocksEventStore::current_version(const std::string& stream,
 }
 
 Result<std::optional<std::uint64_t>> RocksEventStore::first_position(std::string_view stream) {
+  if (const auto cached = first_positions_.find(stream))
+    return cached;
   std::string key(stream);
   key.push_back('\0');
   detail::put_be64(key, 0);
@@ -745,7 +756,10 @@ Result<std::optional<std::uint64_t>> RocksEventStore::first_position(std::string
     return unexpected(io_error(s));
   if (v.size() != 8)
     return fail(errc::corrupted, "bad stream index entry for " + std::string(stream));
-  return std::optional<std::uint64_t>(get_be64(v.ToStringView()));
+  const std::uint64_t position = get_be64(v.ToStringView());
+  if (position <= head())
+    first_positions_.remember(stream, position);
+  return std::optional<std::uint64_t>(position);
 }
 
 // A stream's last version among its events at positions <= `committed` (-1: none): the last

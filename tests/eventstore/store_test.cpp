@@ -12,6 +12,7 @@
 
 #include "eventstore/cloudevents.hpp"
 #include "eventstore/codec.hpp"
+#include "eventstore/first_positions.hpp"
 #include "eventstore/store.hpp"
 #include "eventstore/tail.hpp"
 #include "support/temp_dir.hpp"
@@ -457,6 +458,38 @@ TEST_F(StoreFixture, StreamExists) {
   EXPECT_EQ(*store->stream_version("lead-2"), -1);
   reopen();
   EXPECT_TRUE(*store->stream_exists("lead-1"));
+}
+
+// A stream's first position is cached once durable; its version still moves on with appends.
+TEST_F(StoreFixture, StreamLookupsAfterTheFirstPositionIsCached) {
+  ASSERT_TRUE(store->append("lead-1", ExpectedVersion::any(), evs(1)));
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_TRUE(*store->stream_exists("lead-1"));
+    EXPECT_EQ(*store->stream_version("lead-1"), round);
+    ASSERT_TRUE(store->append("lead-1", ExpectedVersion::exact(round), evs(1)));
+  }
+  EXPECT_EQ(*store->stream_version("lead-1"), 3);
+  EXPECT_FALSE(*store->stream_exists("lead-2"));
+  ASSERT_TRUE(store->append("lead-2", ExpectedVersion::no_stream(), evs(1)));
+  EXPECT_TRUE(*store->stream_exists("lead-2"));
+}
+
+TEST(FirstPositions, KeepsWhatItWasToldWithinItsBound) {
+  detail::FirstPositions cache(32);  // 16 shards of at most 3
+  EXPECT_FALSE(cache.find("lead-1"));
+  cache.remember("lead-1", 7);
+  EXPECT_EQ(cache.find("lead-1"), 7u);
+  for (int i = 0; i < 1000; ++i)
+    cache.remember("lead-x" + std::to_string(i), static_cast<std::uint64_t>(i) + 8);
+  std::size_t kept = 0;
+  for (int i = 0; i < 1000; ++i) {
+    if (auto p = cache.find("lead-x" + std::to_string(i))) {
+      EXPECT_EQ(*p, static_cast<std::uint64_t>(i) + 8);
+      ++kept;
+    }
+  }
+  EXPECT_GT(kept, 0u);
+  EXPECT_LE(kept, 48u);
 }
 
 TEST_F(StoreFixture, CommitListenersAndWaitFor) {
