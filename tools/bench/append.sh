@@ -14,7 +14,8 @@
 #   batches of 100:             eventcrm bench append --batch 100
 #                               db_bench fillseq --sync=1 --batch_size=100
 # and prints the median of each figure over the rounds and the ratios against the targets
-# (single: >= 4x db_bench and >= 10x PostgreSQL; batch 100: >= 0.8x db_bench).
+# (single: >= 4x db_bench and >= 10x PostgreSQL; batch 100: >= 0.8x db_bench), with what each
+# case cost in CPU per event beside the budget a target leaves on this machine's cores.
 # Needs: db_bench (rocksdb-tools), PostgreSQL 15 binaries (initdb, pg_ctl, postgres, psql,
 # pgbench; as root they run as the `postgres` user), awk. farm-bench is not needed.
 set -euo pipefail
@@ -29,7 +30,7 @@ postgres=1
 eventcrm="${EVENTCRM:-}"
 work_parent="${TMPDIR:-/tmp}"
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
@@ -133,41 +134,67 @@ db_bench_calibrate 1
 db_bench_calibrate "$batch"
 [[ $postgres -eq 1 ]] && pg_start
 
+# CPU per event of each case (us, user + system): the whole process for eventcrm (the store
+# and its writers are one process) and db_bench; PostgreSQL's server processes and pgbench.
+cpu_single=() cpu_async=() cpu_batch=() cpu_dbb_single=() cpu_dbb_batch=() cpu_pg=()
+pg_pid=0
+[[ $postgres -eq 1 ]] && pg_pid="$(head -1 "$pg_data/postmaster.pid")"
+measure() { bench_measured "$@"; }
+cpu_per_event() {  # operations
+  bench_cpu_us "$(awk -v a="$bench_server_s" -v b="$bench_client_s" 'BEGIN { print a + b }')" "$1"
+}
+events_of() {  # json-line
+  awk -v r="$(json_field "$1" events_per_sec)" -v s="$(json_field "$1" seconds)" \
+    'BEGIN { printf "%.0f", r * s }'
+}
+
 for ((r = 1; r <= rounds; r++)); do
-  line="$(run_eventcrm 1)" || die "eventcrm bench append failed: $line"
+  measure 0 run_eventcrm 1 || die "eventcrm bench append failed: $bench_out"
+  line="$bench_out"
   ours_single+=("$(json_field "$line" events_per_sec)")
   ours_single_p50+=("$(json_field "$line" p50_us)")
   ours_single_p99+=("$(json_field "$line" p99_us)")
   ours_single_epc+=("$(json_field "$line" events_per_sync)")
-  log "round $r: eventcrm single  $line"
+  cpu_single+=("$(cpu_per_event "$(events_of "$line")")")
+  log "round $r: eventcrm single  $line; CPU ${cpu_single[-1]} us/event"
 
-  line="$(run_eventcrm 1 async)" || die "eventcrm bench append failed: $line"
+  measure 0 run_eventcrm 1 async || die "eventcrm bench append failed: $bench_out"
+  line="$bench_out"
   ours_async+=("$(json_field "$line" events_per_sec)")
   ours_async_p50+=("$(json_field "$line" p50_us)")
   ours_async_p99+=("$(json_field "$line" p99_us)")
-  log "round $r: eventcrm async   $line"
+  cpu_async+=("$(cpu_per_event "$(events_of "$line")")")
+  log "round $r: eventcrm async   $line; CPU ${cpu_async[-1]} us/event"
 
-  v="$(db_bench_run 1 "${db_bench_num[1]}")"
+  measure 0 db_bench_run 1 "${db_bench_num[1]}"
+  v="$bench_out"
   [[ -n "$v" ]] || die "db_bench printed no ops/sec"
   dbb_single+=("$v")
-  log "round $r: db_bench single  $v ops/s"
+  cpu_dbb_single+=("$(cpu_per_event $((writers * db_bench_num[1])))")
+  log "round $r: db_bench single  $v ops/s; CPU ${cpu_dbb_single[-1]} us/op"
 
   if [[ $postgres -eq 1 ]]; then
-    v="$(pg_run)"
+    measure "$pg_pid" pg_run
+    v="$bench_out"
     [[ -n "$v" ]] || die "pgbench printed no tps"
     pg_single+=("$v")
-    log "round $r: postgres single  $v tps"
+    cpu_pg+=("$(cpu_per_event "$(awk -v r="$v" -v s="$seconds" 'BEGIN { printf "%.0f", r * s }')")")
+    log "round $r: postgres single  $v tps; CPU ${cpu_pg[-1]} us/tx (server and client)"
   fi
 
-  line="$(run_eventcrm "$batch")" || die "eventcrm bench append failed: $line"
+  measure 0 run_eventcrm "$batch" || die "eventcrm bench append failed: $bench_out"
+  line="$bench_out"
   ours_batch+=("$(json_field "$line" events_per_sec)")
   ours_batch_epc+=("$(json_field "$line" events_per_sync)")
-  log "round $r: eventcrm batch   $line"
+  cpu_batch+=("$(cpu_per_event "$(events_of "$line")")")
+  log "round $r: eventcrm batch   $line; CPU ${cpu_batch[-1]} us/event"
 
-  v="$(db_bench_run "$batch" "${db_bench_num[$batch]}")"
+  measure 0 db_bench_run "$batch" "${db_bench_num[$batch]}"
+  v="$bench_out"
   [[ -n "$v" ]] || die "db_bench printed no ops/sec"
   dbb_batch+=("$v")
-  log "round $r: db_bench batch   $v ops/s"
+  cpu_dbb_batch+=("$(cpu_per_event $((writers * db_bench_num[$batch])))")
+  log "round $r: db_bench batch   $v ops/s; CPU ${cpu_dbb_batch[-1]} us/op"
 done
 
 median() { bench_median "$@"; }
@@ -196,6 +223,14 @@ r_async_dbb="$(ratio "$m_ours_async" "$m_dbb_single")"
 r_async_pg="null"
 [[ $postgres -eq 1 ]] && r_async_pg="$(ratio "$m_ours_async" "$m_pg")"
 
+m_cpu_single="$(median "${cpu_single[@]}")" m_cpu_async="$(median "${cpu_async[@]}")"
+m_cpu_batch="$(median "${cpu_batch[@]}")" m_cpu_dbb_single="$(median "${cpu_dbb_single[@]}")"
+m_cpu_dbb_batch="$(median "${cpu_dbb_batch[@]}")" m_cpu_pg="null"
+[[ $postgres -eq 1 ]] && m_cpu_pg="$(median "${cpu_pg[@]}")"
+# What the targets leave per event on these cores.
+budget_single="$(bench_budget_us "$(awk -v r="$m_dbb_single" 'BEGIN { print 4 * r }')")"
+budget_batch="$(bench_budget_us "$(awk -v r="$m_dbb_batch" 'BEGIN { print 0.8 * r }')")"
+
 if [[ $json -eq 1 ]]; then
   printf '{"rounds":%d,"seconds":%s,"writers":%d,"event_size":%d,"batch":%d,"load_start":%s,"load_end":%s,' \
     "$rounds" "$seconds" "$writers" "$event_size" "$batch" "$load_start" "$load_end"
@@ -208,7 +243,12 @@ if [[ $json -eq 1 ]]; then
   printf '"db_bench_batch_ops_per_sec":%s,' "$m_dbb_batch"
   printf '"ratio_single_vs_db_bench":%s,"ratio_single_vs_postgres":%s,' "$r_single_dbb" "$r_single_pg"
   printf '"ratio_async_vs_db_bench":%s,"ratio_async_vs_postgres":%s,' "$r_async_dbb" "$r_async_pg"
-  printf '"ratio_batch_vs_db_bench":%s}\n' "$r_batch_dbb"
+  printf '"ratio_batch_vs_db_bench":%s,' "$r_batch_dbb"
+  printf '"cpu_us_per_event":{"eventcrm_single":%s,"eventcrm_async":%s,"eventcrm_batch":%s,' \
+    "$m_cpu_single" "$m_cpu_async" "$m_cpu_batch"
+  printf '"db_bench_single":%s,"db_bench_batch":%s,"postgres":%s},' \
+    "$m_cpu_dbb_single" "$m_cpu_dbb_batch" "$m_cpu_pg"
+  printf '"cpu_budget_us":{"single":%s,"batch":%s}}\n' "$budget_single" "$budget_batch"
 else
   echo
   echo "Durable appends, $writers writers, ${event_size}-byte events, median of $rounds rounds of ${seconds}s ($fs_type)"
@@ -236,4 +276,15 @@ else
     printf '%-44s %8s  target %-6s %s\n' "eventcrm async / PostgreSQL, single" "$r_async_pg" ">= 10" "$(meets "$r_async_pg" 10)"
   fi
   printf '%-44s %8s  target %-6s %s\n' "eventcrm / db_bench, batch $batch" "$r_batch_dbb" ">= 0.8" "$(meets "$r_batch_dbb" 0.8)"
+  echo
+  echo "CPU per event (us, user + system, medians; PostgreSQL: server processes and pgbench)"
+  printf '%-44s %8s\n' "eventcrm, 1 event/append" "$m_cpu_single"
+  printf '%-44s %8s\n' "eventcrm, 1 event/append, async" "$m_cpu_async"
+  printf '%-44s %8s\n' "db_bench, single" "$m_cpu_dbb_single"
+  [[ $postgres -eq 1 ]] && printf '%-44s %8s\n' "PostgreSQL, 1 insert/tx" "$m_cpu_pg"
+  printf '%-44s %8s\n' "eventcrm, $batch events/append" "$m_cpu_batch"
+  printf '%-44s %8s\n' "db_bench, batch $batch" "$m_cpu_dbb_batch"
+  echo "What a target leaves per event on these $(nproc) cores:"
+  printf '%-44s %8s\n' "  4x db_bench single ($(awk -v r="$m_dbb_single" 'BEGIN { printf "%.0f", 4 * r }')/s)" "$budget_single"
+  printf '%-44s %8s\n' "  0.8x db_bench batch ($(awk -v r="$m_dbb_batch" 'BEGIN { printf "%.0f", 0.8 * r }')/s)" "$budget_batch"
 fi

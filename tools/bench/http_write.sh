@@ -8,7 +8,9 @@
 #   - nginx serving a static file of the size of our answer (wrk, 64 connections).
 # All three clients drive their 64 connections from 2 threads (bench http-write --threads 2,
 # pgbench -j 2, wrk -t 2), on the same 2 cores as the servers.
-# Prints the medians and the ratios against the targets (>= 5x PostgreSQL, >= 0.5x nginx).
+# Prints the medians and the ratios against the targets (>= 5x PostgreSQL, >= 0.5x nginx),
+# and what each request cost in CPU, server side (/proc) and client side, beside the budget a
+# target leaves on this machine's cores.
 #
 #   tools/bench/http_write.sh [--rounds N] [--seconds S] [--eventcrm PATH] [--json]
 set -euo pipefail
@@ -19,7 +21,7 @@ connections=64
 accounts=10000
 json=0
 eventcrm="${EVENTCRM:-}"
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
@@ -102,20 +104,36 @@ head -c "$answer_bytes" /dev/zero | tr '\0' x >"$work/www/answer.json"
 bench_nginx_start 2 answer.json
 
 ours=() ours_p50=() ours_p99=() pg=() ngx=()
+# CPU per operation, server side and client side (us), round by round.
+ours_srv=() ours_cli=() pg_srv=() pg_cli=() ngx_srv=() ngx_cli=()
+pg_pid="$(head -1 "$pg_data/postmaster.pid")"
+cpu_per_op() {  # server-array client-array rate
+  local -n srv="$1" cli="$2"
+  local ops
+  ops="$(awk -v r="$3" -v s="$seconds" 'BEGIN { printf "%.0f", r * s }')"
+  srv+=("$(bench_cpu_us "$bench_server_s" "$ops")")
+  cli+=("$(bench_cpu_us "$bench_client_s" "$ops")")
+}
 for ((r = 1; r <= rounds; r++)); do
-  line="$("$eventcrm" bench http-write --port "$port" --connections "$connections" \
-    --seconds "$seconds" --ids-file "$work/ids" --json)" || bench_die "http-write failed: $line"
+  bench_measured "$server_pid" "$eventcrm" bench http-write --port "$port" \
+    --connections "$connections" --seconds "$seconds" --ids-file "$work/ids" --json ||
+    bench_die "http-write failed: $bench_out"
+  line="$bench_out"
   ours+=("$(sed -n 's/.*"requests_per_sec":\([0-9.]*\).*/\1/p' <<<"$line")")
   ours_p50+=("$(sed -n 's/.*"p50_ms":\([0-9.]*\).*/\1/p' <<<"$line")")
   ours_p99+=("$(sed -n 's/.*"p99_ms":\([0-9.]*\).*/\1/p' <<<"$line")")
-  bench_log "round $r: eventcrm $line"
-  v="$(bench_pg_run "$work/pg/activity.sql" "$connections" "$seconds")"
-  [[ -n "$v" ]] || bench_die "pgbench printed no tps"
-  pg+=("$v")
-  bench_log "round $r: postgres $v tps"
-  n="$(bench_wrk "http://127.0.0.1:$nginx_port/answer.json" 2 "$connections" "$seconds")"
-  ngx+=("$(cut -d' ' -f1 <<<"$n")")
-  bench_log "round $r: nginx $n (req/s p50_ms p99_ms)"
+  cpu_per_op ours_srv ours_cli "${ours[-1]}"
+  bench_log "round $r: eventcrm $line; CPU us per request: server ${ours_srv[-1]}, client ${ours_cli[-1]}"
+  bench_measured "$pg_pid" bench_pg_run "$work/pg/activity.sql" "$connections" "$seconds"
+  [[ -n "$bench_out" ]] || bench_die "pgbench printed no tps"
+  pg+=("$bench_out")
+  cpu_per_op pg_srv pg_cli "$bench_out"
+  bench_log "round $r: postgres $bench_out tps; CPU us per tx: server ${pg_srv[-1]}, client ${pg_cli[-1]}"
+  bench_measured "$nginx_pid" bench_wrk "http://127.0.0.1:$nginx_port/answer.json" 2 \
+    "$connections" "$seconds"
+  ngx+=("$(cut -d' ' -f1 <<<"$bench_out")")
+  cpu_per_op ngx_srv ngx_cli "${ngx[-1]}"
+  bench_log "round $r: nginx $bench_out (req/s p50_ms p99_ms); CPU us per request: server ${ngx_srv[-1]}, client ${ngx_cli[-1]}"
 done
 
 m_ours="$(bench_median "${ours[@]}")"
@@ -125,13 +143,22 @@ m_pg="$(bench_median "${pg[@]}")"
 m_ngx="$(bench_median "${ngx[@]}")"
 r_pg="$(bench_ratio "$m_ours" "$m_pg")"
 r_ngx="$(bench_ratio "$m_ours" "$m_ngx")"
+m_ours_srv="$(bench_median "${ours_srv[@]}")" m_ours_cli="$(bench_median "${ours_cli[@]}")"
+m_pg_srv="$(bench_median "${pg_srv[@]}")" m_pg_cli="$(bench_median "${pg_cli[@]}")"
+m_ngx_srv="$(bench_median "${ngx_srv[@]}")" m_ngx_cli="$(bench_median "${ngx_cli[@]}")"
+# What the targets leave per request on these cores, clients included.
+budget_pg="$(bench_budget_us "$(awk -v r="$m_pg" 'BEGIN { print 5 * r }')")"
+budget_ngx="$(bench_budget_us "$(awk -v r="$m_ngx" 'BEGIN { print 0.5 * r }')")"
 load_end="$(cut -d' ' -f1 /proc/loadavg)"
 if [[ $json -eq 1 ]]; then
   printf '{"rounds":%d,"seconds":%s,"connections":%d,"accounts":%d,"load_start":%s,"load_end":%s,' \
     "$rounds" "$seconds" "$connections" "$accounts" "$load_start" "$load_end"
   printf '"eventcrm_activities_per_sec":%s,"eventcrm_p50_ms":%s,"eventcrm_p99_ms":%s,' "$m_ours" "$m_p50" "$m_p99"
-  printf '"postgres_tps":%s,"nginx_rps":%s,"ratio_vs_postgres":%s,"ratio_vs_nginx":%s}\n' \
+  printf '"postgres_tps":%s,"nginx_rps":%s,"ratio_vs_postgres":%s,"ratio_vs_nginx":%s,' \
     "$m_pg" "$m_ngx" "$r_pg" "$r_ngx"
+  printf '"cpu_us_per_op":{"eventcrm":[%s,%s],"postgres":[%s,%s],"nginx":[%s,%s]},' \
+    "$m_ours_srv" "$m_ours_cli" "$m_pg_srv" "$m_pg_cli" "$m_ngx_srv" "$m_ngx_cli"
+  printf '"cpu_budget_us":{"vs_postgres":%s,"vs_nginx":%s}}\n' "$budget_pg" "$budget_ngx"
 else
   echo
   echo "Durable HTTP writes, $connections connections, median of $rounds rounds of ${seconds}s ($fs_type)"
@@ -144,4 +171,12 @@ else
   echo
   printf '%-48s %8s  target %-6s %s\n' "eventcrm / PostgreSQL" "$r_pg" ">= 5" "$(bench_meets "$r_pg" 5)"
   printf '%-48s %8s  target %-6s %s\n' "eventcrm / nginx" "$r_ngx" ">= 0.5" "$(bench_meets "$r_ngx" 0.5)"
+  echo
+  echo "CPU per request (us, user + system, medians): server processes / client"
+  printf '%-48s %8s / %s\n' "eventcrm (all threads: HTTP, store, read models)" "$m_ours_srv" "$m_ours_cli"
+  printf '%-48s %8s / %s\n' "PostgreSQL (postmaster and its processes)" "$m_pg_srv" "$m_pg_cli"
+  printf '%-48s %8s / %s\n' "nginx (master and workers)" "$m_ngx_srv" "$m_ngx_cli"
+  echo "What a target leaves on these $(nproc) cores, server and client together:"
+  printf '%-48s %8s us per request\n' "  5x PostgreSQL ($(awk -v r="$m_pg" 'BEGIN { printf "%.0f", 5 * r }')/s)" "$budget_pg"
+  printf '%-48s %8s us per request\n' "  0.5x nginx ($(awk -v r="$m_ngx" 'BEGIN { printf "%.0f", 0.5 * r }')/s)" "$budget_ngx"
 fi

@@ -152,3 +152,66 @@ bench_wrk() {
     /Non-2xx/ { bad = $NF }
     END { if (bad > 0) { print "non-2xx responses: " bad > "/dev/stderr" } printf "%s %s %s\n", rps, p50, p99 }'
 }
+
+# --- CPU per operation ----------------------------------------------------------------------------
+# What a figure cost in CPU time (user + system), so a ratio can be read against what the two
+# cores can give: a server's processes from /proc, a client's from this shell's reaped children.
+
+# Clock ticks (user + system) spent so far by a process and every live process below it,
+# including the children they have already reaped (a PostgreSQL backend that has exited).
+bench_tree_ticks() {  # pid
+  local f line rest pid ppid
+  local -A parent ticks
+  for f in /proc/[0-9]*/stat; do
+    read -r line <"$f" 2>/dev/null || continue
+    pid="${line%% *}"
+    rest="${line##*) }"  # the fields after the command name, from the state on
+    read -r _ ppid _ _ _ _ _ _ _ _ _ ut st cut cst _ <<<"$rest"
+    parent[$pid]="$ppid"
+    ticks[$pid]=$((ut + st + cut + cst))
+  done
+  local total=0 queue=("$1") p c
+  while [[ ${#queue[@]} -gt 0 ]]; do
+    p="${queue[0]}"
+    queue=("${queue[@]:1}")
+    total=$((total + ${ticks[$p]:-0}))
+    for c in "${!parent[@]}"; do
+      [[ "${parent[$c]}" == "$p" ]] && queue+=("$c")
+    done
+  done
+  echo "$total"
+}
+
+# Sets the named variable to the CPU seconds of this shell's children reaped so far (the
+# `times` builtin; it has to run in this shell, not in a $(...) subshell).
+bench_children_cpu() {  # variable
+  times >"$work/.times"
+  printf -v "$1" '%s' "$(awk 'function s(v, m) { m = v; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", v)
+    sub(/s$/, "", v); return m * 60 + v } NR == 2 { print s($1) + s($2) }' "$work/.times")"
+}
+
+# Runs a client command in this shell and sets: bench_out to its output, bench_client_s to the
+# CPU seconds it took and bench_server_s to those of the server's processes (pid; 0: none),
+# counted until a second after the client ends, so that work the round queued is in.
+bench_measured() {  # server_pid command...
+  local server="$1" s0=0 s1=0 c0 c1
+  shift
+  [[ "$server" -gt 0 ]] && s0="$(bench_tree_ticks "$server")"
+  bench_children_cpu c0
+  bench_out="$("$@")" || return 1
+  sleep 1
+  bench_children_cpu c1
+  [[ "$server" -gt 0 ]] && s1="$(bench_tree_ticks "$server")"
+  bench_client_s="$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')"
+  bench_server_s="$(awk -v t=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }')"
+}
+
+# Microseconds of CPU per operation. Arguments: seconds operations.
+bench_cpu_us() {
+  awk -v v="$1" -v n="$2" 'BEGIN { if (n <= 0) print "null"; else printf "%.1f", v * 1e6 / n }'
+}
+
+# The CPU budget per operation a target rate leaves on this machine's cores (microseconds).
+bench_budget_us() {  # rate
+  awk -v r="$1" -v c="$(nproc)" 'BEGIN { if (r <= 0) print "null"; else printf "%.1f", c * 1e6 / r }'
+}
