@@ -163,7 +163,7 @@ bench_tree_ticks() {  # pid
   local f line rest pid ppid
   local -A parent ticks
   for f in /proc/[0-9]*/stat; do
-    read -r line <"$f" 2>/dev/null || continue
+    read -r line 2>/dev/null <"$f" || continue  # (gone meanwhile)
     pid="${line%% *}"
     rest="${line##*) }"  # the fields after the command name, from the state on
     read -r _ ppid _ _ _ _ _ _ _ _ _ ut st cut cst _ <<<"$rest"
