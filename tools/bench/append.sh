@@ -144,8 +144,7 @@ cpu_per_event() {  # operations
   bench_cpu_us "$(awk -v a="$bench_server_s" -v b="$bench_client_s" 'BEGIN { print a + b }')" "$1"
 }
 events_of() {  # json-line
-  awk -v r="$(json_field "$1" events_per_sec)" -v s="$(json_field "$1" seconds)" \
-    'BEGIN { printf "%.0f", r * s }'
+  bench_product "$(json_field "$1" events_per_sec)" "$(json_field "$1" seconds)"
 }
 
 for ((r = 1; r <= rounds; r++)); do
@@ -178,7 +177,7 @@ for ((r = 1; r <= rounds; r++)); do
     v="$bench_out"
     [[ -n "$v" ]] || die "pgbench printed no tps"
     pg_single+=("$v")
-    cpu_pg+=("$(cpu_per_event "$(awk -v r="$v" -v s="$seconds" 'BEGIN { printf "%.0f", r * s }')")")
+    cpu_pg+=("$(cpu_per_event "$(bench_product "$v" "$seconds")")")
     log "round $r: postgres single  $v tps; CPU ${cpu_pg[-1]} us/tx (server and client)"
   fi
 
@@ -228,8 +227,8 @@ m_cpu_batch="$(median "${cpu_batch[@]}")" m_cpu_dbb_single="$(median "${cpu_dbb_
 m_cpu_dbb_batch="$(median "${cpu_dbb_batch[@]}")" m_cpu_pg="null"
 [[ $postgres -eq 1 ]] && m_cpu_pg="$(median "${cpu_pg[@]}")"
 # What the targets leave per event on these cores.
-budget_single="$(bench_budget_us "$(awk -v r="$m_dbb_single" 'BEGIN { print 4 * r }')")"
-budget_batch="$(bench_budget_us "$(awk -v r="$m_dbb_batch" 'BEGIN { print 0.8 * r }')")"
+target_single="$(bench_product "$m_dbb_single" 4)" target_batch="$(bench_product "$m_dbb_batch" 0.8)"
+budget_single="$(bench_budget_us "$target_single")" budget_batch="$(bench_budget_us "$target_batch")"
 
 if [[ $json -eq 1 ]]; then
   printf '{"rounds":%d,"seconds":%s,"writers":%d,"event_size":%d,"batch":%d,"load_start":%s,"load_end":%s,' \
@@ -285,6 +284,6 @@ else
   printf '%-44s %8s\n' "eventcrm, $batch events/append" "$m_cpu_batch"
   printf '%-44s %8s\n' "db_bench, batch $batch" "$m_cpu_dbb_batch"
   echo "What a target leaves per event on these $(nproc) cores:"
-  printf '%-44s %8s\n' "  4x db_bench single ($(awk -v r="$m_dbb_single" 'BEGIN { printf "%.0f", 4 * r }')/s)" "$budget_single"
-  printf '%-44s %8s\n' "  0.8x db_bench batch ($(awk -v r="$m_dbb_batch" 'BEGIN { printf "%.0f", 0.8 * r }')/s)" "$budget_batch"
+  printf '%-44s %8s\n' "  4x db_bench single ($target_single/s)" "$budget_single"
+  printf '%-44s %8s\n' "  0.8x db_bench batch ($target_batch/s)" "$budget_batch"
 fi

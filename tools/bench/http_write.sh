@@ -110,7 +110,7 @@ pg_pid="$(head -1 "$pg_data/postmaster.pid")"
 cpu_per_op() {  # server-array client-array rate
   local -n srv="$1" cli="$2"
   local ops
-  ops="$(awk -v r="$3" -v s="$seconds" 'BEGIN { printf "%.0f", r * s }')"
+  ops="$(bench_product "$3" "$seconds")"
   srv+=("$(bench_cpu_us "$bench_server_s" "$ops")")
   cli+=("$(bench_cpu_us "$bench_client_s" "$ops")")
 }
@@ -147,8 +147,8 @@ m_ours_srv="$(bench_median "${ours_srv[@]}")" m_ours_cli="$(bench_median "${ours
 m_pg_srv="$(bench_median "${pg_srv[@]}")" m_pg_cli="$(bench_median "${pg_cli[@]}")"
 m_ngx_srv="$(bench_median "${ngx_srv[@]}")" m_ngx_cli="$(bench_median "${ngx_cli[@]}")"
 # What the targets leave per request on these cores, clients included.
-budget_pg="$(bench_budget_us "$(awk -v r="$m_pg" 'BEGIN { print 5 * r }')")"
-budget_ngx="$(bench_budget_us "$(awk -v r="$m_ngx" 'BEGIN { print 0.5 * r }')")"
+target_pg="$(bench_product "$m_pg" 5)" target_ngx="$(bench_product "$m_ngx" 0.5)"
+budget_pg="$(bench_budget_us "$target_pg")" budget_ngx="$(bench_budget_us "$target_ngx")"
 load_end="$(cut -d' ' -f1 /proc/loadavg)"
 if [[ $json -eq 1 ]]; then
   printf '{"rounds":%d,"seconds":%s,"connections":%d,"accounts":%d,"load_start":%s,"load_end":%s,' \
@@ -177,6 +177,6 @@ else
   printf '%-48s %8s / %s\n' "PostgreSQL (postmaster and its processes)" "$m_pg_srv" "$m_pg_cli"
   printf '%-48s %8s / %s\n' "nginx (master and workers)" "$m_ngx_srv" "$m_ngx_cli"
   echo "What a target leaves on these $(nproc) cores, server and client together:"
-  printf '%-48s %8s us per request\n' "  5x PostgreSQL ($(awk -v r="$m_pg" 'BEGIN { printf "%.0f", 5 * r }')/s)" "$budget_pg"
-  printf '%-48s %8s us per request\n' "  0.5x nginx ($(awk -v r="$m_ngx" 'BEGIN { printf "%.0f", 0.5 * r }')/s)" "$budget_ngx"
+  printf '%-48s %8s us per request\n' "  5x PostgreSQL ($target_pg/s)" "$budget_pg"
+  printf '%-48s %8s us per request\n' "  0.5x nginx ($target_ngx/s)" "$budget_ngx"
 fi

@@ -161,23 +161,20 @@ bench_wrk() {
 # including the children they have already reaped (a PostgreSQL backend that has exited).
 bench_tree_ticks() {  # pid
   local f line rest pid ppid
-  local -A parent ticks
+  local -A children ticks
   for f in /proc/[0-9]*/stat; do
     read -r line 2>/dev/null <"$f" || continue  # (gone meanwhile)
     pid="${line%% *}"
     rest="${line##*) }"  # the fields after the command name, from the state on
     read -r _ ppid _ _ _ _ _ _ _ _ _ ut st cut cst _ <<<"$rest"
-    parent[$pid]="$ppid"
+    children[$ppid]+=" $pid"
     ticks[$pid]=$((ut + st + cut + cst))
   done
-  local total=0 queue=("$1") p c
+  local total=0 queue=("$1") p
   while [[ ${#queue[@]} -gt 0 ]]; do
     p="${queue[0]}"
-    queue=("${queue[@]:1}")
+    queue=("${queue[@]:1}" ${children[$p]:-})
     total=$((total + ${ticks[$p]:-0}))
-    for c in "${!parent[@]}"; do
-      [[ "${parent[$c]}" == "$p" ]] && queue+=("$c")
-    done
   done
   echo "$total"
 }
@@ -205,6 +202,9 @@ bench_measured() {  # server_pid command...
   bench_client_s="$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')"
   bench_server_s="$(awk -v t=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }')"
 }
+
+# a x b, rounded to a whole number (a rate times seconds, a target's multiple of a rate).
+bench_product() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a * b }'; }
 
 # Microseconds of CPU per operation. Arguments: seconds operations.
 bench_cpu_us() {
